@@ -1,0 +1,3 @@
+from studypath.cli import main
+
+main()

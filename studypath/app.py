@@ -1,0 +1,122 @@
+"""`create_app(settings)`: the FastAPI application — API, docs and the single-page app.
+
+One process serves both the SPA (`/`) and the API (`/api/v1/*`), as the guide's single
+binary does. Startup connects to the database first, so a bad URL fails fast and clearly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from studypath import __version__
+from studypath.api import build_api_router
+from studypath.config import Settings
+from studypath.core.db import Database
+from studypath.core.errors import install_error_handlers
+from studypath.core.middleware import RequestContextMiddleware
+
+STATIC_DIR = Path(__file__).parent / "static"
+OPENAPI_URL = "/api-docs/openapi.json"
+
+DESCRIPTION = """
+The studypath system API, wire-compatible with the study guide's starter API.
+
+* Success: `{"success": true, "data": ..., "message": ...}`;
+  errors: `{"error": {"code": "...", "message": "..."}}` — including 404, 405,
+  415 (body not JSON) and 422 (schema violations), which the guide's system answered in
+  plain text.
+* Every response carries `X-Request-ID` (yours if you send one), `nosniff` and
+  `X-Frame-Options: DENY`.
+* Health probes answer 503 with the error envelope; the failing checks are in
+  `error.details` (the guide's contract gives no body for 503).
+"""
+
+
+class SinglePageApp(StaticFiles):
+    """Static files with an `index.html` fallback (status 200) for client-side routes.
+
+    Used as the router's default: it only sees requests no API route matched. Anything
+    under `/api/` that reaches it is an unknown endpoint and gets the 404 envelope.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            raise StarletteHTTPException(status_code=404)
+        await super().__call__(scope, receive, send)
+
+    async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
+        try:
+            return await super().get_response(path, scope)
+        except StarletteHTTPException as exc:
+            if exc.status_code != 404:
+                raise
+            return await super().get_response("index.html", scope)
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
+    """Build the application. The database is opened at startup (lifespan), not here, so
+    `create_app` also serves tools that only need the routes (OpenAPI export, diagrams)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = app.state.db is None
+        if owned:
+            if not settings.database_url:
+                raise RuntimeError("create_app needs settings.database_url (or database=...)")
+            app.state.db = Database(
+                settings.database_url,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+                connect_timeout=settings.db_connect_timeout,
+            )
+        await app.state.db.connect()
+        app.state.started_monotonic = time.monotonic()
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.db.dispose()
+
+    app = FastAPI(
+        title="studypath API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.started_monotonic = time.monotonic()
+
+    install_error_handlers(app)
+    app.include_router(build_api_router())
+
+    @app.get("/api-docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="studypath API docs")
+
+    app.router.default = SinglePageApp(directory=STATIC_DIR, html=True)
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+    )
+    app.add_middleware(RequestContextMiddleware, api_prefix="/api/")
+    return app

@@ -1,0 +1,1 @@
+"""Authentication: sessions, login, API keys."""

@@ -1,0 +1,286 @@
+"""The `studypath` command: run the system from a terminal, migrate, check, export.
+
+    studypath up                 # embedded PostgreSQL + API server + 1 worker, foreground
+    studypath server             # API only          studypath worker   # worker only
+    studypath migrate up|down|current
+    studypath health-check       # exit 0 healthy / 1 not (a container HEALTHCHECK)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from studypath import __version__, migrations
+from studypath.config import Settings, SettingsError, load_settings
+from studypath.core.db import DatabaseUnavailable, ensure_reachable, libpq_url, masked
+from studypath.core.embedded import EmbeddedPostgres, postgres_processes, provide_database
+from studypath.core.logging import configure_console_logging
+
+app = typer.Typer(
+    name="studypath",
+    help="studypath: a production-style web system you can run, trace and break.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The database studypath uses (embedded by default).",
+                     no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+PortOpt = Annotated[int | None, typer.Option("--port", "-p", help="HTTP port (default 3000).")]
+HostOpt = Annotated[str | None, typer.Option("--host", help="Interface to listen on.")]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (embedded database, outbox, reports)."),
+]
+
+
+def echo(message: str = "", err: bool = False) -> None:
+    typer.echo(message, err=err)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def settings_from(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+
+
+@contextmanager
+def explained_errors() -> Iterator[None]:
+    """Startup failures an operator can fix get one clear line, not a traceback."""
+    try:
+        yield
+    except (SettingsError, DatabaseUnavailable, OSError, RuntimeError, TimeoutError) as exc:
+        raise fail(str(exc)) from None
+
+
+def run_system(settings: Settings, *, serve_api: bool, workers: int,
+               on_ready: Callable[[str], None]) -> None:
+    """Database → migrations → server/workers in the foreground; Ctrl-C stops all of it."""
+    from studypath.system import System, bind_socket, prepare_database
+
+    configure_console_logging(settings.log_level, json_lines=settings.log_json)
+    with explained_errors():
+        provider = prepare_database(settings, progress=echo)
+        try:
+            sock = bind_socket(settings.host, settings.port) if serve_api else None
+            system = System(settings.model_copy(update={"database_url": provider.url}),
+                            serve_api=serve_api, workers=workers, sock=sock)
+            host = f"[{settings.host}]" if ":" in settings.host else settings.host
+            url = f"http://{host}:{system.port}"
+            asyncio.run(system.run(on_ready=lambda: on_ready(url)))
+        finally:
+            provider.stop()
+    echo("stopped.")
+
+
+@app.command()
+def up(
+    workers: Annotated[int, typer.Option(min=0, max=64, help="In-process workers (0: none).")] = 1,
+    port: PortOpt = None,
+    host: HostOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Run everything: embedded database, API server and workers. Ctrl-C stops it all."""
+    settings = settings_from(port=port, host=host, data_dir=data_dir)
+
+    def ready(url: str) -> None:
+        echo("")
+        echo(f"studypath is up at {url}  ({workers} worker(s))")
+        echo(f"  web app      {url}/")
+        echo(f"  API docs     {url}/api-docs")
+        echo(f"  health       {url}/api/v1/health/detailed")
+        echo("Press Ctrl-C to stop.")
+
+    run_system(settings, serve_api=True, workers=workers, on_ready=ready)
+
+
+@app.command()
+def server(port: PortOpt = None, host: HostOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Run the API server only (run workers separately with `studypath worker`)."""
+    settings = settings_from(port=port, host=host, data_dir=data_dir)
+    run_system(settings, serve_api=True, workers=0,
+               on_ready=lambda url: echo(f"API server listening on {url}"))
+
+
+@app.command()
+def worker(
+    data_dir: DataDirOpt = None,
+    concurrency: Annotated[int | None, typer.Option(help="Tasks run at once.")] = None,
+) -> None:
+    """Run one worker process. Start as many as you like against the same database."""
+    settings = settings_from(data_dir=data_dir, worker_concurrency=concurrency)
+    run_system(settings, serve_api=False, workers=1,
+               on_ready=lambda _url: echo("worker running; Ctrl-C to stop"))
+
+
+class MigrateAction(StrEnum):
+    up = "up"
+    down = "down"
+    current = "current"
+
+
+@app.command()
+def migrate(
+    action: Annotated[MigrateAction, typer.Argument(help="up, down or current")] = (
+        MigrateAction.up
+    ),
+    revision: Annotated[str | None, typer.Option(help="Target (up: head, down: -1).")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Apply (`up`), revert (`down`) or show (`current`) database migrations."""
+    settings = settings_from(data_dir=data_dir)
+    configure_console_logging("WARNING")
+    with explained_errors():
+        provider = provide_database(settings)
+        try:
+            ensure_reachable(provider.url, settings.db_connect_timeout)
+            if action is MigrateAction.up:
+                migrations.upgrade(provider.url, revision or "head")
+            elif action is MigrateAction.down:
+                migrations.downgrade(provider.url, revision or "-1")
+            current = migrations.current_revision(provider.url)
+            echo(f"current revision: {current or '(none)'}  (head: {migrations.head_revision()})")
+        finally:
+            provider.stop()
+
+
+@app.command("health-check")
+def health_check(
+    url: Annotated[str | None, typer.Option(help="Base URL (default from settings).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait.")] = 5.0,
+) -> None:
+    """Exit 0 if the server is ready (database reachable), 1 otherwise."""
+    if url is None:
+        settings = settings_from()
+        host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host
+        url = f"http://{host}:{settings.port}"
+    target = url.rstrip("/") + "/api/v1/health/ready"
+    try:
+        response = httpx.get(target, timeout=timeout)
+    except httpx.HTTPError as exc:
+        echo(f"unhealthy: {target} did not answer ({exc.__class__.__name__}: {exc})", err=True)
+        raise typer.Exit(1) from None
+    if response.status_code != 200:
+        echo(f"unhealthy: {target} answered {response.status_code}: {response.text[:300]}",
+             err=True)
+        raise typer.Exit(1)
+    echo(f"healthy: {target}")
+
+
+@app.command("export-openapi")
+def export_openapi(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default stdout).")]
+    = None,
+) -> None:
+    """Write the OpenAPI document of the API (no database needed)."""
+    from studypath.app import create_app
+
+    document = json.dumps(create_app(settings_from()).openapi(), indent=2)
+    if output is None:
+        sys.stdout.write(document + "\n")
+    else:
+        output.write_text(document + "\n")
+        echo(f"wrote {output}")
+
+
+@db_app.command("url")
+def db_url(
+    data_dir: DataDirOpt = None,
+    show_password: Annotated[bool, typer.Option(help="Print the password too.")] = False,
+) -> None:
+    """Print the database URL (for psql, GUI tools, `STUDYPATH_DATABASE_URL`)."""
+    settings = settings_from(data_dir=data_dir)
+    if settings.database_url:
+        echo(libpq_url(settings.database_url) if show_password else masked(settings.database_url))
+        return
+    url = EmbeddedPostgres.running_url(settings.pgdata_dir)
+    if url is None:
+        raise fail(f"the embedded database in {settings.pgdata_dir} is not running; "
+                   "start it with `studypath up` (or `studypath db start`)")
+    echo(url)
+
+
+@db_app.command("start")
+def db_start(data_dir: DataDirOpt = None) -> None:
+    """Start the embedded database and leave it running (stop it with `studypath db stop`)."""
+    settings = settings_from(data_dir=data_dir)
+    with explained_errors():
+        embedded = EmbeddedPostgres(settings.pgdata_dir, durable=settings.embedded_durable)
+        url = embedded.start()
+        migrations.upgrade(url)
+        embedded.detach()
+    echo(url)
+
+
+@db_app.command("stop")
+def db_stop(data_dir: DataDirOpt = None) -> None:
+    """Stop the embedded database, also one left running by a killed process."""
+    settings = settings_from(data_dir=data_dir)
+    if EmbeddedPostgres.force_stop(settings.pgdata_dir):
+        echo(f"stopped the embedded database in {settings.pgdata_dir}")
+    else:
+        echo(f"no embedded database running in {settings.pgdata_dir}")
+
+
+@db_app.command("status")
+def db_status(data_dir: DataDirOpt = None) -> None:
+    """Say whether the embedded database runs, and where."""
+    settings = settings_from(data_dir=data_dir)
+    procs = postgres_processes(settings.pgdata_dir.resolve())
+    url = EmbeddedPostgres.running_url(settings.pgdata_dir)
+    if url is None:
+        echo(f"not running ({settings.pgdata_dir})")
+        raise typer.Exit(1)
+    echo(f"running: {url}  ({len(procs)} postgres process(es))")
+
+
+@app.command()
+def notebooks(
+    directory: Annotated[Path | None, typer.Argument(help="Notebook folder.")] = None,
+    port: Annotated[int, typer.Option(help="JupyterLab port.")] = 8888,
+) -> None:
+    """Open JupyterLab on the week-by-week notebooks."""
+    folder = directory or find_notebooks()
+    if folder is None:
+        raise fail("no notebooks/ folder found; run this from a studypath checkout "
+                   "or pass the folder")
+    command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}", f"--port={port}"]
+    echo(f"opening JupyterLab on {folder} …")
+    raise typer.Exit(subprocess.call(command))
+
+
+def find_notebooks() -> Path | None:
+    candidates = [Path.cwd() / "notebooks", Path(__file__).resolve().parent.parent / "notebooks"]
+    return next((path for path in candidates if path.is_dir()), None)
+
+
+@app.command()
+def version() -> None:
+    """Print the studypath version."""
+    echo(__version__)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Settings: every knob of the system, read from `STUDYPATH_*` environment variables.
+
+A bad value fails at start with a message that names the variable, so a typo in a deploy
+never turns into a mystery at the first request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "STUDYPATH_"
+
+
+class SettingsError(ValueError):
+    """Raised when a setting is invalid; the message names the environment variable."""
+
+
+def default_data_dir() -> Path:
+    return platformdirs.user_data_path("studypath")
+
+
+class Settings(BaseSettings):
+    """Configuration of one studypath deployment (server, worker or Workbench)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    # --- database -------------------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL. Unset: an embedded PostgreSQL under the data directory.",
+    )
+    db: Literal["embedded", "docker"] = Field(
+        default="embedded",
+        description="Where the database comes from when no URL is set: 'embedded' or 'docker'.",
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_connect_timeout: float = Field(default=10.0, gt=0, le=120)
+    embedded_durable: bool = Field(
+        default=True,
+        description="fsync the embedded database. Tests and throwaway workbenches turn it off.",
+    )
+
+    # --- files ----------------------------------------------------------------------------
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+    # --- HTTP -----------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=3000, ge=0, le=65535)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"]
+    )
+
+    # --- sessions -------------------------------------------------------------------------
+    session_lifetime_seconds: int = Field(default=24 * 3600, ge=60, le=365 * 24 * 3600)
+    session_idle_timeout_seconds: int = Field(
+        default=8 * 3600,
+        ge=0,
+        le=365 * 24 * 3600,
+        description="End a session unused for this long; 0 disables the idle timeout.",
+    )
+    initial_admin_password: SecretStr | None = None
+
+    # --- worker ---------------------------------------------------------------------------
+    worker_concurrency: int = Field(default=4, ge=1, le=256)
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
+
+    # --- logging --------------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_json: bool = False
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        scheme = value.split("://", 1)[0]
+        if scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
+            raise ValueError("must be a PostgreSQL URL (postgresql://user:pass@host:port/dbname)")
+        return value.strip()
+
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment, apply explicit overrides, and explain any error."""
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            where = f"{ENV_PREFIX}{field.upper()}"
+            given = error.get("input")
+            shown = "" if isinstance(given, dict) or field.endswith("password") else f" (got {given!r})"
+            problems.append(f"{where}: {error['msg']}{shown}")
+        raise SettingsError("Invalid settings:\n  " + "\n  ".join(problems)) from None

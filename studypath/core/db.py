@@ -1,0 +1,200 @@
+"""The database: one async SQLAlchemy engine (psycopg 3, pooled) and the session dependency.
+
+PostgreSQL only. `Database.connect()` proves the server answers — within the configured
+timeout, with a message that names host and database and never the password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+from studypath.core.logging import request_id_var
+
+log = logging.getLogger("studypath.db")
+sql_log = logging.getLogger("studypath.sql")
+
+# One naming convention for every constraint, so Alembic revisions name things the same way
+# on every machine and `downgrade` can drop them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base class of every model; its metadata is what Alembic migrates."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class DatabaseUnavailable(ConnectionError):
+    """The database could not be reached; the message is safe to show (password masked)."""
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Accept postgres://, postgresql:// or postgresql+psycopg:// and use the psycopg 3 driver."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.drivername in {"postgres", "postgresql", "postgresql+psycopg"}:
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ValueError(f"not a PostgreSQL URL: {parsed.render_as_string(hide_password=True)}")
+
+
+def describe_url(url: str | URL) -> str:
+    """'host H port P, database D, user U' — what an operator needs, without the password."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    host = parsed.host
+    if not host:
+        query_host = parsed.query.get("host")
+        host = query_host if isinstance(query_host, str) else (query_host or ("local socket",))[0]
+    parts = [f"host {host!r}"]
+    if parsed.port:
+        parts.append(f"port {parsed.port}")
+    parts.append(f"database {parsed.database!r}")
+    if parsed.username:
+        parts.append(f"user {parsed.username!r}")
+    return ", ".join(parts)
+
+
+def masked(url: str | URL) -> str:
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.render_as_string(hide_password=True)
+
+
+def libpq_url(url: str | URL) -> str:
+    """The URL without the SQLAlchemy driver suffix, for psql and other libpq clients."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _reason(exc: BaseException) -> str:
+    text_ = str(getattr(exc, "orig", None) or exc).strip()
+    return text_.splitlines()[0] if text_ else type(exc).__name__
+
+
+def ensure_reachable(url: str | URL, timeout: float = 10.0) -> str:
+    """Connect once, synchronously, before anything else touches the database.
+
+    Returns the server version; raises DatabaseUnavailable within about `timeout` seconds
+    with a message that names host and database and masks the password.
+    """
+    import psycopg
+
+    conninfo = libpq_url(normalize_url(url))
+    try:
+        with psycopg.connect(conninfo, connect_timeout=max(1, int(timeout))) as conn:
+            return str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+    except psycopg.Error as exc:
+        raise DatabaseUnavailable(
+            f"Cannot connect to PostgreSQL ({describe_url(url)}; URL {masked(url)}): "
+            f"{_reason(exc)}"
+        ) from None
+
+
+class Database:
+    """Owns the engine and the session factory for one database URL."""
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        connect_timeout: float = 10.0,
+        application_name: str = "studypath",
+    ) -> None:
+        self.url = normalize_url(url)
+        self.connect_timeout = connect_timeout
+        self.engine: AsyncEngine = create_async_engine(
+            self.url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            pool_timeout=connect_timeout,
+            connect_args={
+                "connect_timeout": max(1, int(connect_timeout)),
+                "application_name": application_name,
+            },
+        )
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", _log_statement)
+
+    @property
+    def description(self) -> str:
+        return describe_url(self.url)
+
+    async def connect(self) -> str:
+        """Open one connection and return the server version, or raise DatabaseUnavailable."""
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                async with self.engine.connect() as conn:
+                    version = (await conn.execute(text("SHOW server_version"))).scalar_one()
+        except TimeoutError:
+            raise DatabaseUnavailable(
+                f"PostgreSQL did not answer within {self.connect_timeout:g} s "
+                f"({self.description}; URL {masked(self.url)})"
+            ) from None
+        except Exception as exc:
+            raise DatabaseUnavailable(
+                f"Cannot connect to PostgreSQL ({self.description}; URL {masked(self.url)}): "
+                f"{_reason(exc)}"
+            ) from None
+        log.info(
+            "connected to PostgreSQL %s (%s) in %.0f ms",
+            version,
+            self.description,
+            (time.monotonic() - started) * 1000,
+        )
+        return str(version)
+
+    async def ping(self) -> float:
+        """Round-trip one `SELECT 1`; returns milliseconds. Raises on failure."""
+        started = time.perf_counter()
+        async with asyncio.timeout(self.connect_timeout), self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return (time.perf_counter() - started) * 1000
+
+    def pool_status(self) -> dict[str, int]:
+        pool: Any = self.engine.pool
+        return {
+            "size": int(pool.size()),
+            "checked_out": int(pool.checkedout()),
+            "idle": int(pool.checkedin()),
+            "overflow": int(pool.overflow()),
+        }
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _log_statement(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                   executemany: bool) -> None:
+    """Log each SQL statement at DEBUG with the request it belongs to (for request tracing)."""
+    if sql_log.isEnabledFor(logging.DEBUG) and request_id_var.get() is not None:
+        first_line = " ".join(statement.split())
+        sql_log.debug("SQL %s", first_line[:500], extra={"layer": "database",
+                                                         "statement": first_line[:2000]})
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """FastAPI dependency: one session per request, closed afterwards."""
+    database: Database = request.app.state.db
+    async with database.sessionmaker() as session:
+        yield session
+
+
+DbSession = Annotated[AsyncSession, Depends(get_session)]
+

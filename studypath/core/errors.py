@@ -1,0 +1,161 @@
+"""One error type with a code, and the handlers that turn every failure into the envelope.
+
+Every error the API returns — ours, FastAPI's validation errors, Starlette's 404/405 — has
+the same JSON shape: ``{"error": {"code": "...", "message": "..."}}``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+class ErrorCode(StrEnum):
+    UNAUTHORIZED = "UNAUTHORIZED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    USER_NOT_FOUND = "USER_NOT_FOUND"
+    TASK_NOT_FOUND = "TASK_NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    INVALID_INPUT = "INVALID_INPUT"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    USER_ALREADY_EXISTS = "USER_ALREADY_EXISTS"
+    EMAIL_ALREADY_EXISTS = "EMAIL_ALREADY_EXISTS"
+    USERNAME_ALREADY_EXISTS = "USERNAME_ALREADY_EXISTS"
+    CONFLICT = "CONFLICT"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    RATE_LIMITED = "RATE_LIMITED"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    SERVICE_UNHEALTHY = "SERVICE_UNHEALTHY"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+STATUS_FOR_CODE: dict[ErrorCode, int] = {
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.INVALID_CREDENTIALS: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.USER_NOT_FOUND: 404,
+    ErrorCode.TASK_NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.VALIDATION_FAILED: 400,
+    ErrorCode.INVALID_INPUT: 400,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.USER_ALREADY_EXISTS: 409,
+    ErrorCode.EMAIL_ALREADY_EXISTS: 409,
+    ErrorCode.USERNAME_ALREADY_EXISTS: 409,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.SERVICE_UNHEALTHY: 503,
+    ErrorCode.INTERNAL_ERROR: 500,
+}
+
+# Starlette raises bare HTTP statuses (unknown route, wrong method); give each its code.
+CODE_FOR_STATUS: dict[int, ErrorCode] = {
+    400: ErrorCode.INVALID_INPUT,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    409: ErrorCode.CONFLICT,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    422: ErrorCode.VALIDATION_FAILED,
+    429: ErrorCode.RATE_LIMITED,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
+}
+
+
+class AppError(Exception):
+    """An expected failure: a code, a message for the client, an HTTP status."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        status: int | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or STATUS_FOR_CODE[code]
+        self.details = details
+        self.headers = headers
+
+
+def not_found(what: str = "Resource", code: ErrorCode = ErrorCode.NOT_FOUND) -> AppError:
+    return AppError(code, f"{what} not found")
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = CODE_FOR_STATUS.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
+    if exc.status_code == 404:
+        message = f"No route for {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def _clean_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
+    """Keep what helps a client fix its request; drop the echoed input (it may hold a password)."""
+    return [
+        {
+            "field": ".".join(str(part) for part in err.get("loc", ()) if part != "body") or "body",
+            "message": err.get("msg", "invalid"),
+            "type": err.get("type", "invalid"),
+        }
+        for err in errors
+    ]
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(err.get("type") == "json_invalid" for err in errors):
+        return error_response(400, ErrorCode.INVALID_INPUT, "Request body is not valid JSON")
+    details = _clean_validation_errors(errors)
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    return error_response(
+        422, ErrorCode.VALIDATION_FAILED, f"Request validation failed: {summary}", details
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    # Unexpected exceptions become a masked 500 envelope in core.middleware, which also
+    # puts the security headers on it.

@@ -1,0 +1,129 @@
+"""The outermost layer of every request: id, security headers, JSON-only bodies, access log.
+
+Written as plain ASGI (not BaseHTTPMiddleware) so it costs little and sees every response,
+including the masked 500 it produces itself when a handler raises something unexpected.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from studypath.core.errors import ErrorCode, error_body
+from studypath.core.logging import request_id_var, user_id_var
+
+log = logging.getLogger("studypath.http")
+
+REQUEST_ID_HEADER = "x-request-id"
+# A client may send its own id (to correlate with its logs) if it is short and plain.
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+
+
+def _has_body(scope: Scope) -> bool:
+    length = _header(scope, b"content-length")
+    if length is not None:
+        return length.strip() not in ("", "0")
+    return _header(scope, b"transfer-encoding") is not None
+
+
+class RequestContextMiddleware:
+    """Give each request an id, guard its content type, stamp headers, log one line."""
+
+    def __init__(self, app: ASGIApp, *, api_prefix: str = "/api/") -> None:
+        self.app = app
+        self.api_prefix = api_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        sent = _header(scope, REQUEST_ID_HEADER.encode())
+        request_id = sent if sent and _VALID_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        rid_token = request_id_var.set(request_id)
+        uid_token = user_id_var.set(None)
+        scope.setdefault("state", {})["request_id"] = request_id
+        method: str = scope["method"]
+        path: str = scope["path"]
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.extend(SECURITY_HEADERS)
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        log.debug("request started %s %s", method, path,
+                  extra={"layer": "api", "event": "request.start", "method": method, "path": path})
+        try:
+            if (
+                path.startswith(self.api_prefix)
+                and method in BODY_METHODS
+                and _has_body(scope)
+                and not _is_json(_header(scope, b"content-type"))
+            ):
+                await self._send_error(
+                    send_with_headers, 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "Request body must be JSON (Content-Type: application/json)",
+                )
+            else:
+                await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("unhandled error on %s %s", method, path)
+            if not response_started:
+                await self._send_error(
+                    send_with_headers, 500, ErrorCode.INTERNAL_ERROR, "Internal server error"
+                )
+        finally:
+            duration_ms = (time.perf_counter() - started) * 1000
+            log.info(
+                "%s %s -> %s (%.1f ms)", method, path, status, duration_ms,
+                extra={"layer": "api", "event": "request.end", "method": method, "path": path,
+                       "status": status, "duration_ms": round(duration_ms, 2)},
+            )
+            user_id_var.reset(uid_token)
+            request_id_var.reset(rid_token)
+
+    @staticmethod
+    async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+        body: Any = json.dumps(error_body(code, message)).encode()
+        await send({
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode())],
+        })
+        await send({"type": "http.response.body", "body": body})

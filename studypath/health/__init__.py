@@ -1,0 +1,1 @@
+"""Health checks: liveness, readiness, startup and a detailed report."""

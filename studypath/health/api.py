@@ -1,0 +1,123 @@
+"""Health endpoints, no authentication: what load balancers and orchestrators poll."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from studypath import __version__
+from studypath.core.clock import utcnow
+from studypath.core.db import Database
+from studypath.core.errors import AppError, ErrorCode
+from studypath.core.responses import Envelope, ok
+from studypath.health import service
+from studypath.health.schemas import (
+    DetailedHealth,
+    Documentation,
+    HealthSummary,
+    Liveness,
+    Readiness,
+    Startup,
+)
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+UNHEALTHY = {503: {"description": "Unhealthy: the error envelope, with the checks in `details`"}}
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _uptime(request: Request) -> float:
+    return round(time.monotonic() - request.app.state.started_monotonic, 3)
+
+
+def _unavailable(message: str, details: Any) -> AppError:
+    return AppError(ErrorCode.SERVICE_UNHEALTHY, message, details=details)
+
+
+@router.get("", response_model=Envelope[HealthSummary], responses=UNHEALTHY)
+async def health(request: Request) -> Envelope[HealthSummary]:
+    """Basic health: 200 when the API and its database answer, 503 otherwise."""
+    database = await service.check_database(_db(request))
+    if database.status == "unhealthy":
+        raise _unavailable(database.message, {"checks": {"database": database.model_dump()}})
+    return ok(
+        HealthSummary(
+            status="healthy",
+            version=__version__,
+            uptime=_uptime(request),
+            documentation=Documentation(
+                openapi_json="/api-docs/openapi.json", api_docs="/api-docs"
+            ),
+        )
+    )
+
+
+async def detailed_report(request: Request) -> DetailedHealth:
+    settings = request.app.state.settings
+    checks = {
+        "database": await service.check_database(_db(request)),
+        "schema": await service.check_schema(_db(request)),
+        "worker": await service.check_workers(
+            _db(request), heartbeat_seconds=settings.worker_heartbeat_seconds
+        ),
+    }
+    return DetailedHealth(
+        status=service.overall(checks),  # type: ignore[arg-type]
+        timestamp=utcnow(),
+        version=__version__,
+        uptime=_uptime(request),
+        checks=checks,
+    )
+
+
+@router.get("/detailed", response_model=Envelope[DetailedHealth], responses=UNHEALTHY)
+async def health_detailed(request: Request) -> Envelope[DetailedHealth]:
+    """Every check with its details; `degraded` (e.g. no worker) still answers 200."""
+    report = await detailed_report(request)
+    if report.status == "unhealthy":
+        raise _unavailable("one or more checks failed", report.model_dump(mode="json"))
+    return ok(report)
+
+
+@router.get("/live", response_model=Envelope[Liveness])
+async def health_live() -> Envelope[Liveness]:
+    """Liveness: the process answers. Never touches the database (a DB outage must not
+    make an orchestrator restart healthy API processes)."""
+    return ok(Liveness(status="alive", timestamp=utcnow(), probe="liveness"))
+
+
+@router.get("/ready", response_model=Envelope[Readiness], responses=UNHEALTHY)
+async def health_ready(request: Request) -> Envelope[Readiness]:
+    """Readiness: send traffic here only if the database answers."""
+    checks = {"database": await service.check_database(_db(request))}
+    ready = checks["database"].status != "unhealthy"
+    body = Readiness(
+        status="ready" if ready else "not_ready", timestamp=utcnow(), probe="readiness",
+        checks=checks,
+    )
+    if not ready:
+        raise _unavailable("not ready", body.model_dump(mode="json"))
+    return ok(body)
+
+
+@router.get("/startup", response_model=Envelope[Startup], responses=UNHEALTHY)
+async def health_startup(request: Request) -> Envelope[Startup]:
+    """Startup: the database answers and the schema is migrated to this code's revision."""
+    checks = {
+        "database": await service.check_database(_db(request)),
+        "schema": await service.check_schema(_db(request)),
+    }
+    started = all(check.status == "healthy" for check in checks.values())
+    body = Startup(
+        status="started" if started else "starting", timestamp=utcnow(), probe="startup",
+        checks=checks,
+    )
+    if not started:
+        raise _unavailable("still starting", body.model_dump(mode="json"))
+    return ok(body)

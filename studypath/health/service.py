@@ -1,0 +1,77 @@
+"""The checks behind the health endpoints. Each returns a `Check`; none raises."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from studypath.core.db import Database
+from studypath.health.schemas import Check
+from studypath.migrations import head_revision
+from studypath.tasks import service as tasks_service
+
+
+async def check_database(db: Database) -> Check:
+    try:
+        latency_ms = await db.ping()
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        return Check(
+            status="unhealthy",
+            message=f"database unreachable: {reason[0] if reason else type(exc).__name__}",
+            details={"target": db.description},
+        )
+    return Check(
+        status="healthy",
+        message="database reachable",
+        details={"latency_ms": round(latency_ms, 2), "pool": db.pool_status(),
+                 "target": db.description},
+    )
+
+
+async def check_schema(db: Database) -> Check:
+    """The database is migrated to the revision this code expects."""
+    try:
+        async with db.engine.connect() as conn:
+            current = (
+                await conn.execute(text("SELECT version_num FROM alembic_version"))
+            ).scalar_one_or_none()
+    except Exception as exc:
+        return Check(status="unhealthy", message=f"cannot read schema revision: {exc}")
+    head = head_revision()
+    if current != head:
+        return Check(
+            status="unhealthy",
+            message=f"schema at {current or 'nothing'}, code expects {head}",
+            details={"current": current, "expected": head},
+        )
+    return Check(status="healthy", message="schema up to date", details={"revision": current})
+
+
+async def check_workers(db: Database, *, heartbeat_seconds: float) -> Check:
+    """Workers are optional for serving the API: none alive is `degraded`, not `unhealthy`."""
+    try:
+        async with db.sessionmaker() as session:
+            workers = await tasks_service.live_workers(
+                session, stale_after=timedelta(seconds=heartbeat_seconds * 3)
+            )
+    except Exception as exc:
+        return Check(status="unhealthy", message=f"cannot read workers: {exc}")
+    if not workers:
+        return Check(status="degraded", message="no live worker: tasks will wait in the queue",
+                     details={"live_workers": 0, "workers": []})
+    return Check(
+        status="healthy",
+        message=f"{len(workers)} live worker(s)",
+        details={"live_workers": len(workers), "workers": workers},
+    )
+
+
+def overall(checks: dict[str, Check]) -> str:
+    statuses = {check.status for check in checks.values()}
+    if "unhealthy" in statuses:
+        return "unhealthy"
+    if "degraded" in statuses:
+        return "degraded"
+    return "healthy"

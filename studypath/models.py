@@ -1,0 +1,27 @@
+"""Every table of the system, imported in one place so `Base.metadata` is complete.
+
+Alembic compares this metadata with the database; the week-1 notebook draws it.
+"""
+
+from studypath.auth.models import ApiKey, Session
+from studypath.core.db import Base
+from studypath.monitoring.models import Alert, Event, Incident, Metric
+from studypath.tasks.models import Task, TaskType, WorkerRecord
+from studypath.users.models import User
+
+metadata = Base.metadata
+
+__all__ = [
+    "Alert",
+    "ApiKey",
+    "Base",
+    "Event",
+    "Incident",
+    "Metric",
+    "Session",
+    "Task",
+    "TaskType",
+    "User",
+    "WorkerRecord",
+    "metadata",
+]

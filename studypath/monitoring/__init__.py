@@ -1,0 +1,1 @@
+"""Monitoring: events, stored metrics, alerts and incidents."""

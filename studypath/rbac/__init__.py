@@ -1,0 +1,1 @@
+"""Role-based access control: the role hierarchy and the dependencies that enforce it."""

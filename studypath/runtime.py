@@ -1,0 +1,264 @@
+"""The Workbench: the whole system running in a background thread of your Python process.
+
+    wb = studypath.start(ephemeral=True)   # database, migrations, API server, worker
+    wb.client().get("/api/v1/health").json()
+    wb.logs()                              # what the system logged (it never prints)
+    wb.stop()
+
+`start()` is idempotent within a process: run the cell again and you get the live handle.
+Startup errors (port in use, database unreachable) are raised in your cell within seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy import text
+
+from studypath.config import Settings, load_settings
+from studypath.core.embedded import DatabaseProvider
+from studypath.core.logging import LogEntry, RingBufferHandler, configure_ring_logging, detach
+from studypath.system import System, bind_socket, prepare_database
+
+log = logging.getLogger("studypath.runtime")
+T = TypeVar("T")
+
+STARTUP_TIMEOUT = 60.0
+_current: Workbench | None = None
+_current_lock = threading.Lock()
+
+
+@dataclass
+class StartupReport:
+    """How long each startup step took — shown in the Workbench's repr."""
+
+    steps: list[tuple[str, float]] = field(default_factory=list)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.steps.append((name, time.perf_counter() - started))
+
+
+class Workbench:
+    """Handle on a running system. Create it with `studypath.start()`."""
+
+    def __init__(self, settings: Settings, *, workers: int = 1, ephemeral_dir: Path | None = None):
+        self.settings = settings
+        self.worker_count = workers
+        self.ephemeral_dir = ephemeral_dir
+        self.report = StartupReport()
+        self._provider: DatabaseProvider | None = None
+        self._system: System | None = None
+        self._thread: threading.Thread | None = None
+        self._logs: RingBufferHandler | None = None
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self._stopped = False
+        self.url = ""
+        self.api_url = ""
+        self.database_url = ""
+
+    # ------------------------------------------------------------------ lifecycle
+    def _start(self) -> None:
+        self._logs = configure_ring_logging(self.settings.log_level)
+        logging.getLogger("studypath.sql").setLevel(logging.DEBUG)
+        try:
+            with self.report.step("database + migrations"):
+                self._provider = prepare_database(
+                    self.settings, ephemeral=self.ephemeral_dir is not None
+                )
+                self.database_url = self._provider.url
+            with self.report.step("server + worker"):
+                sock = bind_socket(self.settings.host, self.settings.port)
+                settings = self.settings.model_copy(update={"database_url": self.database_url})
+                self._system = System(settings, workers=self.worker_count, sock=sock)
+                self._thread = threading.Thread(
+                    target=self._thread_main, name="studypath-workbench", daemon=True
+                )
+                self._thread.start()
+                if not self._ready.wait(STARTUP_TIMEOUT):
+                    raise TimeoutError(f"the system did not start within {STARTUP_TIMEOUT:g} s")
+                if self._error is not None:
+                    raise self._error
+        except BaseException:
+            self._teardown(timeout=5.0)
+            raise
+        host = self.settings.host
+        shown_host = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown_host}:{self._system.port}"
+        self.api_url = f"{self.url}/api/v1"
+        log.info("workbench ready at %s", self.url)
+
+    def _thread_main(self) -> None:
+        assert self._system is not None
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._system.run(on_ready=self._ready.set))
+        except BaseException as exc:
+            self._error = exc
+            log.exception("the system stopped with an error")
+        finally:
+            self._ready.set()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop server, workers and (if we started it) the database. Bounded by `timeout`."""
+        global _current
+        if self._stopped:
+            return
+        self._teardown(timeout)
+        with _current_lock:
+            if _current is self:
+                _current = None
+
+    def _teardown(self, timeout: float) -> None:
+        self._stopped = True
+        deadline = time.monotonic() + timeout
+        if self._system is not None:
+            self._system.request_stop()
+        if self._thread is not None:
+            self._thread.join(max(0.1, deadline - time.monotonic() - 1.0))
+        if self._provider is not None:
+            self._provider.stop()
+            self._provider = None
+        if self.ephemeral_dir is not None:
+            shutil.rmtree(self.ephemeral_dir, ignore_errors=True)
+        if self._logs is not None:
+            detach(self._logs)
+
+    @property
+    def running(self) -> bool:
+        return (
+            not self._stopped and self._thread is not None and self._thread.is_alive()
+            and self._error is None
+        )
+
+    def __enter__(self) -> Workbench:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ using it
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An httpx client on the Workbench's base URL: `wb.client().get("/api/v1/health")`."""
+        kwargs.setdefault("timeout", 10.0)
+        return httpx.Client(base_url=self.url, **kwargs)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run a coroutine on the system's own loop (where its database pool lives)."""
+        if not self.running or self._system is None or self._system.loop is None:
+            coro.close()
+            raise RuntimeError("the Workbench is not running")
+        future = asyncio.run_coroutine_threadsafe(coro, self._system.loop)
+        return future.result(timeout)
+
+    @property
+    def db(self) -> Any:
+        """The system's `Database` (engine + sessions); use it inside `wb.run(...)`."""
+        assert self._system is not None
+        return self._system.db
+
+    def sql(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        """Run one SQL statement and return the rows as dicts (handy for looking around)."""
+
+        async def _query() -> list[dict[str, Any]]:
+            async with self.db.engine.begin() as conn:
+                result = await conn.execute(text(query), params)
+                if not result.returns_rows:
+                    return []
+                return [dict(row._mapping) for row in result]
+
+        return self.run(_query())
+
+    def log_entries(self, *, request_id: str | None = None, contains: str | None = None,
+                    level: str | None = None, last: int | None = None) -> list[LogEntry]:
+        entries = self._logs.snapshot() if self._logs is not None else []
+        if request_id is not None:
+            entries = [e for e in entries if e.request_id == request_id]
+        if contains is not None:
+            entries = [e for e in entries if contains in e.text]
+        if level is not None:
+            wanted = logging.getLevelName(level.upper())
+            entries = [e for e in entries if logging.getLevelName(e.level) >= wanted]
+        return entries[-last:] if last else entries
+
+    def logs(self, last: int = 50, **filters: Any) -> list[str]:
+        """Recent log lines (the system logs here instead of printing into your cells)."""
+        return [entry.text for entry in self.log_entries(last=last, **filters)]
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        steps = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in self.report.steps)
+        return f"<Workbench {state} at {self.url or '?'} ({steps})>"
+
+
+def start(
+    *,
+    data_dir: str | Path | None = None,
+    ephemeral: bool = False,
+    port: int | None = None,
+    host: str | None = None,
+    workers: int = 1,
+    database_url: str | None = None,
+    **settings: Any,
+) -> Workbench:
+    """Start the system in a background thread and return its Workbench.
+
+    - `ephemeral=True`: a temporary data directory (and fast, non-durable database), deleted
+      by `stop()` — what the notebooks use; the port defaults to any free one.
+    - `data_dir`, `port`, `host`, `database_url` and any other setting override the
+      `STUDYPATH_*` environment.
+    Called again while a Workbench runs, it returns that Workbench.
+    """
+    global _current
+    with _current_lock:
+        if _current is not None and _current.running:
+            return _current
+        ephemeral_dir = None
+        if ephemeral:
+            ephemeral_dir = Path(tempfile.mkdtemp(prefix="studypath-"))
+            data_dir = ephemeral_dir
+            settings.setdefault("embedded_durable", False)
+            if port is None:
+                port = 0
+        loaded = load_settings(
+            data_dir=data_dir, port=port, host=host, database_url=database_url, **settings
+        )
+        workbench = Workbench(loaded, workers=workers, ephemeral_dir=ephemeral_dir)
+        try:
+            workbench._start()
+        except BaseException:
+            if ephemeral_dir is not None:
+                shutil.rmtree(ephemeral_dir, ignore_errors=True)
+            raise
+        _current = workbench
+        return workbench
+
+
+def current() -> Workbench | None:
+    """The running Workbench of this process, if any."""
+    return _current if _current is not None and _current.running else None
+
+
+@atexit.register
+def _stop_at_exit() -> None:
+    if _current is not None:
+        _current.stop()

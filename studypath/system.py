@@ -1,0 +1,207 @@
+"""The running system: the API server and the workers, together on one asyncio loop.
+
+`System.run()` is shared by the terminal (`studypath up/server/worker`, in the main thread)
+and the notebook Workbench (in a daemon thread). It connects to the database *before*
+serving, so a bad database fails with the real error instead of a vague startup failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Callable, Sequence
+
+import uvicorn
+from fastapi import FastAPI
+
+from studypath import migrations
+from studypath.app import create_app
+from studypath.config import Settings
+from studypath.core.db import Database, ensure_reachable
+from studypath.core.embedded import DatabaseProvider, provide_database
+from studypath.tasks.worker import Worker
+
+log = logging.getLogger("studypath.system")
+
+SERVER_START_TIMEOUT = 15.0
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind the listening socket up front: a port clash raises here, with a clear message,
+    and port 0 picks a free port whose number we know before the server starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(
+            exc.errno,
+            f"cannot listen on {host}:{port}: {exc.strerror}. "
+            "Another studypath (or another program) may be using it; "
+            "pick another port (--port / STUDYPATH_PORT, or port=0 for any free port).",
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def prepare_database(
+    settings: Settings, *, ephemeral: bool = False, progress: Callable[[str], None] | None = None
+) -> DatabaseProvider:
+    """Make the database ready: find or start it, prove it answers, migrate it.
+
+    On any failure the database we started is stopped again before the error propagates.
+    """
+    say = progress or (lambda _message: None)
+    if not settings.database_url and settings.db == "embedded":
+        say(f"starting embedded PostgreSQL in {settings.pgdata_dir} …")
+    provider = provide_database(settings, ephemeral=ephemeral)
+    try:
+        ensure_reachable(provider.url, settings.db_connect_timeout)
+        say("applying migrations …")
+        migrations.upgrade(provider.url)
+    except BaseException:
+        provider.stop()
+        raise
+    return provider
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its own signal handling: `System` owns Ctrl-C, so one
+    press stops the server *and* the workers, in order."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
+        return contextlib.nullcontext()
+
+
+class System:
+    """One process's share of the system: optionally the API server, and N workers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        serve_api: bool = True,
+        workers: int = 1,
+        sock: socket.socket | None = None,
+        app_hooks: Sequence[Callable[[FastAPI], None]] = (),
+    ) -> None:
+        """`app_hooks` run on the new app before it serves: extensions (labs) mount routers
+        there, and tests add probe routes."""
+        if not settings.database_url:
+            raise ValueError("System needs settings.database_url; resolve the database first")
+        self.settings = settings
+        self.serve_api = serve_api
+        self.worker_count = workers
+        self.sock = sock
+        self.app_hooks = list(app_hooks)
+        self.db: Database | None = None
+        self.server: uvicorn.Server | None = None
+        self.workers: list[Worker] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+
+    def request_stop(self) -> None:
+        """Ask everything to stop; safe to call from any thread, more than once."""
+        loop, stop = self.loop, self._stop
+        if loop is None or stop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(stop.set)
+
+    def _on_signal(self) -> None:
+        assert self._stop is not None
+        if self._stop.is_set() and self.server is not None:
+            self.server.force_exit = True  # a second Ctrl-C: stop waiting for connections
+        self._stop.set()
+
+    async def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.loop.add_signal_handler(sig, self._on_signal)
+
+        settings = self.settings
+        assert settings.database_url is not None
+        self.db = Database(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            connect_timeout=settings.db_connect_timeout,
+        )
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            await self.db.connect()
+            if self.serve_api:
+                tasks.append(await self._start_server())
+            for _ in range(self.worker_count):
+                worker = Worker(
+                    self.db,
+                    concurrency=settings.worker_concurrency,
+                    heartbeat_seconds=settings.worker_heartbeat_seconds,
+                )
+                self.workers.append(worker)
+                tasks.append(asyncio.create_task(worker.run(), name=f"worker {worker.id}"))
+            if on_ready is not None:
+                on_ready()
+            stop_waiter = asyncio.create_task(self._stop.wait())
+            await asyncio.wait([stop_waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            stop_waiter.cancel()
+            for task in tasks:  # a piece that died on its own is an error worth raising
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            await self._shutdown(tasks)
+
+    async def _start_server(self) -> asyncio.Task[None]:
+        assert self.db is not None
+        app = create_app(self.settings, database=self.db)
+        for hook in self.app_hooks:
+            hook(app)
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            ws="none",
+        )
+        self.server = _Server(config)
+        if self.sock is None:
+            self.sock = bind_socket(self.settings.host, self.settings.port)
+        task = asyncio.create_task(self.server.serve(sockets=[self.sock]), name="api server")
+        async with asyncio.timeout(SERVER_START_TIMEOUT):
+            while not self.server.started:
+                if task.done():
+                    task.result()  # raises the server's own error, if it has one
+                    raise RuntimeError("the API server stopped during startup; see wb.logs()")
+                await asyncio.sleep(0.01)
+        return task
+
+    async def _shutdown(self, tasks: list[asyncio.Task[None]]) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+        for worker in self.workers:
+            worker.request_stop()
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=3.0)
+            for task in pending:
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*pending, return_exceptions=True)
+        if self.db is not None:
+            await self.db.dispose()
+        if self.sock is not None:
+            self.sock.close()
+        log.info("system stopped")
+
+    @property
+    def port(self) -> int:
+        if self.sock is None:
+            return self.settings.port
+        return int(self.sock.getsockname()[1])

@@ -1,0 +1,1 @@
+"""Background tasks: a PostgreSQL queue, its workers, retries, dead letters and breakers."""

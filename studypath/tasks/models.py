@@ -1,0 +1,117 @@
+"""The `task_types`, `tasks` and `workers` tables: the queue lives in PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    Computed,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from studypath.core.db import Base
+from studypath.core.types import CreatedAt, JSONDict, Timestamp, UpdatedAt, UUIDPk, str_enum
+from studypath.tasks.states import TaskPriority, TaskStatus, priority_rank_sql
+
+
+class TaskType(Base):
+    """A registered kind of task. Creating a task of an unknown or inactive type is refused."""
+
+    __tablename__ = "task_types"
+
+    task_type: Mapped[str] = mapped_column(String(128), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    payload_schema: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+
+class Task(Base):
+    """One unit of background work and everything needed to run, retry or explain it."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        # The claim query's index: ready tasks, best priority first, oldest schedule first.
+        Index(
+            "ix_tasks_ready",
+            text("priority_rank DESC"),
+            "scheduled_at",
+            postgresql_where=text("status IN ('pending', 'retrying')"),
+        ),
+        Index(None, "status"),
+        Index(None, "created_by"),
+        Index(None, "task_type"),
+        Index(
+            "ix_tasks_lease",
+            "lease_expires_at",
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+    id: Mapped[UUIDPk]
+    task_type: Mapped[str] = mapped_column(
+        String(128), ForeignKey("task_types.task_type", onupdate="CASCADE")
+    )
+    status: Mapped[TaskStatus] = mapped_column(
+        str_enum(TaskStatus, "status"), server_default=TaskStatus.PENDING.value
+    )
+    priority: Mapped[TaskPriority] = mapped_column(
+        str_enum(TaskPriority, "priority"), server_default=TaskPriority.NORMAL.value
+    )
+    priority_rank: Mapped[int] = mapped_column(
+        SmallInteger, Computed(priority_rank_sql(), persisted=True)
+    )
+    payload: Mapped[JSONDict]
+    result: Mapped[Any | None] = mapped_column(JSONB)
+    metadata_: Mapped[JSONDict] = mapped_column("metadata")
+    retry_strategy: Mapped[JSONDict]
+    max_attempts: Mapped[int] = mapped_column(Integer, server_default=text("5"))
+    current_attempt: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_history: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+    scheduled_at: Mapped[Timestamp] = mapped_column(server_default=func.now())
+    started_at: Mapped[Timestamp | None]
+    completed_at: Mapped[Timestamp | None]
+    # Lease: a running task belongs to `locked_by` until `lease_expires_at`; heartbeats extend
+    # it. An expired lease means the worker died, and the task goes back to the queue.
+    locked_by: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[Timestamp | None]
+    heartbeat_at: Mapped[Timestamp | None]
+    cancel_requested_at: Mapped[Timestamp | None]
+
+
+class WorkerRecord(Base):
+    """A worker process that is (or was) alive; health reads its heartbeat."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    task_types: Mapped[list[str]] = mapped_column(
+        ARRAY(String(128)), server_default=text("'{}'::varchar[]")
+    )
+    concurrency: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[CreatedAt]
+    heartbeat_at: Mapped[Timestamp] = mapped_column(server_default=func.now())
+    stopped_at: Mapped[Timestamp | None]

@@ -1,0 +1,1 @@
+"""Users: accounts, profiles and their administration."""

@@ -1,0 +1,88 @@
+"""Fixtures: a PostgreSQL server per session, a cloned database per test, the real app.
+
+    async def test_something(client):          # httpx.AsyncClient on a running server
+        response = await client.get("/api/v1/health")
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from studypath.config import Settings
+from studypath.core.db import Database
+from studypath.system import System
+from tests.helpers import client_for, running_system
+from tests.pg import TestPostgres, external_server_url
+
+# Captured before the per-test environment is cleaned.
+EXTERNAL_DATABASE_URL = external_server_url()
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see no STUDYPATH_* variables unless they set them: results must not depend on
+    the shell that runs them."""
+    for key in list(os.environ):
+        if key.startswith("STUDYPATH_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPostgres]:
+    server = TestPostgres(tmp_path_factory.mktemp("postgres"), EXTERNAL_DATABASE_URL)
+    server.create_template()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def database_url(postgres: TestPostgres) -> Iterator[str]:
+    """A database of this test's own, cloned from the migrated template."""
+    url = postgres.clone()
+    yield url
+    postgres.drop(url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        port=0,
+        db_pool_size=5,
+        worker_heartbeat_seconds=0.5,
+        cors_origins=["http://localhost:5173"],
+    )
+
+
+@pytest.fixture
+async def system(settings: Settings) -> AsyncIterator[System]:
+    """The API server (no worker) on a free port, on this test's database."""
+    async with running_system(settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(system: System) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(system) as http:
+        yield http
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """Direct database access for arranging rows and asserting on them."""
+    database = Database(database_url, pool_size=2)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def session(db: Database) -> AsyncIterator[AsyncSession]:
+    async with db.sessionmaker() as db_session:
+        yield db_session
