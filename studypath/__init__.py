@@ -1,9 +1,9 @@
 """studypath: a real production-style web system that runs inside your notebook.
 
-    import studypath
-    wb = studypath.start()          # embedded PostgreSQL + API server + worker, in a thread
-    wb.client().get("/api/v1/health").json()
-    wb.stop()
+import studypath
+wb = studypath.start()          # embedded PostgreSQL + API server + worker, in a thread
+wb.client().get("/api/v1/health").json()
+wb.stop()
 """
 
 from __future__ import annotations

@@ -1,15 +1,12 @@
-"""The `/api/v1` router: every domain's routes, mounted in one place."""
+"""Every domain's router, mounted in one place (each already carries `/api/v1/...`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from studypath.core.routing import API_PREFIX
 from studypath.health.api import router as health_router
 
-API_PREFIX = "/api/v1"
+ROUTERS: list[APIRouter] = [health_router]
 
-
-def build_api_router() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
-    router.include_router(health_router)
-    return router
+__all__ = ["API_PREFIX", "ROUTERS"]

@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from studypath import __version__
-from studypath.api import build_api_router
+from studypath.api import ROUTERS
 from studypath.config import Settings
 from studypath.core.db import Database
 from studypath.core.errors import install_error_handlers
@@ -102,7 +102,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.started_monotonic = time.monotonic()
 
     install_error_handlers(app)
-    app.include_router(build_api_router())
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.get("/api-docs", include_in_schema=False)
     async def api_docs() -> HTMLResponse:

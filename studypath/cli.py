@@ -1,9 +1,9 @@
 """The `studypath` command: run the system from a terminal, migrate, check, export.
 
-    studypath up                 # embedded PostgreSQL + API server + 1 worker, foreground
-    studypath server             # API only          studypath worker   # worker only
-    studypath migrate up|down|current
-    studypath health-check       # exit 0 healthy / 1 not (a container HEALTHCHECK)
+studypath up                 # embedded PostgreSQL + API server + 1 worker, foreground
+studypath server             # API only          studypath worker   # worker only
+studypath migrate up|down|current
+studypath health-check       # exit 0 healthy / 1 not (a container HEALTHCHECK)
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="The database studypath uses (embedded by default).",
-                     no_args_is_help=True)
+db_app = typer.Typer(
+    help="The database studypath uses (embedded by default).", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 
 PortOpt = Annotated[int | None, typer.Option("--port", "-p", help="HTTP port (default 3000).")]
@@ -71,8 +72,9 @@ def explained_errors() -> Iterator[None]:
         raise fail(str(exc)) from None
 
 
-def run_system(settings: Settings, *, serve_api: bool, workers: int,
-               on_ready: Callable[[str], None]) -> None:
+def run_system(
+    settings: Settings, *, serve_api: bool, workers: int, on_ready: Callable[[str], None]
+) -> None:
     """Database → migrations → server/workers in the foreground; Ctrl-C stops all of it."""
     from studypath.system import System, bind_socket, prepare_database
 
@@ -81,8 +83,12 @@ def run_system(settings: Settings, *, serve_api: bool, workers: int,
         provider = prepare_database(settings, progress=echo)
         try:
             sock = bind_socket(settings.host, settings.port) if serve_api else None
-            system = System(settings.model_copy(update={"database_url": provider.url}),
-                            serve_api=serve_api, workers=workers, sock=sock)
+            system = System(
+                settings.model_copy(update={"database_url": provider.url}),
+                serve_api=serve_api,
+                workers=workers,
+                sock=sock,
+            )
             host = f"[{settings.host}]" if ":" in settings.host else settings.host
             url = f"http://{host}:{system.port}"
             asyncio.run(system.run(on_ready=lambda: on_ready(url)))
@@ -116,8 +122,12 @@ def up(
 def server(port: PortOpt = None, host: HostOpt = None, data_dir: DataDirOpt = None) -> None:
     """Run the API server only (run workers separately with `studypath worker`)."""
     settings = settings_from(port=port, host=host, data_dir=data_dir)
-    run_system(settings, serve_api=True, workers=0,
-               on_ready=lambda url: echo(f"API server listening on {url}"))
+    run_system(
+        settings,
+        serve_api=True,
+        workers=0,
+        on_ready=lambda url: echo(f"API server listening on {url}"),
+    )
 
 
 @app.command()
@@ -127,8 +137,12 @@ def worker(
 ) -> None:
     """Run one worker process. Start as many as you like against the same database."""
     settings = settings_from(data_dir=data_dir, worker_concurrency=concurrency)
-    run_system(settings, serve_api=False, workers=1,
-               on_ready=lambda _url: echo("worker running; Ctrl-C to stop"))
+    run_system(
+        settings,
+        serve_api=False,
+        workers=1,
+        on_ready=lambda _url: echo("worker running; Ctrl-C to stop"),
+    )
 
 
 class MigrateAction(StrEnum):
@@ -179,16 +193,18 @@ def health_check(
         echo(f"unhealthy: {target} did not answer ({exc.__class__.__name__}: {exc})", err=True)
         raise typer.Exit(1) from None
     if response.status_code != 200:
-        echo(f"unhealthy: {target} answered {response.status_code}: {response.text[:300]}",
-             err=True)
+        echo(
+            f"unhealthy: {target} answered {response.status_code}: {response.text[:300]}", err=True
+        )
         raise typer.Exit(1)
     echo(f"healthy: {target}")
 
 
 @app.command("export-openapi")
 def export_openapi(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default stdout).")]
-    = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default stdout).")
+    ] = None,
 ) -> None:
     """Write the OpenAPI document of the API (no database needed)."""
     from studypath.app import create_app
@@ -213,8 +229,10 @@ def db_url(
         return
     url = EmbeddedPostgres.running_url(settings.pgdata_dir)
     if url is None:
-        raise fail(f"the embedded database in {settings.pgdata_dir} is not running; "
-                   "start it with `studypath up` (or `studypath db start`)")
+        raise fail(
+            f"the embedded database in {settings.pgdata_dir} is not running; "
+            "start it with `studypath up` (or `studypath db start`)"
+        )
     echo(url)
 
 
@@ -260,8 +278,9 @@ def notebooks(
     """Open JupyterLab on the week-by-week notebooks."""
     folder = directory or find_notebooks()
     if folder is None:
-        raise fail("no notebooks/ folder found; run this from a studypath checkout "
-                   "or pass the folder")
+        raise fail(
+            "no notebooks/ folder found; run this from a studypath checkout or pass the folder"
+        )
     command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}", f"--port={port}"]
     echo(f"opening JupyterLab on {folder} …")
     raise typer.Exit(subprocess.call(command))

@@ -117,6 +117,8 @@ def load_settings(**overrides: Any) -> Settings:
             field = str(error["loc"][0]) if error["loc"] else "?"
             where = f"{ENV_PREFIX}{field.upper()}"
             given = error.get("input")
-            shown = "" if isinstance(given, dict) or field.endswith("password") else f" (got {given!r})"
+            shown = (
+                "" if isinstance(given, dict) or field.endswith("password") else f" (got {given!r})"
+            )
             problems.append(f"{where}: {error['msg']}{shown}")
         raise SettingsError("Invalid settings:\n  " + "\n  ".join(problems)) from None

@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from studypath.config import Settings, load_settings
@@ -145,15 +146,21 @@ class Workbench:
     @property
     def running(self) -> bool:
         return (
-            not self._stopped and self._thread is not None and self._thread.is_alive()
+            not self._stopped
+            and self._thread is not None
+            and self._thread.is_alive()
             and self._error is None
         )
 
     def __enter__(self) -> Workbench:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # ------------------------------------------------------------------ using it
@@ -169,6 +176,14 @@ class Workbench:
             raise RuntimeError("the Workbench is not running")
         future = asyncio.run_coroutine_threadsafe(coro, self._system.loop)
         return future.result(timeout)
+
+    @property
+    def app(self) -> FastAPI:
+        """The live FastAPI application (routes, OpenAPI, dependencies) — to inspect."""
+        assert self._system is not None and self._system.server is not None
+        app = self._system.server.config.app
+        assert isinstance(app, FastAPI)
+        return app
 
     @property
     def db(self) -> Any:
@@ -188,8 +203,14 @@ class Workbench:
 
         return self.run(_query())
 
-    def log_entries(self, *, request_id: str | None = None, contains: str | None = None,
-                    level: str | None = None, last: int | None = None) -> list[LogEntry]:
+    def log_entries(
+        self,
+        *,
+        request_id: str | None = None,
+        contains: str | None = None,
+        level: str | None = None,
+        last: int | None = None,
+    ) -> list[LogEntry]:
         entries = self._logs.snapshot() if self._logs is not None else []
         if request_id is not None:
             entries = [e for e in entries if e.request_id == request_id]

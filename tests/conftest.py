@@ -1,7 +1,7 @@
 """Fixtures: a PostgreSQL server per session, a cloned database per test, the real app.
 
-    async def test_something(client):          # httpx.AsyncClient on a running server
-        response = await client.get("/api/v1/health")
+async def test_something(client):          # httpx.AsyncClient on a running server
+    response = await client.get("/api/v1/health")
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ class TestPostgres:
         self.template = f"studypath_template_{uuid.uuid4().hex[:8]}"
 
     def url_for(self, database: str) -> str:
-        return make_url(self.server_url).set(database=database).render_as_string(
-            hide_password=False
+        return (
+            make_url(self.server_url).set(database=database).render_as_string(hide_password=False)
         )
 
     def create_template(self) -> None:
@@ -65,9 +65,7 @@ class TestPostgres:
 
     def close(self) -> None:
         self._admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(self.template)
-            )
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.template))
         )
         self._admin.close()
         if self._embedded is not None:

@@ -31,8 +31,10 @@ async def test_unsafe_request_id_is_replaced(client: httpx.AsyncClient) -> None:
 
 
 async def test_cors_allows_configured_origin_only(client: httpx.AsyncClient) -> None:
-    preflight = {"Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization,content-type"}
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
     allowed = await client.options(
         "/api/v1/health", headers={"Origin": "http://localhost:5173", **preflight}
     )

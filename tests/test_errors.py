@@ -117,7 +117,8 @@ async def test_validation_error_does_not_echo_the_input(probe_client: httpx.Asyn
 
 async def test_valid_json_passes_through(probe_client: httpx.AsyncClient) -> None:
     response = await probe_client.post(
-        "/api/v1/probe/echo", json={"name": "ok", "count": 2},
+        "/api/v1/probe/echo",
+        json={"name": "ok", "count": 2},
         headers={"content-type": "application/json; charset=utf-8"},
     )
     assert response.status_code == 200

@@ -27,7 +27,8 @@ async def test_health_summary(client: httpx.AsyncClient) -> None:
     assert data["version"] == __version__
     assert data["uptime"] >= 0
     assert data["documentation"] == {
-        "openapi_json": "/api-docs/openapi.json", "api_docs": "/api-docs"
+        "openapi_json": "/api-docs/openapi.json",
+        "api_docs": "/api-docs",
     }
 
 
@@ -88,8 +89,8 @@ async def cut_off(postgres: TestPostgres, database_url: str) -> AsyncIterator[ob
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/health", "/api/v1/health/ready", "/api/v1/health/startup",
-             "/api/v1/health/detailed"],
+    "path",
+    ["/api/v1/health", "/api/v1/health/ready", "/api/v1/health/startup", "/api/v1/health/detailed"],
 )
 async def test_database_down_answers_503_envelope(
     system: System, client: httpx.AsyncClient, cut_off: object, path: str

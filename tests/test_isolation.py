@@ -24,8 +24,9 @@ async def test_tests_cannot_see_each_others_rows(session: AsyncSession, run: str
 
 
 async def test_each_test_database_is_migrated(session: AsyncSession) -> None:
-    from studypath.migrations import head_revision
     from sqlalchemy import text
+
+    from studypath.migrations import head_revision
 
     revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
     assert revision == head_revision()

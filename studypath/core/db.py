@@ -15,7 +15,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 
 from studypath.core.logging import request_id_var
@@ -98,8 +103,7 @@ def ensure_reachable(url: str | URL, timeout: float = 10.0) -> str:
             return str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
     except psycopg.Error as exc:
         raise DatabaseUnavailable(
-            f"Cannot connect to PostgreSQL ({describe_url(url)}; URL {masked(url)}): "
-            f"{_reason(exc)}"
+            f"Cannot connect to PostgreSQL ({describe_url(url)}; URL {masked(url)}): {_reason(exc)}"
         ) from None
 
 
@@ -180,13 +184,15 @@ class Database:
         await self.engine.dispose()
 
 
-def _log_statement(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                   executemany: bool) -> None:
+def _log_statement(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
     """Log each SQL statement at DEBUG with the request it belongs to (for request tracing)."""
     if sql_log.isEnabledFor(logging.DEBUG) and request_id_var.get() is not None:
         first_line = " ".join(statement.split())
-        sql_log.debug("SQL %s", first_line[:500], extra={"layer": "database",
-                                                         "statement": first_line[:2000]})
+        sql_log.debug(
+            "SQL %s", first_line[:500], extra={"layer": "database", "statement": first_line[:2000]}
+        )
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -197,4 +203,3 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session)]
-

@@ -268,4 +268,3 @@ def provide_database(settings: Settings, *, ephemeral: bool = False) -> Database
     )
     embedded.start()
     return embedded
-

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+
 class ErrorCode(StrEnum):
     UNAUTHORIZED = "UNAUTHORIZED"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"

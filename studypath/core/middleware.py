@@ -42,7 +42,9 @@ def _is_json(content_type: str | None) -> bool:
     if not content_type:
         return False
     mime = content_type.split(";", 1)[0].strip().lower()
-    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+    return mime == "application/json" or (
+        mime.startswith("application/") and mime.endswith("+json")
+    )
 
 
 def _has_body(scope: Scope) -> bool:
@@ -50,6 +52,18 @@ def _has_body(scope: Scope) -> bool:
     if length is not None:
         return length.strip() not in ("", "0")
     return _header(scope, b"transfer-encoding") is not None
+
+
+def _route_fields(scope: Scope) -> dict[str, str]:
+    """Which route template and handler served the request (set by the router on the scope)."""
+    fields: dict[str, str] = {}
+    route = scope.get("route")
+    if route is not None and hasattr(route, "path"):
+        fields["route"] = str(route.path)
+    endpoint = scope.get("endpoint")
+    if endpoint is not None and hasattr(endpoint, "__qualname__"):
+        fields["endpoint"] = f"{endpoint.__module__}.{endpoint.__qualname__}"
+    return fields
 
 
 class RequestContextMiddleware:
@@ -86,8 +100,12 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        log.debug("request started %s %s", method, path,
-                  extra={"layer": "api", "event": "request.start", "method": method, "path": path})
+        log.debug(
+            "request started %s %s",
+            method,
+            path,
+            extra={"layer": "api", "event": "request.start", "method": method, "path": path},
+        )
         try:
             if (
                 path.startswith(self.api_prefix)
@@ -96,7 +114,9 @@ class RequestContextMiddleware:
                 and not _is_json(_header(scope, b"content-type"))
             ):
                 await self._send_error(
-                    send_with_headers, 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    send_with_headers,
+                    415,
+                    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
                     "Request body must be JSON (Content-Type: application/json)",
                 )
             else:
@@ -110,9 +130,20 @@ class RequestContextMiddleware:
         finally:
             duration_ms = (time.perf_counter() - started) * 1000
             log.info(
-                "%s %s -> %s (%.1f ms)", method, path, status, duration_ms,
-                extra={"layer": "api", "event": "request.end", "method": method, "path": path,
-                       "status": status, "duration_ms": round(duration_ms, 2)},
+                "%s %s -> %s (%.1f ms)",
+                method,
+                path,
+                status,
+                duration_ms,
+                extra={
+                    "layer": "api",
+                    "event": "request.end",
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round(duration_ms, 2),
+                    **_route_fields(scope),
+                },
             )
             user_id_var.reset(uid_token)
             request_id_var.reset(rid_token)
@@ -120,10 +151,14 @@ class RequestContextMiddleware:
     @staticmethod
     async def _send_error(send: Send, status: int, code: str, message: str) -> None:
         body: Any = json.dumps(error_body(code, message)).encode()
-        await send({
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode())],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

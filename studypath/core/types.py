@@ -7,7 +7,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, Enum as SAEnum, func, text
+from sqlalchemy import DateTime, func, text
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import mapped_column
 

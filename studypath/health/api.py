@@ -12,6 +12,7 @@ from studypath.core.clock import utcnow
 from studypath.core.db import Database
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.responses import Envelope, ok
+from studypath.core.routing import API_PREFIX
 from studypath.health import service
 from studypath.health.schemas import (
     DetailedHealth,
@@ -22,9 +23,11 @@ from studypath.health.schemas import (
     Startup,
 )
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = APIRouter(prefix=f"{API_PREFIX}/health", tags=["health"])
 
-UNHEALTHY = {503: {"description": "Unhealthy: the error envelope, with the checks in `details`"}}
+UNHEALTHY: dict[int | str, dict[str, Any]] = {
+    503: {"description": "Unhealthy: the error envelope, with the checks in `details`"}
+}
 
 
 def _db(request: Request) -> Database:
@@ -33,7 +36,8 @@ def _db(request: Request) -> Database:
 
 
 def _uptime(request: Request) -> float:
-    return round(time.monotonic() - request.app.state.started_monotonic, 3)
+    started: float = request.app.state.started_monotonic
+    return round(time.monotonic() - started, 3)
 
 
 def _unavailable(message: str, details: Any) -> AppError:
@@ -68,7 +72,7 @@ async def detailed_report(request: Request) -> DetailedHealth:
         ),
     }
     return DetailedHealth(
-        status=service.overall(checks),  # type: ignore[arg-type]
+        status=service.overall(checks),
         timestamp=utcnow(),
         version=__version__,
         uptime=_uptime(request),
@@ -98,7 +102,9 @@ async def health_ready(request: Request) -> Envelope[Readiness]:
     checks = {"database": await service.check_database(_db(request))}
     ready = checks["database"].status != "unhealthy"
     body = Readiness(
-        status="ready" if ready else "not_ready", timestamp=utcnow(), probe="readiness",
+        status="ready" if ready else "not_ready",
+        timestamp=utcnow(),
+        probe="readiness",
         checks=checks,
     )
     if not ready:
@@ -115,7 +121,9 @@ async def health_startup(request: Request) -> Envelope[Startup]:
     }
     started = all(check.status == "healthy" for check in checks.values())
     body = Startup(
-        status="started" if started else "starting", timestamp=utcnow(), probe="startup",
+        status="started" if started else "starting",
+        timestamp=utcnow(),
+        probe="startup",
         checks=checks,
     )
     if not started:

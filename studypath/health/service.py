@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from studypath.core.db import Database
-from studypath.health.schemas import Check
+from studypath.health.schemas import Check, CheckStatus
 from studypath.migrations import head_revision
 from studypath.tasks import service as tasks_service
 
@@ -25,8 +25,11 @@ async def check_database(db: Database) -> Check:
     return Check(
         status="healthy",
         message="database reachable",
-        details={"latency_ms": round(latency_ms, 2), "pool": db.pool_status(),
-                 "target": db.description},
+        details={
+            "latency_ms": round(latency_ms, 2),
+            "pool": db.pool_status(),
+            "target": db.description,
+        },
     )
 
 
@@ -59,8 +62,11 @@ async def check_workers(db: Database, *, heartbeat_seconds: float) -> Check:
     except Exception as exc:
         return Check(status="unhealthy", message=f"cannot read workers: {exc}")
     if not workers:
-        return Check(status="degraded", message="no live worker: tasks will wait in the queue",
-                     details={"live_workers": 0, "workers": []})
+        return Check(
+            status="degraded",
+            message="no live worker: tasks will wait in the queue",
+            details={"live_workers": 0, "workers": []},
+        )
     return Check(
         status="healthy",
         message=f"{len(workers)} live worker(s)",
@@ -68,7 +74,7 @@ async def check_workers(db: Database, *, heartbeat_seconds: float) -> Check:
     )
 
 
-def overall(checks: dict[str, Check]) -> str:
+def overall(checks: dict[str, Check]) -> CheckStatus:
     statuses = {check.status for check in checks.values()}
     if "unhealthy" in statuses:
         return "unhealthy"

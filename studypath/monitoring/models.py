@@ -6,7 +6,7 @@ import uuid
 from enum import StrEnum
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from studypath.core.db import Base
@@ -158,6 +158,3 @@ class Incident(Base):
     resolved_at: Mapped[Timestamp | None]
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
-
-
-

@@ -35,7 +35,12 @@ async def live_workers(session: AsyncSession, *, stale_after: timedelta) -> list
 
 
 async def register_worker(
-    session: AsyncSession, *, worker_id: str, hostname: str, pid: int, task_types: list[str],
+    session: AsyncSession,
+    *,
+    worker_id: str,
+    hostname: str,
+    pid: int,
+    task_types: list[str],
     concurrency: int,
 ) -> None:
     """Record a worker as alive (insert or revive its row)."""
@@ -44,8 +49,12 @@ async def register_worker(
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=[WorkerRecord.id],
-        set_={"heartbeat_at": func.now(), "stopped_at": None, "task_types": task_types,
-              "concurrency": concurrency},
+        set_={
+            "heartbeat_at": func.now(),
+            "stopped_at": None,
+            "task_types": task_types,
+            "concurrency": concurrency,
+        },
     )
     await session.execute(stmt)
     await session.commit()

@@ -48,8 +48,12 @@ class Worker:
     async def run(self) -> None:
         async with self.db.sessionmaker() as session:
             await service.register_worker(
-                session, worker_id=self.id, hostname=socket.gethostname(), pid=os.getpid(),
-                task_types=self.task_types, concurrency=self.concurrency,
+                session,
+                worker_id=self.id,
+                hostname=socket.gethostname(),
+                pid=os.getpid(),
+                task_types=self.task_types,
+                concurrency=self.concurrency,
             )
         log.info("worker %s started (concurrency %d)", self.id, self.concurrency)
         try:

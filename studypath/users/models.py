@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from sqlalchemy import Boolean, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,6 +36,3 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
-
-
-
