@@ -20,11 +20,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from studypath import __version__
-from studypath.api import ROUTERS
+from studypath.api import PERIODIC_JOBS, ROUTERS
 from studypath.config import Settings
 from studypath.core.db import Database
 from studypath.core.errors import install_error_handlers
 from studypath.core.middleware import RequestContextMiddleware
+from studypath.core.periodic import PeriodicRunner
+from studypath.core.security import configure_hashing
 
 STATIC_DIR = Path(__file__).parent / "static"
 OPENAPI_URL = "/api-docs/openapi.json"
@@ -82,12 +84,20 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
             )
         await app.state.db.connect()
         app.state.started_monotonic = time.monotonic()
+        jobs = PeriodicRunner(PERIODIC_JOBS, app.state.db, settings)
+        jobs.start()
         try:
             yield
         finally:
+            await jobs.stop()
             if owned:
                 await app.state.db.dispose()
 
+    configure_hashing(
+        settings.password_hash_time_cost,
+        settings.password_hash_memory_kib,
+        settings.password_hash_parallelism,
+    )
     app = FastAPI(
         title="studypath API",
         version=__version__,

@@ -64,7 +64,26 @@ class Settings(BaseSettings):
         le=365 * 24 * 3600,
         description="End a session unused for this long; 0 disables the idle timeout.",
     )
+    session_purge_interval_seconds: float = Field(default=300.0, gt=0, le=86400)
+    session_activity_resolution_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="Write last_activity_at at most this often per session (0: every request).",
+    )
     initial_admin_password: SecretStr | None = None
+
+    # --- passwords and login throttling ----------------------------------------------------
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(default=65536, ge=1024, le=4 * 1024 * 1024)
+    password_hash_parallelism: int = Field(default=4, ge=1, le=16)
+    login_max_failures_per_account: int = Field(default=5, ge=1, le=1000)
+    login_max_failures_per_client: int = Field(default=20, ge=1, le=100000)
+    login_failure_window_seconds: int = Field(default=900, ge=1, le=86400)
+    login_lockout_seconds: int = Field(
+        default=30, ge=1, le=86400, description="First lockout; each further one doubles."
+    )
+    login_lockout_max_seconds: int = Field(default=3600, ge=1, le=7 * 86400)
 
     # --- worker ---------------------------------------------------------------------------
     worker_concurrency: int = Field(default=4, ge=1, le=256)
@@ -117,8 +136,7 @@ def load_settings(**overrides: Any) -> Settings:
             field = str(error["loc"][0]) if error["loc"] else "?"
             where = f"{ENV_PREFIX}{field.upper()}"
             given = error.get("input")
-            shown = (
-                "" if isinstance(given, dict) or field.endswith("password") else f" (got {given!r})"
-            )
+            secret = field.endswith("password") or field == "database_url"  # a URL holds one
+            shown = "" if isinstance(given, dict) or secret else f" (got {given!r})"
             problems.append(f"{where}: {error['msg']}{shown}")
         raise SettingsError("Invalid settings:\n  " + "\n  ".join(problems)) from None

@@ -3,7 +3,7 @@
 Alembic compares this metadata with the database; the week-1 notebook draws it.
 """
 
-from studypath.auth.models import ApiKey, Session
+from studypath.auth.models import ApiKey, LoginThrottle, Session
 from studypath.core.db import Base
 from studypath.monitoring.models import Alert, Event, Incident, Metric
 from studypath.tasks.models import Task, TaskType, WorkerRecord
@@ -17,6 +17,7 @@ __all__ = [
     "Base",
     "Event",
     "Incident",
+    "LoginThrottle",
     "Metric",
     "Session",
     "Task",

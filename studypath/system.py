@@ -23,7 +23,10 @@ from studypath.app import create_app
 from studypath.config import Settings
 from studypath.core.db import Database, ensure_reachable
 from studypath.core.embedded import DatabaseProvider, provide_database
+from studypath.core.errors import AppError
+from studypath.core.security import configure_hashing
 from studypath.tasks.worker import Worker
+from studypath.users import service as users_service
 
 log = logging.getLogger("studypath.system")
 
@@ -104,6 +107,7 @@ class System:
         self.server: uvicorn.Server | None = None
         self.workers: list[Worker] = []
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.initial_admin_created = False
         self._stop: asyncio.Event | None = None
 
     def request_stop(self) -> None:
@@ -137,6 +141,7 @@ class System:
         tasks: list[asyncio.Task[None]] = []
         try:
             await self.db.connect()
+            await self._ensure_initial_admin()
             if self.serve_api:
                 tasks.append(await self._start_server())
             for _ in range(self.worker_count):
@@ -157,6 +162,29 @@ class System:
                     raise task.exception()  # type: ignore[misc]
         finally:
             await self._shutdown(tasks)
+
+    async def _ensure_initial_admin(self) -> None:
+        """Create the first admin from STUDYPATH_INITIAL_ADMIN_PASSWORD if there is none."""
+        password = self.settings.initial_admin_password
+        if password is None:
+            return
+        assert self.db is not None
+        configure_hashing(
+            self.settings.password_hash_time_cost,
+            self.settings.password_hash_memory_kib,
+            self.settings.password_hash_parallelism,
+        )
+        async with self.db.sessionmaker() as session:
+            try:
+                created = await users_service.ensure_initial_admin(
+                    session, password.get_secret_value()
+                )
+            except AppError as exc:
+                log.warning("initial admin not created: %s", exc.message)
+                return
+        if created is not None:
+            self.initial_admin_created = True
+            log.info("created the initial admin account %r", created.username)
 
     async def _start_server(self) -> asyncio.Task[None]:
         assert self.db is not None

@@ -16,12 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
 from studypath.core.db import Database
+from studypath.core.security import configure_hashing
 from studypath.system import System
 from tests.helpers import client_for, running_system
 from tests.pg import TestPostgres, external_server_url
 
 # Captured before the per-test environment is cleaned.
 EXTERNAL_DATABASE_URL = external_server_url()
+
+# Real argon2id, cheap parameters: tests hash hundreds of passwords. (Production cost is
+# measured in bench/auth.py.) Settings below use the same numbers, so no rehash happens.
+TEST_HASHING = {"password_hash_time_cost": 1, "password_hash_memory_kib": 1024,
+                "password_hash_parallelism": 1}
+configure_hashing(1, 1024, 1)
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +65,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         db_pool_size=5,
         worker_heartbeat_seconds=0.5,
         cors_origins=["http://localhost:5173"],
+        **TEST_HASHING,
     )
 
 

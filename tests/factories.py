@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from studypath.auth import keys as auth_keys
+from studypath.auth import sessions as auth_sessions
+from studypath.auth.policies import session_policy
+from studypath.config import Settings
 from studypath.core.security import hash_password
 from studypath.rbac.roles import Role
 from studypath.tasks.models import Task, TaskType
@@ -52,3 +57,67 @@ async def create_task(session: AsyncSession, task_type: str, **fields: Any) -> T
     session.add(task)
     await session.commit()
     return task
+
+
+async def start_session(session: AsyncSession, user: User, settings: Settings) -> str:
+    """A real session for `user` (as login would create); returns its bearer token."""
+    token, _row = await auth_sessions.create_session(session, user.id, session_policy(settings))
+    await session.commit()
+    return token
+
+
+@dataclass
+class Actor:
+    """Someone who calls the API in a test: a user (or nobody) and the headers they send."""
+
+    name: str
+    user: User | None
+    token: str | None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+
+@dataclass
+class World:
+    """The cast of the authorization table: a resource owner, another plain user, a
+    moderator and an admin, each signed in; plus what the owner owns."""
+
+    owner: Actor
+    other: Actor
+    moderator: Actor
+    admin: Actor
+    anonymous: Actor
+    owner_key_id: str = ""
+    tag: int = 0
+
+    def actor(self, name: str) -> Actor:
+        actor: Actor = getattr(self, name)
+        return actor
+
+    def ids(self) -> dict[str, str]:
+        """Values for `{placeholders}` in the table's paths."""
+        return {
+            "owner_id": str(self.owner.user.id) if self.owner.user else "",
+            "other_id": str(self.other.user.id) if self.other.user else "",
+            "moderator_id": str(self.moderator.user.id) if self.moderator.user else "",
+            "admin_id": str(self.admin.user.id) if self.admin.user else "",
+            "owner_key_id": self.owner_key_id,
+            "missing_id": "00000000-0000-4000-8000-000000000000",
+        }
+
+
+async def create_world(session: AsyncSession, settings: Settings) -> World:
+    tag = next(_counter)
+    actors = {}
+    for name, role in (("owner", Role.USER), ("other", Role.USER),
+                       ("moderator", Role.MODERATOR), ("admin", Role.ADMIN)):
+        user = await create_user(session, username=f"{name}{tag}", role=role)
+        actors[name] = Actor(name, user, await start_session(session, user, settings))
+    world = World(anonymous=Actor("anonymous", None, None), tag=tag, **actors)
+    owner = actors["owner"].user
+    assert owner is not None
+    _key, row = await auth_keys.create_key(session, owner.id, "owner's key", None)
+    world.owner_key_id = str(row.id)
+    return world

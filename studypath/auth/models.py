@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from studypath.core.db import Base
-from studypath.core.types import CreatedAt, Timestamp, UUIDPk
+from studypath.core.types import CreatedAt, Timestamp, UpdatedAt, UUIDPk
 
 
 class Session(Base):
@@ -49,3 +49,19 @@ class ApiKey(Base):
     expires_at: Mapped[Timestamp | None]
     last_used_at: Mapped[Timestamp | None]
     revoked_at: Mapped[Timestamp | None]
+
+
+class LoginThrottle(Base):
+    """Failed-login counters per account and per client address, shared by every process.
+
+    A key reaching its failure limit is locked for a while; each further lockout doubles.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    window_started_at: Mapped[CreatedAt]
+    locked_until: Mapped[Timestamp | None]
+    lockouts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    updated_at: Mapped[UpdatedAt]

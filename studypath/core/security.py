@@ -1,6 +1,6 @@
 """Password hashing (argon2id) and secret tokens.
 
-Hashing costs ~tens of milliseconds of CPU on purpose; the async helpers push it to a
+Hashing costs tens of milliseconds of CPU on purpose; the async helpers push it to a
 thread so one login never stalls every other request on the event loop.
 """
 
@@ -10,20 +10,51 @@ import asyncio
 import hashlib
 import secrets
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-# argon2-cffi's defaults follow RFC 9106's second recommended profile (argon2id, 64 MiB).
-_hasher = PasswordHasher()
+# argon2-cffi's defaults follow RFC 9106's second recommended profile (argon2id, t=3, 64 MiB).
+_hasher = PasswordHasher(type=Type.ID)
+# A hash of a password nobody knows: login verifies against it when the user does not exist,
+# so "no such user" costs exactly as much time as "wrong password".
+_dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def configure_hashing(time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Set the argon2id parameters for this process (tests use cheap ones)."""
+    global _hasher, _dummy_hash
+    current = _hasher
+    if (current.time_cost, current.memory_cost, current.parallelism) == (
+        time_cost,
+        memory_kib,
+        parallelism,
+    ):
+        return
+    _hasher = PasswordHasher(
+        time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
+    )
+    _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hashing_parameters() -> dict[str, int | str]:
+    return {
+        "algorithm": "argon2id",
+        "time_cost": _hasher.time_cost,
+        "memory_kib": _hasher.memory_cost,
+        "parallelism": _hasher.parallelism,
+        "hash_len": _hasher.hash_len,
+        "salt_len": _hasher.salt_len,
+    }
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check a password; with `password_hash=None` burn the same time and return False."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher.verify(password_hash or _dummy_hash, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -37,7 +68,7 @@ async def hash_password_async(password: str) -> str:
     return await asyncio.to_thread(hash_password, password)
 
 
-async def verify_password_async(password_hash: str, password: str) -> bool:
+async def verify_password_async(password_hash: str | None, password: str) -> bool:
     return await asyncio.to_thread(verify_password, password_hash, password)
 
 

@@ -22,8 +22,10 @@ from studypath.health.schemas import (
     Readiness,
     Startup,
 )
+from studypath.rbac.dependencies import Admin
 
 router = APIRouter(prefix=f"{API_PREFIX}/health", tags=["health"])
+admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"])
 
 UNHEALTHY: dict[int | str, dict[str, Any]] = {
     503: {"description": "Unhealthy: the error envelope, with the checks in `details`"}
@@ -129,3 +131,9 @@ async def health_startup(request: Request) -> Envelope[Startup]:
     if not started:
         raise _unavailable("still starting", body.model_dump(mode="json"))
     return ok(body)
+
+
+@admin_router.get("/health", response_model=Envelope[DetailedHealth], responses=UNHEALTHY)
+async def admin_health(request: Request, actor: Admin) -> Envelope[DetailedHealth]:
+    """The detailed report, for admins (the same checks as /health/detailed)."""
+    return await health_detailed(request)

@@ -1,0 +1,148 @@
+"""Auth endpoints (`/api/v1/auth/*`) and API keys (`/api/v1/api-keys`). Thin: the rules live
+in the services."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+
+from studypath.auth import keys, service, sessions
+from studypath.auth.dependencies import CurrentUser, SessionUser
+from studypath.auth.policies import account_throttle, client_throttle, session_policy
+from studypath.auth.schemas import (
+    ApiKeyCreated,
+    ApiKeyInfo,
+    CreateApiKey,
+    LoginRequest,
+    LoginResponse,
+    Me,
+    RefreshResponse,
+    RegisterRequest,
+)
+from studypath.core.clock import utcnow
+from studypath.core.db import DbSession
+from studypath.core.errors import AppError, ErrorCode, not_found
+from studypath.core.responses import Envelope, ok
+from studypath.core.routing import API_PREFIX
+from studypath.users.schemas import UserProfile
+
+router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
+keys_router = APIRouter(prefix=f"{API_PREFIX}/api-keys", tags=["api-keys"])
+
+
+@router.post("/register", response_model=Envelope[UserProfile])
+async def register(body: RegisterRequest, db: DbSession) -> Envelope[UserProfile]:
+    """Create an account (role `user`). Usernames and emails are unique case-insensitively."""
+    user = await service.register(
+        db, username=body.username, email=body.email, password=body.password
+    )
+    return ok(UserProfile.model_validate(user), "Registration successful")
+
+
+@router.post("/login", response_model=Envelope[LoginResponse])
+async def login(body: LoginRequest, request: Request, db: DbSession) -> Envelope[LoginResponse]:
+    """Exchange a username (or email) and password for a session token.
+
+    Failed logins are throttled per account and per client: 429 with `Retry-After`."""
+    settings = request.app.state.settings
+    result = await service.login(
+        db,
+        identifier=body.identifier,
+        by_email=body.email is not None,
+        password=body.password,
+        client_address=request.client.host if request.client else None,
+        user_agent=body.user_agent or request.headers.get("user-agent"),
+        session_policy=session_policy(settings),
+        account_policy=account_throttle(settings),
+        client_policy=client_throttle(settings),
+    )
+    return ok(
+        LoginResponse(
+            session_token=result.token,
+            expires_at=result.session.expires_at,
+            user=UserProfile.model_validate(result.user),
+        ),
+        "Login successful",
+    )
+
+
+@router.post("/logout", response_model=Envelope[None])
+async def logout(principal: SessionUser, db: DbSession) -> Envelope[None]:
+    """End this session; its token stops working at once."""
+    assert principal.session_id is not None
+    await service.logout(db, principal.session_id)
+    return ok(None, "Logged out")
+
+
+@router.post("/logout-all", response_model=Envelope[None])
+async def logout_all(principal: SessionUser, db: DbSession) -> Envelope[None]:
+    """End every session of the caller, this one included."""
+    ended = await service.logout_all(db, principal.user_id)
+    return ok(None, f"Ended {ended} session(s)")
+
+
+@router.get("/me", response_model=Envelope[Me])
+async def me(principal: CurrentUser) -> Envelope[Me]:
+    return ok(
+        Me(
+            id=principal.user_id,
+            username=principal.username,
+            email=principal.email,
+            role=principal.role,
+        )
+    )
+
+
+@router.post("/refresh", response_model=Envelope[RefreshResponse])
+async def refresh(
+    principal: SessionUser, request: Request, db: DbSession
+) -> Envelope[RefreshResponse]:
+    """Extend this session to a full lifetime from now. 409 if it was created or refreshed
+    less than 5 minutes ago."""
+    assert principal.session_id is not None
+    try:
+        row = await sessions.refresh_session(
+            db, principal.session_id, session_policy(request.app.state.settings)
+        )
+    except sessions.RefreshTooSoon as exc:
+        raise AppError(
+            ErrorCode.CONFLICT, f"Session was refreshed less than 5 minutes ago; {exc}"
+        ) from None
+    assert row.refreshed_at is not None
+    return ok(
+        RefreshResponse(expires_at=row.expires_at, refreshed_at=row.refreshed_at),
+        "Session refreshed",
+    )
+
+
+@keys_router.post("", response_model=Envelope[ApiKeyCreated])
+async def create_api_key(
+    body: CreateApiKey, principal: SessionUser, db: DbSession
+) -> Envelope[ApiKeyCreated]:
+    """Create an API key. The key is in this response only: it is stored as a hash."""
+    expires_at = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    key, row = await keys.create_key(db, principal.user_id, body.name, expires_at)
+    info = ApiKeyInfo.model_validate(row)
+    return ok(
+        ApiKeyCreated(**info.model_dump(), key=key),
+        "Store this key now: it will not be shown again",
+    )
+
+
+@keys_router.get("", response_model=Envelope[list[ApiKeyInfo]])
+async def list_api_keys(principal: SessionUser, db: DbSession) -> Envelope[list[ApiKeyInfo]]:
+    """Your keys that still work (never the keys themselves)."""
+    rows = await keys.list_keys(db, principal.user_id)
+    return ok([ApiKeyInfo.model_validate(row) for row in rows])
+
+
+@keys_router.delete("/{key_id}", response_model=Envelope[None])
+async def revoke_api_key(
+    key_id: uuid.UUID, principal: SessionUser, db: DbSession
+) -> Envelope[None]:
+    """Revoke one of your keys; it stops working at once. Other users' keys: 404."""
+    if not await keys.revoke_key(db, principal.user_id, key_id):
+        raise not_found("API key")
+    return ok(None, "API key revoked")

@@ -1,0 +1,110 @@
+"""Who is calling: the `Principal` behind a request, and the dependencies that demand one.
+
+    @router.get("/me")
+    async def me(user: CurrentUser) -> ...          # any signed-in user (session or API key)
+
+Credentials: `Authorization: Bearer <session token or sk_ key>` or `X-API-Key: sk_…`.
+A malformed header is a 401, never a crash and never "anonymous".
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+
+from studypath.auth import keys, sessions
+from studypath.auth.policies import session_policy
+from studypath.core.db import DbSession
+from studypath.core.errors import AppError, ErrorCode
+from studypath.core.logging import user_id_var
+from studypath.rbac.roles import Role
+
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller, as handlers see it."""
+
+    user_id: uuid.UUID
+    username: str
+    email: str
+    role: Role
+    via: Literal["session", "api_key"]
+    session_id: uuid.UUID | None = None
+    api_key_id: uuid.UUID | None = None
+
+
+def unauthorized(message: str) -> AppError:
+    return AppError(ErrorCode.UNAUTHORIZED, message, headers=BEARER_CHALLENGE)
+
+
+def read_credential(request: Request) -> str | None:
+    """The token or key the request carries; raises 401 for a malformed header."""
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, value = authorization.strip().partition(" ")
+        value = value.strip()
+        if scheme.lower() != "bearer" or not value or " " in value:
+            raise unauthorized("Malformed Authorization header: expected 'Bearer <token>'")
+        return value
+    api_key = request.headers.get("x-api-key")
+    if api_key is not None:
+        if not keys.looks_like_key(api_key.strip()):
+            raise unauthorized("Malformed X-API-Key header: expected 'sk_…'")
+        return api_key.strip()
+    return None
+
+
+async def optional_principal(request: Request, db: DbSession) -> Principal | None:
+    credential = read_credential(request)
+    if credential is None:
+        return None
+    if keys.looks_like_key(credential):
+        found_key = await keys.resolve_key(db, credential)
+        if found_key is None:
+            raise unauthorized("Invalid, expired or revoked API key")
+        key, user = found_key
+        principal = Principal(
+            user.id, user.username, user.email, user.role, "api_key", api_key_id=key.id
+        )
+    else:
+        if len(credential) > 256:
+            raise unauthorized("Invalid or expired session")
+        found = await sessions.resolve_session(
+            db, credential, session_policy(request.app.state.settings)
+        )
+        if found is None:
+            raise unauthorized("Invalid or expired session")
+        session, user = found
+        principal = Principal(
+            user.id, user.username, user.email, user.role, "session", session_id=session.id
+        )
+    request.state.principal = principal
+    user_id_var.set(str(principal.user_id))
+    return principal
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise unauthorized("Authentication required: send 'Authorization: Bearer <token>'")
+    return principal
+
+
+async def session_principal(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Principal:
+    """For session-only endpoints (logout, refresh, API-key management): an API key can't
+    mint more keys or outlive its own revocation."""
+    if principal.via != "session":
+        raise AppError(ErrorCode.FORBIDDEN, "This endpoint needs a session, not an API key")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+SessionUser = Annotated[Principal, Depends(session_principal)]

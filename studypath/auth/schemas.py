@@ -1,0 +1,83 @@
+"""Request and response shapes of the auth and API-key endpoints (API.md, Auth)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+
+from studypath.rbac.roles import Role
+from studypath.users.schemas import Password, Username, UserProfile
+
+
+class RegisterRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Username
+    email: EmailStr
+    password: Password
+
+
+class LoginRequest(BaseModel):
+    """Exactly one of `username` and `email`, and the password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    password: Password
+    user_agent: str | None = Field(default=None, max_length=512)
+
+    @model_validator(mode="after")
+    def _exactly_one_identifier(self) -> Self:
+        if (self.username is None) == (self.email is None):
+            raise ValueError("give exactly one of username or email")
+        return self
+
+    @property
+    def identifier(self) -> str:
+        return self.email if self.email is not None else str(self.username)
+
+
+class LoginResponse(BaseModel):
+    session_token: str
+    expires_at: datetime
+    user: UserProfile
+
+
+class Me(BaseModel):
+    id: uuid.UUID
+    username: str
+    email: str
+    role: Role
+
+
+class RefreshResponse(BaseModel):
+    expires_at: datetime
+    refreshed_at: datetime
+
+
+class CreateApiKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Omit for a key that does not expire."
+    )
+
+
+class ApiKeyInfo(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    key_prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyInfo):
+    key: str = Field(description="The key itself. Shown only in this response; store it now.")

@@ -1,0 +1,178 @@
+"""Users endpoints (`/api/v1/users/*`) and admin statistics. Thin: rules live in the service."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Response
+
+from studypath.auth.dependencies import CurrentUser
+from studypath.core.db import DbSession
+from studypath.core.pagination import Page
+from studypath.core.responses import Envelope, ok
+from studypath.core.routing import API_PREFIX
+from studypath.rbac.dependencies import Admin, Moderator
+from studypath.rbac.roles import Role
+from studypath.users import service
+from studypath.users.models import User
+from studypath.users.schemas import (
+    AdminUpdateProfile,
+    ChangePassword,
+    CreateUser,
+    DeleteOwnAccount,
+    DeleteUser,
+    ResetPassword,
+    SetRole,
+    SetStatus,
+    UpdateOwnProfile,
+    UserProfile,
+    UserStats,
+)
+
+router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
+admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"])
+
+
+async def own_account(principal: CurrentUser, db: DbSession) -> User:
+    user = await service.get_user(db, principal.user_id)
+    if user is None:  # deleted between authentication and now
+        raise service.user_not_found()
+    return user
+
+
+OwnAccount = Annotated[User, Depends(own_account)]
+
+
+def profile(user: User) -> UserProfile:
+    return UserProfile.model_validate(user)
+
+
+# --- self-service (registered before /{user_id} so "me" is never read as an id) -------------
+@router.get("/me/profile", response_model=Envelope[UserProfile])
+async def get_own_profile(user: OwnAccount) -> Envelope[UserProfile]:
+    return ok(profile(user))
+
+
+@router.put("/me/profile", response_model=Envelope[UserProfile])
+async def update_own_profile(
+    body: UpdateOwnProfile, user: OwnAccount, db: DbSession
+) -> Envelope[UserProfile]:
+    """Change your username or email; a new email must be verified again."""
+    updated = await service.update_profile(db, user, username=body.username, email=body.email)
+    return ok(profile(updated), "Profile updated")
+
+
+@router.put("/me/password", response_model=Envelope[None])
+async def change_own_password(
+    body: ChangePassword, principal: CurrentUser, user: OwnAccount, db: DbSession
+) -> Envelope[None]:
+    """Change your password; every other session of yours ends."""
+    ended = await service.change_own_password(
+        db,
+        user,
+        current=body.current_password,
+        new=body.new_password,
+        keep_session=principal.session_id,
+    )
+    return ok(None, f"Password changed; ended {ended} other session(s)")
+
+
+@router.delete("/me", response_model=Envelope[None])
+async def delete_own_account(
+    body: DeleteOwnAccount, user: OwnAccount, db: DbSession
+) -> Envelope[None]:
+    """Delete your account (soft: the row stays for audit; you can no longer log in)."""
+    await service.delete_own_account(db, user, password=body.password)
+    return ok(None, "Account deleted")
+
+
+# --- moderation ----------------------------------------------------------------------------
+@router.get("", response_model=Envelope[list[UserProfile]])
+async def list_users(
+    actor: Moderator,
+    db: DbSession,
+    page: Page,
+    response: Response,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    search: Annotated[str | None, Query(max_length=100)] = None,
+) -> Envelope[list[UserProfile]]:
+    """Users, oldest first (moderators do not see admins). Total in `X-Total-Count`."""
+    users, total = await service.list_users(
+        db, actor, page, role=role, is_active=is_active, search=search
+    )
+    response.headers["X-Total-Count"] = str(total)
+    return ok([profile(user) for user in users])
+
+
+@router.get("/{user_id}", response_model=Envelope[UserProfile])
+async def get_user(user_id: uuid.UUID, actor: CurrentUser, db: DbSession) -> Envelope[UserProfile]:
+    """Yourself; moderators: any non-admin; admins: anyone. Anyone else: 404."""
+    return ok(profile(await service.visible_user(db, actor, user_id)))
+
+
+@router.put("/{user_id}/status", response_model=Envelope[UserProfile])
+async def set_user_status(
+    user_id: uuid.UUID, body: SetStatus, actor: Moderator, db: DbSession
+) -> Envelope[UserProfile]:
+    """Activate or deactivate; deactivation ends the user's sessions."""
+    user = await service.set_status(db, actor, user_id, is_active=body.is_active)
+    return ok(profile(user), "User activated" if body.is_active else "User deactivated")
+
+
+@router.post("/{user_id}/reset-password", response_model=Envelope[None])
+async def reset_user_password(
+    user_id: uuid.UUID, body: ResetPassword, actor: Moderator, db: DbSession
+) -> Envelope[None]:
+    """Set a new password for a user; all their sessions end."""
+    ended = await service.reset_password(db, actor, user_id, body.new_password)
+    return ok(None, f"Password reset; ended {ended} session(s)")
+
+
+# --- administration ------------------------------------------------------------------------
+@router.post("", response_model=Envelope[UserProfile])
+async def create_user(body: CreateUser, actor: Admin, db: DbSession) -> Envelope[UserProfile]:
+    user = await service.create_user(
+        db, username=body.username, email=body.email, password=body.password, role=body.role
+    )
+    return ok(profile(user), "User created")
+
+
+@router.put("/{user_id}/profile", response_model=Envelope[UserProfile])
+async def admin_update_profile(
+    user_id: uuid.UUID, body: AdminUpdateProfile, actor: Admin, db: DbSession
+) -> Envelope[UserProfile]:
+    user = await service.visible_user(db, actor, user_id)
+    updated = await service.update_profile(
+        db, user, username=body.username, email=body.email, email_verified=body.email_verified
+    )
+    return ok(profile(updated), "Profile updated")
+
+
+@router.put("/{user_id}/role", response_model=Envelope[UserProfile])
+async def set_user_role(
+    user_id: uuid.UUID, body: SetRole, actor: Admin, db: DbSession
+) -> Envelope[UserProfile]:
+    """Change a role. The last active admin cannot be demoted (409)."""
+    return ok(profile(await service.set_role(db, user_id, body.role)), "Role updated")
+
+
+@router.delete("/{user_id}", response_model=Envelope[None])
+async def delete_user(
+    user_id: uuid.UUID,
+    actor: Admin,
+    db: DbSession,
+    body: Annotated[DeleteUser | None, Body()] = None,
+) -> Envelope[None]:
+    """Delete a user (soft by default; `hard_delete` removes the row). Not yourself."""
+    options = body or DeleteUser()
+    user = await service.visible_user(db, actor, user_id)
+    await service.delete_user(db, user, hard=options.hard_delete, actor_id=actor.user_id)
+    return ok(None, "User deleted permanently" if options.hard_delete else "User deleted")
+
+
+@admin_router.get("/users/stats", response_model=Envelope[UserStats])
+async def user_stats(actor: Admin, db: DbSession) -> Envelope[UserStats]:
+    """Totals, counts by role, verified emails, registrations in the last 24 h / 7 d / 30 d."""
+    return ok(UserStats.model_validate(await service.user_stats(db)))

@@ -1,0 +1,345 @@
+"""Users: create, look up, update, moderate and delete accounts.
+
+Rules that protect the system live here, not in the routes: duplicates are found
+case-insensitively; the last active admin can never be demoted, deactivated or deleted;
+changing or resetting a password ends sessions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from studypath.auth import keys as auth_keys
+from studypath.auth import sessions as auth_sessions
+from studypath.auth.passwords import policy_violations
+from studypath.core.clock import utcnow
+from studypath.core.errors import AppError, ErrorCode
+from studypath.core.pagination import PageParams
+from studypath.core.security import hash_password_async, verify_password_async
+from studypath.rbac.policy import Actor, can_moderate_user, can_view_user
+from studypath.rbac.roles import Role
+from studypath.users.models import User
+
+
+def user_not_found() -> AppError:
+    return AppError(ErrorCode.USER_NOT_FOUND, "User not found")
+
+
+def check_password_policy(password: str) -> None:
+    problems = policy_violations(password)
+    if problems:
+        raise AppError(
+            ErrorCode.VALIDATION_FAILED,
+            "Password " + "; ".join(problems),
+            details=[{"field": "password", "message": problem} for problem in problems],
+        )
+
+
+async def find_by_login(db: AsyncSession, identifier: str, *, by_email: bool) -> User | None:
+    """A not-deleted user by username or email, case-insensitively."""
+    column = User.email if by_email else User.username
+    return await db.scalar(
+        select(User).where(
+            func.lower(column) == identifier.strip().lower(), User.deleted_at.is_(None)
+        )
+    )
+
+
+async def get_user(db: AsyncSession, user_id: uuid.UUID) -> User | None:
+    user = await db.get(User, user_id)
+    return None if user is None or user.deleted_at is not None else user
+
+
+async def _ensure_unique(
+    db: AsyncSession, *, username: str | None, email: str | None, exclude: uuid.UUID | None = None
+) -> None:
+    for value, column, code, what in (
+        (username, User.username, ErrorCode.USERNAME_ALREADY_EXISTS, "Username"),
+        (email, User.email, ErrorCode.EMAIL_ALREADY_EXISTS, "Email"),
+    ):
+        if value is None:
+            continue
+        query = select(User.id).where(func.lower(column) == value.lower())
+        if exclude is not None:
+            query = query.where(User.id != exclude)
+        if await db.scalar(query) is not None:
+            raise AppError(code, f"{what} is already taken")
+
+
+def _duplicate_error(exc: IntegrityError) -> AppError:
+    """Two requests raced past `_ensure_unique`: the unique index decides."""
+    message = str(exc.orig)
+    if "email" in message:
+        return AppError(ErrorCode.EMAIL_ALREADY_EXISTS, "Email is already taken")
+    if "username" in message:
+        return AppError(ErrorCode.USERNAME_ALREADY_EXISTS, "Username is already taken")
+    return AppError(ErrorCode.USER_ALREADY_EXISTS, "User already exists")
+
+
+async def create_user(
+    db: AsyncSession,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    role: Role = Role.USER,
+    email_verified: bool = False,
+) -> User:
+    check_password_policy(password)
+    await _ensure_unique(db, username=username, email=email)
+    user = User(
+        username=username,
+        email=email,
+        password_hash=await hash_password_async(password),
+        role=role,
+        email_verified=email_verified,
+    )
+    db.add(user)
+    try:
+        await db.commit()
+    except IntegrityError as exc:
+        await db.rollback()
+        raise _duplicate_error(exc) from None
+    return user
+
+
+async def update_profile(
+    db: AsyncSession,
+    user: User,
+    *,
+    username: str | None = None,
+    email: str | None = None,
+    email_verified: bool | None = None,
+) -> User:
+    await _ensure_unique(db, username=username, email=email, exclude=user.id)
+    if username is not None:
+        user.username = username
+    if email is not None and email.lower() != user.email.lower():
+        user.email = email
+        user.email_verified = False  # a new address is unproven
+    if email_verified is not None:
+        user.email_verified = email_verified
+    try:
+        await db.commit()
+    except IntegrityError as exc:
+        await db.rollback()
+        raise _duplicate_error(exc) from None
+    await db.refresh(user)
+    return user
+
+
+async def change_own_password(
+    db: AsyncSession, user: User, *, current: str, new: str, keep_session: uuid.UUID | None
+) -> int:
+    """Returns how many other sessions ended."""
+    if not await verify_password_async(user.password_hash, current):
+        raise AppError(ErrorCode.INVALID_CREDENTIALS, "Current password is wrong")
+    if current == new:
+        raise AppError(ErrorCode.VALIDATION_FAILED, "New password must differ from the current one")
+    check_password_policy(new)
+    user.password_hash = await hash_password_async(new)
+    ended = await auth_sessions.end_user_sessions(db, user.id, keep=keep_session)
+    await db.commit()
+    return ended
+
+
+async def _lock_active_admins(db: AsyncSession) -> list[uuid.UUID]:
+    """Lock the active admins' rows, so two requests cannot remove the last two at once."""
+    rows = await db.scalars(
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.is_active.is_(True), User.deleted_at.is_(None))
+        .with_for_update()
+    )
+    return list(rows)
+
+
+async def _ensure_not_last_admin(db: AsyncSession, user: User, action: str) -> None:
+    if user.role is not Role.ADMIN or not user.is_active or user.deleted_at is not None:
+        return
+    admins = await _lock_active_admins(db)
+    if admins == [user.id]:
+        raise AppError(
+            ErrorCode.CONFLICT,
+            f"Cannot {action} the last active admin; make another user admin first",
+        )
+
+
+async def visible_user(db: AsyncSession, actor: Actor, user_id: uuid.UUID) -> User:
+    user = await get_user(db, user_id)
+    if user is None or not can_view_user(actor, user.id, user.role):
+        raise user_not_found()
+    return user
+
+
+async def moderated_user(db: AsyncSession, actor: Actor, user_id: uuid.UUID) -> User:
+    """A user the actor may moderate; everyone else is invisible (404)."""
+    user = await get_user(db, user_id)
+    if user is None or not can_moderate_user(actor, user.role):
+        raise user_not_found()
+    return user
+
+
+async def set_status(
+    db: AsyncSession, actor: Actor, user_id: uuid.UUID, *, is_active: bool
+) -> User:
+    user = await moderated_user(db, actor, user_id)
+    if user.id == actor.user_id and not is_active:
+        raise AppError(ErrorCode.CONFLICT, "You cannot deactivate your own account")
+    if not is_active:
+        await _ensure_not_last_admin(db, user, "deactivate")
+        await auth_sessions.end_user_sessions(db, user.id)
+    user.is_active = is_active
+    await db.commit()
+    await db.refresh(user)
+    return user
+
+
+async def reset_password(
+    db: AsyncSession, actor: Actor, user_id: uuid.UUID, new_password: str
+) -> int:
+    """Set a user's password (moderation); ends all their sessions. Returns how many."""
+    user = await moderated_user(db, actor, user_id)
+    check_password_policy(new_password)
+    user.password_hash = await hash_password_async(new_password)
+    ended = await auth_sessions.end_user_sessions(db, user.id)
+    await db.commit()
+    return ended
+
+
+async def set_role(db: AsyncSession, user_id: uuid.UUID, role: Role) -> User:
+    user = await get_user(db, user_id)
+    if user is None:
+        raise user_not_found()
+    if role is not Role.ADMIN:
+        await _ensure_not_last_admin(db, user, "demote")
+    user.role = role
+    await db.commit()
+    await db.refresh(user)
+    return user
+
+
+async def delete_user(
+    db: AsyncSession, user: User, *, hard: bool = False, actor_id: uuid.UUID | None = None
+) -> None:
+    """Soft delete (keeps the row, frees nothing) or hard delete (row gone, sessions and keys
+    with it). Either way every session and key stops working at once."""
+    if actor_id is not None and user.id == actor_id:
+        raise AppError(ErrorCode.CONFLICT, "Use DELETE /api/v1/users/me to delete your own account")
+    await _ensure_not_last_admin(db, user, "delete")
+    await auth_sessions.end_user_sessions(db, user.id)
+    await auth_keys.revoke_all(db, user.id)
+    if hard:
+        await db.delete(user)
+    else:
+        user.deleted_at = utcnow()
+        user.is_active = False
+    await db.commit()
+
+
+async def delete_own_account(db: AsyncSession, user: User, *, password: str) -> None:
+    if not await verify_password_async(user.password_hash, password):
+        raise AppError(ErrorCode.INVALID_CREDENTIALS, "Password is wrong")
+    await delete_user(db, user)
+
+
+def _list_query(
+    actor: Actor, role: Role | None, is_active: bool | None, search: str | None
+) -> Select[Any]:
+    query = select(User).where(User.deleted_at.is_(None))
+    if actor.role is not Role.ADMIN:  # moderators do not see admins (they are hidden: 404)
+        query = query.where(User.role != Role.ADMIN)
+    if role is not None:
+        query = query.where(User.role == role)
+    if is_active is not None:
+        query = query.where(User.is_active.is_(is_active))
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            or_(func.lower(User.username).like(pattern), func.lower(User.email).like(pattern))
+        )
+    return query
+
+
+async def list_users(
+    db: AsyncSession,
+    actor: Actor,
+    page: PageParams,
+    *,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    search: str | None = None,
+) -> tuple[list[User], int]:
+    query = _list_query(actor, role, is_active, search)
+    total = await db.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await db.scalars(
+        query.order_by(User.created_at, User.id).limit(page.limit).offset(page.offset)
+    )
+    return list(rows), int(total or 0)
+
+
+async def user_stats(db: AsyncSession) -> dict[str, Any]:
+    now = utcnow()
+    row = (
+        await db.execute(
+            select(
+                func.count().label("total"),
+                func.count()
+                .filter(User.is_active.is_(True), User.deleted_at.is_(None))
+                .label("active"),
+                func.count()
+                .filter(User.is_active.is_(False), User.deleted_at.is_(None))
+                .label("inactive"),
+                func.count().filter(User.deleted_at.is_not(None)).label("deleted"),
+                func.count()
+                .filter(User.email_verified.is_(True), User.deleted_at.is_(None))
+                .label("verified"),
+                func.count().filter(User.created_at >= now - timedelta(days=1)).label("d1"),
+                func.count().filter(User.created_at >= now - timedelta(days=7)).label("d7"),
+                func.count().filter(User.created_at >= now - timedelta(days=30)).label("d30"),
+            )
+        )
+    ).one()
+    by_role = dict(
+        (
+            await db.execute(
+                select(User.role, func.count()).where(User.deleted_at.is_(None)).group_by(User.role)
+            )
+        ).all()
+    )
+    return {
+        "total": row.total,
+        "active": row.active,
+        "inactive": row.inactive,
+        "deleted": row.deleted,
+        "email_verified": row.verified,
+        "by_role": {role.value: int(by_role.get(role, 0)) for role in Role},
+        "recent_registrations": {"last_24h": row.d1, "last_7d": row.d7, "last_30d": row.d30},
+    }
+
+
+async def ensure_initial_admin(db: AsyncSession, password: str) -> User | None:
+    """Create `admin` / `admin@example.com` if there is no admin at all; returns it if created.
+
+    Serialized with an advisory lock, so several processes starting at once create one.
+    """
+    await db.execute(text("SELECT pg_advisory_xact_lock(7420002)"))
+    existing = await db.scalar(
+        select(User.id).where(User.role == Role.ADMIN, User.deleted_at.is_(None)).limit(1)
+    )
+    if existing is not None:
+        await db.rollback()
+        return None
+    return await create_user(
+        db,
+        username="admin",
+        email="admin@example.com",
+        password=password,
+        role=Role.ADMIN,
+        email_verified=True,
+    )
