@@ -26,8 +26,11 @@ EXTERNAL_DATABASE_URL = external_server_url()
 
 # Real argon2id, cheap parameters: tests hash hundreds of passwords. (Production cost is
 # measured in bench/auth.py.) Settings below use the same numbers, so no rehash happens.
-TEST_HASHING = {"password_hash_time_cost": 1, "password_hash_memory_kib": 1024,
-                "password_hash_parallelism": 1}
+TEST_HASHING = {
+    "password_hash_time_cost": 1,
+    "password_hash_memory_kib": 1024,
+    "password_hash_parallelism": 1,
+}
 configure_hashing(1, 1024, 1)
 
 

@@ -111,8 +111,12 @@ class World:
 async def create_world(session: AsyncSession, settings: Settings) -> World:
     tag = next(_counter)
     actors = {}
-    for name, role in (("owner", Role.USER), ("other", Role.USER),
-                       ("moderator", Role.MODERATOR), ("admin", Role.ADMIN)):
+    for name, role in (
+        ("owner", Role.USER),
+        ("other", Role.USER),
+        ("moderator", Role.MODERATOR),
+        ("admin", Role.ADMIN),
+    ):
         user = await create_user(session, username=f"{name}{tag}", role=role)
         actors[name] = Actor(name, user, await start_session(session, user, settings))
     world = World(anonymous=Actor("anonymous", None, None), tag=tag, **actors)

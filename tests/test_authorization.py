@@ -50,8 +50,11 @@ class Row:
 
 
 def new_account(world: World) -> dict[str, Any]:
-    return {"username": f"newbie{world.tag}", "email": f"newbie{world.tag}@example.com",
-            "password": NEW_PASSWORD}
+    return {
+        "username": f"newbie{world.tag}",
+        "email": f"newbie{world.tag}@example.com",
+        "password": NEW_PASSWORD,
+    }
 
 
 ALL_OK = (200, 200, 200, 200, 200)
@@ -69,50 +72,111 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/admin/health", ADMINS),
     # --- auth -------------------------------------------------------------------------------
     Row("POST", "/api/v1/auth/register", ALL_OK, body=new_account),
-    Row("POST", "/api/v1/auth/login", ALL_OK,
-        body=lambda w: {"username": w.owner.user.username, "password": DEFAULT_PASSWORD}),  # type: ignore[union-attr]
+    Row(
+        "POST",
+        "/api/v1/auth/login",
+        ALL_OK,
+        body=lambda w: {"username": w.owner.user.username, "password": DEFAULT_PASSWORD},
+    ),  # type: ignore[union-attr]
     Row("POST", "/api/v1/auth/logout", SIGNED_IN),
     Row("POST", "/api/v1/auth/logout-all", SIGNED_IN),
     Row("GET", "/api/v1/auth/me", SIGNED_IN),
-    Row("POST", "/api/v1/auth/refresh", (401, 409, 409, 409, 409),
-        note="(a session younger than 5 minutes)"),
+    Row(
+        "POST",
+        "/api/v1/auth/refresh",
+        (401, 409, 409, 409, 409),
+        note="(a session younger than 5 minutes)",
+    ),
     # --- API keys: personal; someone else's key is invisible ----------------------------------
     Row("POST", "/api/v1/api-keys", SIGNED_IN, body={"name": "ci"}),
     Row("GET", "/api/v1/api-keys", SIGNED_IN),
-    Row("DELETE", "/api/v1/api-keys/{key_id}", (401, 200, 404, 404, 404),
-        path="/api/v1/api-keys/{owner_key_id}"),
+    Row(
+        "DELETE",
+        "/api/v1/api-keys/{key_id}",
+        (401, 200, 404, 404, 404),
+        path="/api/v1/api-keys/{owner_key_id}",
+    ),
     # --- users: self-service ------------------------------------------------------------------
     Row("GET", "/api/v1/users/me/profile", SIGNED_IN),
     Row("PUT", "/api/v1/users/me/profile", SIGNED_IN, body={}),
-    Row("PUT", "/api/v1/users/me/password", SIGNED_IN,
-        body={"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}),
-    Row("DELETE", "/api/v1/users/me", SIGNED_IN,
-        body={"password": DEFAULT_PASSWORD, "confirmation": "DELETE"}),
+    Row(
+        "PUT",
+        "/api/v1/users/me/password",
+        SIGNED_IN,
+        body={"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/users/me",
+        SIGNED_IN,
+        body={"password": DEFAULT_PASSWORD, "confirmation": "DELETE"},
+    ),
     # --- users: viewing (hidden = 404) --------------------------------------------------------
     Row("GET", "/api/v1/users", MODERATORS),
-    Row("GET", "/api/v1/users/{user_id}", (401, 200, 404, 200, 200),
-        path="/api/v1/users/{owner_id}"),
-    Row("GET", "/api/v1/users/{user_id}", (401, 404, 404, 404, 200),
-        path="/api/v1/users/{admin_id}", note="(an admin)"),
-    Row("GET", "/api/v1/users/{user_id}", (401, 404, 404, 404, 404),
-        path="/api/v1/users/{missing_id}", note="(no such user)"),
+    Row(
+        "GET", "/api/v1/users/{user_id}", (401, 200, 404, 200, 200), path="/api/v1/users/{owner_id}"
+    ),
+    Row(
+        "GET",
+        "/api/v1/users/{user_id}",
+        (401, 404, 404, 404, 200),
+        path="/api/v1/users/{admin_id}",
+        note="(an admin)",
+    ),
+    Row(
+        "GET",
+        "/api/v1/users/{user_id}",
+        (401, 404, 404, 404, 404),
+        path="/api/v1/users/{missing_id}",
+        note="(no such user)",
+    ),
     # --- users: moderation (moderators cannot act on admins) ---------------------------------
-    Row("PUT", "/api/v1/users/{user_id}/status", MODERATORS,
-        path="/api/v1/users/{owner_id}/status", body={"is_active": False}),
-    Row("PUT", "/api/v1/users/{user_id}/status", (401, 403, 403, 404, 409),
-        path="/api/v1/users/{admin_id}/status", body={"is_active": False},
-        note="(an admin; the admin acts on itself)"),
-    Row("POST", "/api/v1/users/{user_id}/reset-password", MODERATORS,
-        path="/api/v1/users/{owner_id}/reset-password", body={"new_password": NEW_PASSWORD}),
-    Row("POST", "/api/v1/users/{user_id}/reset-password", (401, 403, 403, 404, 200),
-        path="/api/v1/users/{admin_id}/reset-password", body={"new_password": NEW_PASSWORD},
-        note="(an admin)"),
+    Row(
+        "PUT",
+        "/api/v1/users/{user_id}/status",
+        MODERATORS,
+        path="/api/v1/users/{owner_id}/status",
+        body={"is_active": False},
+    ),
+    Row(
+        "PUT",
+        "/api/v1/users/{user_id}/status",
+        (401, 403, 403, 404, 409),
+        path="/api/v1/users/{admin_id}/status",
+        body={"is_active": False},
+        note="(an admin; the admin acts on itself)",
+    ),
+    Row(
+        "POST",
+        "/api/v1/users/{user_id}/reset-password",
+        MODERATORS,
+        path="/api/v1/users/{owner_id}/reset-password",
+        body={"new_password": NEW_PASSWORD},
+    ),
+    Row(
+        "POST",
+        "/api/v1/users/{user_id}/reset-password",
+        (401, 403, 403, 404, 200),
+        path="/api/v1/users/{admin_id}/reset-password",
+        body={"new_password": NEW_PASSWORD},
+        note="(an admin)",
+    ),
     # --- users: administration -------------------------------------------------------------------
     Row("POST", "/api/v1/users", ADMINS, body=new_account),
-    Row("PUT", "/api/v1/users/{user_id}/profile", ADMINS,
-        path="/api/v1/users/{owner_id}/profile", body={"email_verified": True}),
-    Row("PUT", "/api/v1/users/{user_id}/role", ADMINS,
-        path="/api/v1/users/{owner_id}/role", body={"role": "moderator"}),
+    Row(
+        "PUT",
+        "/api/v1/users/{user_id}/profile",
+        ADMINS,
+        path="/api/v1/users/{owner_id}/profile",
+        body={"email_verified": True},
+    ),
+    Row(
+        "PUT",
+        "/api/v1/users/{user_id}/role",
+        ADMINS,
+        path="/api/v1/users/{owner_id}/role",
+        body={"role": "moderator"},
+    ),
     Row("DELETE", "/api/v1/users/{user_id}", ADMINS, path="/api/v1/users/{owner_id}"),
     Row("GET", "/api/v1/admin/users/stats", ADMINS),
 ]

@@ -1,0 +1,546 @@
+"""Sessions, login, throttling and API keys — the auth system's promises, one test each."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import statistics
+import time
+from datetime import timedelta
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from studypath.auth.models import ApiKey, Session
+from studypath.config import Settings
+from studypath.core.clock import utcnow
+from studypath.core.security import configure_hashing
+from studypath.users.models import User
+from tests.factories import DEFAULT_PASSWORD, create_user
+from tests.helpers import client_for, running_system
+
+GOOD_PASSWORD = "Sturdy-Pass-42"
+
+
+async def register(
+    client: httpx.AsyncClient, username: str = "alice", **extra: str
+) -> httpx.Response:
+    body = {"username": username, "email": f"{username}@example.com", "password": GOOD_PASSWORD}
+    body.update(extra)
+    return await client.post("/api/v1/auth/register", json=body)
+
+
+async def login(
+    client: httpx.AsyncClient, username: str = "alice", password: str = GOOD_PASSWORD
+) -> httpx.Response:
+    return await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    )
+
+
+async def token_for(client: httpx.AsyncClient, username: str = "alice") -> str:
+    response = await login(client, username)
+    assert response.status_code == 200, response.text
+    token: str = response.json()["data"]["session_token"]
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --- register / login / me / logout --------------------------------------------------------
+async def test_register_login_me_logout(client: httpx.AsyncClient) -> None:
+    registered = await register(client)
+    assert registered.status_code == 200
+    profile = registered.json()["data"]
+    assert profile["username"] == "alice"
+    assert profile["role"] == "user"
+    assert profile["email_verified"] is False
+
+    logged_in = (await login(client)).json()["data"]
+    token = logged_in["session_token"]
+    assert len(token) == 64
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert logged_in["user"]["last_login_at"] is not None
+
+    me = (await client.get("/api/v1/auth/me", headers=bearer(token))).json()["data"]
+    assert me == {
+        "id": profile["id"],
+        "username": "alice",
+        "email": "alice@example.com",
+        "role": "user",
+    }
+
+    logout = await client.post("/api/v1/auth/logout", headers=bearer(token))
+    assert logout.json()["message"] == "Logged out"
+    assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
+
+
+async def test_login_by_email_is_case_insensitive(client: httpx.AsyncClient) -> None:
+    await register(client)
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": "ALICE@Example.com", "password": GOOD_PASSWORD}
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"password": GOOD_PASSWORD},
+        {"username": "alice", "email": "alice@example.com", "password": GOOD_PASSWORD},
+    ],
+    ids=["neither", "both"],
+)
+async def test_login_needs_exactly_one_identifier(
+    client: httpx.AsyncClient, body: dict[str, str]
+) -> None:
+    response = await client.post("/api/v1/auth/login", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "VALIDATION_FAILED"
+
+
+async def test_unknown_user_and_wrong_password_answer_the_same(client: httpx.AsyncClient) -> None:
+    await register(client)
+    wrong = await login(client, "alice", "Wrong-Pass-42")
+    unknown = await login(client, "nobody", "Wrong-Pass-42")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+    assert wrong.json()["error"]["code"] == "INVALID_CREDENTIALS"
+
+
+async def test_unknown_user_costs_as_much_as_wrong_password(settings: Settings) -> None:
+    """Both paths run one argon2 verification: an attacker cannot time out which accounts
+    exist. (Median of several tries, with hashing made costly enough to dominate.)"""
+    costly = settings.model_copy(
+        update={
+            "password_hash_time_cost": 3,
+            "password_hash_memory_kib": 32768,
+            "login_max_failures_per_account": 100,
+            "login_max_failures_per_client": 100,
+        }
+    )
+    try:
+        async with running_system(costly) as system, client_for(system) as client:
+            await register(client)
+
+            async def median_ms(username: str) -> float:
+                times = []
+                for _ in range(7):
+                    started = time.perf_counter()
+                    await login(client, username, "Wrong-Pass-42")
+                    times.append((time.perf_counter() - started) * 1000)
+                return statistics.median(times)
+
+            wrong_password = await median_ms("alice")
+            unknown_user = await median_ms("nobody")
+    finally:
+        configure_hashing(1, 1024, 1)
+    assert 0.6 < unknown_user / wrong_password < 1.6, (unknown_user, wrong_password)
+
+
+async def test_inactive_user_cannot_log_in(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await create_user(session, username="sleeper", is_active=False)
+    response = await login(client, "sleeper", DEFAULT_PASSWORD)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "INVALID_CREDENTIALS"
+
+
+# --- duplicates and the password policy -----------------------------------------------------
+async def test_duplicate_username_and_email_are_case_insensitive(client: httpx.AsyncClient) -> None:
+    await register(client, "alice")
+    same_name = await register(client, "ALICE", email="other@example.com")
+    same_mail = await register(client, "alice2", email="Alice@EXAMPLE.com")
+    assert same_name.status_code == 409
+    assert same_name.json()["error"]["code"] == "USERNAME_ALREADY_EXISTS"
+    assert same_mail.status_code == 409
+    assert same_mail.json()["error"]["code"] == "EMAIL_ALREADY_EXISTS"
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("Ab1!", "at least 8"),
+        ("Ab1!" * 33, "at most 128"),
+        ("alllowercase", "3 of"),
+        ("lowercase123", "3 of"),
+        ("Password1!", "too common"),
+        ("pASSWORD1!", "too common"),
+        ("Welcome2026!", "too common"),
+    ],
+)
+async def test_password_policy_rejects(
+    client: httpx.AsyncClient, password: str, problem: str
+) -> None:
+    response = await register(client, password=password)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_FAILED"
+    assert problem in error["message"]
+
+
+@pytest.mark.parametrize("password", ["Sturdy-Pass-42", "lower UPPER 123", "ÅngströmÜber9x"])
+async def test_password_policy_accepts(client: httpx.AsyncClient, password: str) -> None:
+    assert (await register(client, password=password)).status_code == 200
+
+
+@pytest.mark.parametrize("username", ["ab", "x" * 51, "has space", "émile", "semi;colon"])
+async def test_username_rules(client: httpx.AsyncClient, username: str) -> None:
+    response = await register(client, username, email="ok@example.com")
+    assert response.status_code == 422
+
+
+# --- malformed credentials --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Basic YWxpY2U6c2VjcmV0"},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer two tokens"},
+        {"Authorization": "Token abc"},
+        {"Authorization": "Bearer " + "x" * 64},
+        {"Authorization": "Bearer " + "x" * 5000},
+        {"Authorization": "Bearer sk_notarealkeynotarealkey"},
+        {"X-API-Key": "not-a-key"},
+        {"X-API-Key": "sk_notarealkeynotarealkey"},
+    ],
+    ids=[
+        "basic",
+        "empty-bearer",
+        "two-tokens",
+        "other-scheme",
+        "unknown-token",
+        "huge-token",
+        "unknown-key",
+        "malformed-x-api-key",
+        "unknown-x-api-key",
+    ],
+)
+async def test_bad_credentials_are_401_envelopes(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await client.get("/api/v1/auth/me", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHORIZED"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+# --- the token lifecycle ------------------------------------------------------------------------
+async def test_expired_session_is_rejected(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await register(client)
+    token = await token_for(client)
+    await session.execute(update(Session).values(expires_at=utcnow() - timedelta(seconds=1)))
+    await session.commit()
+    assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
+
+
+async def test_idle_session_is_rejected(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    await register(client)
+    token = await token_for(client)
+    idle = timedelta(seconds=settings.session_idle_timeout_seconds + 1)
+    await session.execute(update(Session).values(last_activity_at=utcnow() - idle))
+    await session.commit()
+    assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
+
+
+async def test_activity_is_written_at_most_once_per_resolution(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await register(client)
+    token = await token_for(client)
+    ten_minutes_ago = utcnow() - timedelta(minutes=10)
+    await session.execute(update(Session).values(last_activity_at=ten_minutes_ago))
+    await session.commit()
+
+    await client.get("/api/v1/auth/me", headers=bearer(token))
+    first = await session.scalar(select(Session.last_activity_at))
+    await client.get("/api/v1/auth/me", headers=bearer(token))
+    session.expire_all()
+    second = await session.scalar(select(Session.last_activity_at))
+
+    assert first is not None and first > ten_minutes_ago  # stale: written
+    assert second == first  # fresh (within the 60 s resolution): not written again
+
+
+async def test_logout_all_ends_every_session(client: httpx.AsyncClient) -> None:
+    await register(client)
+    tokens = [await token_for(client) for _ in range(3)]
+    response = await client.post("/api/v1/auth/logout-all", headers=bearer(tokens[0]))
+    assert response.json()["message"] == "Ended 3 session(s)"
+    for token in tokens:
+        assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
+
+
+async def test_password_change_ends_other_sessions_only(client: httpx.AsyncClient) -> None:
+    await register(client)
+    current, other = await token_for(client), await token_for(client)
+    response = await client.put(
+        "/api/v1/users/me/password",
+        headers=bearer(current),
+        json={"current_password": GOOD_PASSWORD, "new_password": "Brand-New-Pass-7"},
+    )
+    assert response.status_code == 200
+    assert "ended 1 other session" in response.json()["message"]
+    assert (await client.get("/api/v1/auth/me", headers=bearer(current))).status_code == 200
+    assert (await client.get("/api/v1/auth/me", headers=bearer(other))).status_code == 401
+    assert (await login(client)).status_code == 401
+    assert (await login(client, password="Brand-New-Pass-7")).status_code == 200
+
+
+async def test_deactivation_and_reset_end_sessions(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from studypath.rbac.roles import Role
+
+    await create_user(session, username="mod", role=Role.MODERATOR)
+    mod_token = (await login(client, "mod", DEFAULT_PASSWORD)).json()["data"]["session_token"]
+    await register(client, "bob")
+    bob = (await login(client, "bob")).json()["data"]
+    bob_id, bob_token = bob["user"]["id"], bob["session_token"]
+
+    reset = await client.post(
+        f"/api/v1/users/{bob_id}/reset-password",
+        headers=bearer(mod_token),
+        json={"new_password": "Reset-By-Mod-5"},
+    )
+    assert reset.status_code == 200
+    assert (await client.get("/api/v1/auth/me", headers=bearer(bob_token))).status_code == 401
+
+    bob_token = (await login(client, "bob", "Reset-By-Mod-5")).json()["data"]["session_token"]
+    off = await client.put(
+        f"/api/v1/users/{bob_id}/status",
+        headers=bearer(mod_token),
+        json={"is_active": False, "reason": "spam"},
+    )
+    assert off.json()["data"]["is_active"] is False
+    assert (await client.get("/api/v1/auth/me", headers=bearer(bob_token))).status_code == 401
+    assert (await login(client, "bob", "Reset-By-Mod-5")).status_code == 401
+
+
+async def test_refresh_rules(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    await register(client)
+    token = await token_for(client)
+
+    too_soon = await client.post("/api/v1/auth/refresh", headers=bearer(token))
+    assert too_soon.status_code == 409
+    assert too_soon.json()["error"]["code"] == "CONFLICT"
+
+    six_minutes_ago = utcnow() - timedelta(minutes=6)
+    await session.execute(
+        update(Session).values(created_at=six_minutes_ago, expires_at=utcnow() + timedelta(hours=1))
+    )
+    await session.commit()
+    refreshed = await client.post("/api/v1/auth/refresh", headers=bearer(token))
+    assert refreshed.status_code == 200
+    data = refreshed.json()["data"]
+    assert data["expires_at"] > (utcnow() + timedelta(hours=23)).isoformat()
+
+    again = await client.post("/api/v1/auth/refresh", headers=bearer(token))
+    assert again.status_code == 409
+
+
+async def test_expired_sessions_are_purged_by_the_server(
+    settings: Settings, session: AsyncSession
+) -> None:
+    fast_purge = settings.model_copy(update={"session_purge_interval_seconds": 0.2})
+    async with running_system(fast_purge) as system, client_for(system) as client:
+        await register(client)
+        await token_for(client)
+        keep = await token_for(client)
+        await session.execute(
+            update(Session)
+            .where(Session.token_hash != hashlib.sha256(keep.encode()).hexdigest())
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+        for _ in range(30):
+            count = await session.scalar(text("SELECT count(*) FROM sessions"))
+            if count == 1:
+                break
+            await asyncio.sleep(0.1)
+    assert count == 1
+
+
+# --- the database never holds a usable secret -----------------------------------------------------
+async def test_database_holds_only_hashes_of_tokens_and_keys(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await register(client)
+    token = await token_for(client)
+    key = (
+        await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": "ci"})
+    ).json()["data"]["key"]
+
+    session_rows = (await session.execute(text("SELECT * FROM sessions"))).mappings().all()
+    key_rows = (await session.execute(text("SELECT * FROM api_keys"))).mappings().all()
+    dumped = repr(session_rows) + repr(key_rows)
+    assert token not in dumped
+    assert key not in dumped
+    assert token[:20] not in dumped and key[10:30] not in dumped
+    assert session_rows[0]["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+    assert key_rows[0]["key_hash"] == hashlib.sha256(key.encode()).hexdigest()
+
+
+async def test_rehash_on_login_when_parameters_change(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    old_hasher = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1)
+    await create_user(session, username="oldhash")
+    await session.execute(update(User).values(password_hash=old_hasher.hash(DEFAULT_PASSWORD)))
+    await session.commit()
+
+    assert (await login(client, "oldhash", DEFAULT_PASSWORD)).status_code == 200
+
+    session.expire_all()
+    stored = await session.scalar(select(User.password_hash))
+    assert stored is not None and "m=1024,t=1,p=1" in stored
+    assert (await login(client, "oldhash", DEFAULT_PASSWORD)).status_code == 200
+
+
+# --- throttling ---------------------------------------------------------------------------------
+async def fail_logins(client: httpx.AsyncClient, username: str, times: int) -> list[int]:
+    return [(await login(client, username, "Wrong-Pass-00")).status_code for _ in range(times)]
+
+
+async def test_account_lockout_after_repeated_failures(client: httpx.AsyncClient) -> None:
+    await register(client)
+    assert await fail_logins(client, "alice", 5) == [401] * 5
+
+    locked = await login(client)  # even the right password waits out the lock
+    assert locked.status_code == 429
+    assert locked.json()["error"]["code"] == "RATE_LIMITED"
+    assert 1 <= int(locked.headers["retry-after"]) <= 30
+
+
+async def test_a_few_mistakes_then_the_right_password_gets_in(client: httpx.AsyncClient) -> None:
+    await register(client)
+    assert await fail_logins(client, "alice", 4) == [401] * 4
+    assert (await login(client)).status_code == 200
+    # Success cleared the account's count: four more mistakes still do not lock it.
+    assert await fail_logins(client, "alice", 4) == [401] * 4
+    assert (await login(client)).status_code == 200
+
+
+async def test_lockout_releases_and_grows(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    await register(client)
+    await fail_logins(client, "alice", 5)
+    first = int((await login(client)).headers["retry-after"])
+
+    await session.execute(text("UPDATE login_throttle SET locked_until = now() - interval '1 s'"))
+    await session.commit()
+    await fail_logins(client, "alice", 5)  # locked again: the second lockout is longer
+    second = int((await login(client)).headers["retry-after"])
+    assert second > first
+
+    await session.execute(text("UPDATE login_throttle SET locked_until = now() - interval '1 s'"))
+    await session.commit()
+    assert (await login(client)).status_code == 200  # released
+
+
+async def test_client_address_is_throttled_across_accounts(settings: Settings) -> None:
+    strict = settings.model_copy(update={"login_max_failures_per_client": 6})
+    async with running_system(strict) as system, client_for(system) as client:
+        await register(client, "victim")
+        for name in ("a1", "a2", "a3"):  # different accounts, same client address
+            assert await fail_logins(client, name, 2) == [401, 401]
+        blocked = await login(client, "victim")
+        assert blocked.status_code == 429
+        assert int(blocked.headers["retry-after"]) >= 1
+
+
+async def test_throttle_state_is_shared_by_server_processes(settings: Settings) -> None:
+    """Two servers on one database (as two processes would be) share the lockout."""
+    async with running_system(settings) as first, running_system(settings) as second:
+        async with client_for(first) as one, client_for(second) as two:
+            await register(one)
+            await fail_logins(one, "alice", 3)
+            await fail_logins(two, "alice", 2)
+            assert (await login(one)).status_code == 429
+            assert (await login(two)).status_code == 429
+
+
+# --- API keys ----------------------------------------------------------------------------------
+async def test_api_key_lifecycle(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    await register(client)
+    token = await token_for(client)
+    created = await client.post(
+        "/api/v1/api-keys", headers=bearer(token), json={"name": "deploy", "expires_in_days": 30}
+    )
+    assert created.status_code == 200
+    data = created.json()["data"]
+    key = data["key"]
+    assert key.startswith("sk_")
+    assert data["key_prefix"] == key[:10]
+
+    listed = (await client.get("/api/v1/api-keys", headers=bearer(token))).json()["data"]
+    assert [item["id"] for item in listed] == [data["id"]]
+    assert "key" not in listed[0]
+    assert listed[0]["last_used_at"] is None
+
+    for headers in ({"Authorization": f"Bearer {key}"}, {"X-API-Key": key}):
+        me = await client.get("/api/v1/auth/me", headers=headers)
+        assert me.status_code == 200
+        assert me.json()["data"]["username"] == "alice"
+    used = (await client.get("/api/v1/api-keys", headers=bearer(token))).json()["data"][0]
+    assert used["last_used_at"] is not None
+
+    revoked = await client.delete(f"/api/v1/api-keys/{data['id']}", headers=bearer(token))
+    assert revoked.status_code == 200
+    assert (await client.get("/api/v1/auth/me", headers={"X-API-Key": key})).status_code == 401
+    again = await client.delete(f"/api/v1/api-keys/{data['id']}", headers=bearer(token))
+    assert again.status_code == 404
+
+
+async def test_expired_api_key_is_rejected(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await register(client)
+    token = await token_for(client)
+    key = (
+        await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": "short"})
+    ).json()["data"]["key"]
+    await session.execute(update(ApiKey).values(expires_at=utcnow() - timedelta(seconds=1)))
+    await session.commit()
+    assert (await client.get("/api/v1/auth/me", headers={"X-API-Key": key})).status_code == 401
+    assert (await client.get("/api/v1/api-keys", headers=bearer(token))).json()["data"] == []
+
+
+async def test_api_key_acts_with_the_owners_current_role(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from studypath.rbac.roles import Role
+
+    user = await create_user(session, username="mod", role=Role.MODERATOR)
+    token = (await login(client, "mod", DEFAULT_PASSWORD)).json()["data"]["session_token"]
+    key = (await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": "k"})).json()[
+        "data"
+    ]["key"]
+    assert (await client.get("/api/v1/users", headers={"X-API-Key": key})).status_code == 200
+
+    await session.execute(update(User).where(User.id == user.id).values(role=Role.USER))
+    await session.commit()
+    assert (await client.get("/api/v1/users", headers={"X-API-Key": key})).status_code == 403
+
+
+async def test_api_key_cannot_manage_keys_or_sessions(client: httpx.AsyncClient) -> None:
+    await register(client)
+    token = await token_for(client)
+    key = (await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": "k"})).json()[
+        "data"
+    ]["key"]
+    headers = {"X-API-Key": key}
+    assert (
+        await client.post("/api/v1/api-keys", headers=headers, json={"name": "x"})
+    ).status_code == 403
+    assert (await client.post("/api/v1/auth/logout", headers=headers)).status_code == 403
+    assert (await client.post("/api/v1/auth/refresh", headers=headers)).status_code == 403
