@@ -10,22 +10,30 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import httpx
 import typer
+from pydantic import SecretStr
 
 from studypath import __version__, migrations
 from studypath.config import Settings, SettingsError, load_settings
 from studypath.core.db import DatabaseUnavailable, ensure_reachable, libpq_url, masked
 from studypath.core.embedded import EmbeddedPostgres, postgres_processes, provide_database
 from studypath.core.logging import configure_console_logging
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from studypath.core.db import Database
+    from studypath.system import System
 
 app = typer.Typer(
     name="studypath",
@@ -38,6 +46,11 @@ db_app = typer.Typer(
     help="The database studypath uses (embedded by default).", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+admin_app = typer.Typer(
+    help="Accounts: create admins, reset passwords, change roles.", no_args_is_help=True
+)
+app.add_typer(admin_app, name="admin")
+T = TypeVar("T")
 
 PortOpt = Annotated[int | None, typer.Option("--port", "-p", help="HTTP port (default 3000).")]
 HostOpt = Annotated[str | None, typer.Option("--host", help="Interface to listen on.")]
@@ -73,12 +86,37 @@ def explained_errors() -> Iterator[None]:
 
 
 def run_system(
-    settings: Settings, *, serve_api: bool, workers: int, on_ready: Callable[[str], None]
+    settings: Settings,
+    *,
+    serve_api: bool,
+    workers: int,
+    on_ready: Callable[[str, System], None],
 ) -> None:
     """Database → migrations → server/workers in the foreground; Ctrl-C stops all of it."""
+    configure_console_logging(settings.log_level, json_lines=settings.log_json)
+    # Until the system's own handlers are installed, SIGTERM (a container stop) should unwind
+    # like Ctrl-C does, so the embedded database we started is stopped, not orphaned.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _run_system(settings, serve_api=serve_api, workers=workers, on_ready=on_ready)
+    except KeyboardInterrupt:
+        echo("interrupted during startup; stopped.", err=True)
+        raise typer.Exit(130) from None
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _run_system(
+    settings: Settings,
+    *,
+    serve_api: bool,
+    workers: int,
+    on_ready: Callable[[str, System], None],
+) -> None:
     from studypath.system import System, bind_socket, prepare_database
 
-    configure_console_logging(settings.log_level, json_lines=settings.log_json)
     with explained_errors():
         provider = prepare_database(settings, progress=echo)
         try:
@@ -91,10 +129,45 @@ def run_system(
             )
             host = f"[{settings.host}]" if ":" in settings.host else settings.host
             url = f"http://{host}:{system.port}"
-            asyncio.run(system.run(on_ready=lambda: on_ready(url)))
+            asyncio.run(system.run(on_ready=lambda: on_ready(url, system)))
         finally:
             provider.stop()
     echo("stopped.")
+
+
+def new_admin_password() -> str:
+    """A random password that satisfies the password policy."""
+    import secrets
+
+    return f"{secrets.token_urlsafe(12)}-Sp9"
+
+
+def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the database (embedded by default, migrated), run `work`, close everything."""
+    from studypath.core.db import Database
+    from studypath.core.security import configure_hashing
+    from studypath.system import prepare_database
+
+    configure_console_logging("WARNING")
+    configure_hashing(
+        settings.password_hash_time_cost,
+        settings.password_hash_memory_kib,
+        settings.password_hash_parallelism,
+    )
+
+    async def run(url: str) -> T:
+        database = Database(url, pool_size=2, connect_timeout=settings.db_connect_timeout)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    with explained_errors():
+        provider = prepare_database(settings)
+        try:
+            return asyncio.run(run(provider.url))
+        finally:
+            provider.stop()
 
 
 @app.command()
@@ -106,13 +179,32 @@ def up(
 ) -> None:
     """Run everything: embedded database, API server and workers. Ctrl-C stops it all."""
     settings = settings_from(port=port, host=host, data_dir=data_dir)
+    generated = None
+    if settings.initial_admin_password is None:
+        # A fresh data directory gets an admin right away; the password is shown once.
+        generated = new_admin_password()
+        settings = settings.model_copy(update={"initial_admin_password": SecretStr(generated)})
 
-    def ready(url: str) -> None:
+    def ready(url: str, system: System) -> None:
         echo("")
         echo(f"studypath is up at {url}  ({workers} worker(s))")
         echo(f"  web app      {url}/")
         echo(f"  API docs     {url}/api-docs")
         echo(f"  health       {url}/api/v1/health/detailed")
+        if system.initial_admin_created:
+            shown = generated or "(the STUDYPATH_INITIAL_ADMIN_PASSWORD you set)"
+            echo("")
+            echo("Created the first admin. Log in with:")
+            echo("  username  admin      (email admin@example.com)")
+            echo(f"  password  {shown}")
+            echo(f"  curl -s {url}/api/v1/auth/login -H 'Content-Type: application/json' \\")
+            echo('       -d \'{"username": "admin", "password": "<password>"}\'')
+            echo("Shown once; change it with `studypath admin reset-password admin`.")
+        else:
+            echo(
+                "Log in with your account (forgot the admin password? "
+                "`studypath admin reset-password admin`)."
+            )
         echo("Press Ctrl-C to stop.")
 
     run_system(settings, serve_api=True, workers=workers, on_ready=ready)
@@ -126,7 +218,7 @@ def server(port: PortOpt = None, host: HostOpt = None, data_dir: DataDirOpt = No
         settings,
         serve_api=True,
         workers=0,
-        on_ready=lambda url: echo(f"API server listening on {url}"),
+        on_ready=lambda url, _system: echo(f"API server listening on {url}"),
     )
 
 
@@ -141,7 +233,7 @@ def worker(
         settings,
         serve_api=False,
         workers=1,
-        on_ready=lambda _url: echo("worker running; Ctrl-C to stop"),
+        on_ready=lambda _url, _system: echo("worker running; Ctrl-C to stop"),
     )
 
 
@@ -289,6 +381,145 @@ def notebooks(
 def find_notebooks() -> Path | None:
     candidates = [Path.cwd() / "notebooks", Path(__file__).resolve().parent.parent / "notebooks"]
     return next((path for path in candidates if path.is_dir()), None)
+
+
+PasswordOpt = Annotated[
+    str | None,
+    typer.Option("--password", help="Omit to be prompted (input hidden)."),
+]
+
+
+def ask_password(given: str | None) -> str:
+    if given is not None:
+        return given
+    entered: str = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    return entered
+
+
+def run_admin(work: Callable[[AsyncSession], Awaitable[str]], data_dir: Path | None) -> None:
+    """Run one account operation; an AppError (policy, duplicate, last admin) exits 1."""
+    from studypath.core.errors import AppError
+
+    async def in_session(database: Database) -> str:
+        async with database.sessionmaker() as session:
+            return await work(session)
+
+    try:
+        echo(with_database(settings_from(data_dir=data_dir), in_session))
+    except AppError as exc:
+        raise fail(exc.message) from None
+
+
+@admin_app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="Username.")] = "admin",
+    email: Annotated[str, typer.Option(help="Email.")] = "admin@example.com",
+    password: PasswordOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create an admin account."""
+    from studypath.rbac.roles import Role
+    from studypath.users import service
+
+    secret = ask_password(password)
+
+    async def work(session: AsyncSession) -> str:
+        user = await service.create_user(
+            session,
+            username=username,
+            email=email,
+            password=secret,
+            role=Role.ADMIN,
+            email_verified=True,
+        )
+        return f"created admin {user.username} ({user.email})"
+
+    run_admin(work, data_dir)
+
+
+@admin_app.command("reset-password")
+def reset_password(
+    username: Annotated[str, typer.Argument(help="Whose password.")],
+    password: PasswordOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Set a new password for a user (their sessions end)."""
+    from studypath.auth import sessions
+    from studypath.core.security import hash_password_async
+    from studypath.users import service
+
+    secret = ask_password(password)
+
+    async def work(session: AsyncSession) -> str:
+        user = await service.find_by_login(session, username, by_email="@" in username)
+        if user is None:
+            raise fail(f"no user {username!r}")
+        service.check_password_policy(secret)
+        user.password_hash = await hash_password_async(secret)
+        user.is_active = True
+        ended = await sessions.end_user_sessions(session, user.id)
+        await session.commit()
+        return f"password of {user.username} reset; ended {ended} session(s)"
+
+    run_admin(work, data_dir)
+
+
+@admin_app.command("set-role")
+def set_role(
+    username: Annotated[str, typer.Argument(help="Whose role.")],
+    role: Annotated[str, typer.Argument(help="user, moderator or admin.")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Change a user's role (the last active admin cannot be demoted)."""
+    from studypath.rbac.roles import Role
+    from studypath.users import service
+
+    try:
+        new_role = Role(role.lower())
+    except ValueError:
+        raise fail(f"unknown role {role!r}: use user, moderator or admin") from None
+
+    async def work(session: AsyncSession) -> str:
+        user = await service.find_by_login(session, username, by_email="@" in username)
+        if user is None:
+            raise fail(f"no user {username!r}")
+        updated = await service.set_role(session, user.id, new_role)
+        return f"{updated.username} is now {updated.role.value}"
+
+    run_admin(work, data_dir)
+
+
+@admin_app.command("list-users")
+def list_users(
+    role: Annotated[str | None, typer.Option(help="Only this role.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """List accounts (deleted ones excluded)."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from studypath.rbac.roles import Role
+    from studypath.users.models import User
+
+    async def work(session: AsyncSession) -> str:
+        query = select(User).where(User.deleted_at.is_(None)).order_by(User.created_at)
+        if role is not None:
+            query = query.where(User.role == Role(role.lower()))
+        users = list(await session.scalars(query.limit(limit)))
+        table = Table("username", "email", "role", "active", "last login")
+        for user in users:
+            last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "-"
+            table.add_row(
+                user.username, user.email, user.role.value, "yes" if user.is_active else "no", last
+            )
+        console = Console(width=120)
+        with console.capture() as captured:
+            console.print(table)
+        return captured.get().rstrip() + f"\n{len(users)} user(s)"
+
+    run_admin(work, data_dir)
 
 
 @app.command()
