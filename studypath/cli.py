@@ -28,6 +28,7 @@ from studypath.config import Settings, SettingsError, load_settings
 from studypath.core.db import DatabaseUnavailable, ensure_reachable, libpq_url, masked
 from studypath.core.embedded import EmbeddedPostgres, postgres_processes, provide_database
 from studypath.core.logging import configure_console_logging
+from studypath.core.security import random_password
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -135,13 +136,6 @@ def _run_system(
     echo("stopped.")
 
 
-def new_admin_password() -> str:
-    """A random password that satisfies the password policy."""
-    import secrets
-
-    return f"{secrets.token_urlsafe(12)}-Sp9"
-
-
 def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Open the database (embedded by default, migrated), run `work`, close everything."""
     from studypath.core.db import Database
@@ -182,7 +176,7 @@ def up(
     generated = None
     if settings.initial_admin_password is None:
         # A fresh data directory gets an admin right away; the password is shown once.
-        generated = new_admin_password()
+        generated = random_password()
         settings = settings.model_copy(update={"initial_admin_password": SecretStr(generated)})
 
     def ready(url: str, system: System) -> None:

@@ -27,11 +27,13 @@ from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from studypath.config import Settings, load_settings
 from studypath.core.embedded import DatabaseProvider
 from studypath.core.logging import LogEntry, RingBufferHandler, configure_ring_logging, detach
+from studypath.core.security import random_password
 from studypath.system import System, bind_socket, prepare_database
 
 log = logging.getLogger("studypath.runtime")
@@ -73,6 +75,8 @@ class Workbench:
         self.url = ""
         self.api_url = ""
         self.database_url = ""
+        # Set when this Workbench created the first admin with a generated password.
+        self.admin_password: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def _start(self) -> None:
@@ -86,7 +90,12 @@ class Workbench:
                 self.database_url = self._provider.url
             with self.report.step("server + worker"):
                 sock = bind_socket(self.settings.host, self.settings.port)
-                settings = self.settings.model_copy(update={"database_url": self.database_url})
+                update: dict[str, Any] = {"database_url": self.database_url}
+                generated = None
+                if self.settings.initial_admin_password is None:
+                    generated = random_password()
+                    update["initial_admin_password"] = SecretStr(generated)
+                settings = self.settings.model_copy(update=update)
                 self._system = System(settings, workers=self.worker_count, sock=sock)
                 self._thread = threading.Thread(
                     target=self._thread_main, name="studypath-workbench", daemon=True
@@ -99,6 +108,8 @@ class Workbench:
         except BaseException:
             self._teardown(timeout=5.0)
             raise
+        if self._system.initial_admin_created:
+            self.admin_password = generated
         host = self.settings.host
         shown_host = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown_host}:{self._system.port}"
@@ -168,6 +179,44 @@ class Workbench:
         """An httpx client on the Workbench's base URL: `wb.client().get("/api/v1/health")`."""
         kwargs.setdefault("timeout", 10.0)
         return httpx.Client(base_url=self.url, **kwargs)
+
+    def login(self, username: str, password: str) -> httpx.Client:
+        """A client signed in as `username` (it sends `Authorization: Bearer <token>`)."""
+        with self.client() as anonymous:
+            response = anonymous.post(
+                "/api/v1/auth/login", json={"username": username, "password": password}
+            )
+        if response.status_code != 200:
+            raise PermissionError(f"login as {username!r} failed: {response.text}")
+        token = response.json()["data"]["session_token"]
+        return self.client(headers={"Authorization": f"Bearer {token}"})
+
+    def admin(self) -> httpx.Client:
+        """A client signed in as the first admin (when this Workbench created it)."""
+        if self.admin_password is None:
+            raise RuntimeError(
+                "this Workbench did not create the admin; use wb.login('admin', password)"
+            )
+        return self.login("admin", self.admin_password)
+
+    def user(
+        self, username: str, *, role: str = "user", password: str | None = None
+    ) -> httpx.Client:
+        """Create an account with `role` (through the API, as an admin would) and sign in."""
+        password = password or random_password()
+        with self.admin() as admin:
+            response = admin.post(
+                "/api/v1/users",
+                json={
+                    "username": username,
+                    "email": f"{username}@example.com",
+                    "password": password,
+                    "role": role,
+                },
+            )
+        if response.status_code != 200:
+            raise ValueError(f"creating {username!r} failed: {response.text}")
+        return self.login(username, password)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
         """Run a coroutine on the system's own loop (where its database pool lives)."""

@@ -152,5 +152,10 @@ def configure_ring_logging(level: str = "INFO", capacity: int = 5000) -> RingBuf
 
 
 def detach(handler: logging.Handler) -> None:
+    """Undo `configure_*`: remove the handler and let our loggers propagate again."""
     for name in (*OWNED_LOGGERS, *QUIET_LOGGERS):
-        logging.getLogger(name).removeHandler(handler)
+        logger = logging.getLogger(name)
+        logger.removeHandler(handler)
+        if not any(getattr(h, "_studypath", False) for h in logger.handlers):
+            logger.propagate = True
+            logger.setLevel(logging.NOTSET)

@@ -89,6 +89,31 @@ class RequestContextMiddleware:
         status = 500
         response_started = False
 
+        logged = False
+
+        def log_end() -> None:
+            nonlocal logged
+            if logged:
+                return
+            logged = True
+            duration_ms = (time.perf_counter() - started) * 1000
+            log.info(
+                "%s %s -> %s (%.1f ms)",
+                method,
+                path,
+                status,
+                duration_ms,
+                extra={
+                    "layer": "api",
+                    "event": "request.end",
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round(duration_ms, 2),
+                    **_route_fields(scope),
+                },
+            )
+
         async def send_with_headers(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
@@ -98,6 +123,8 @@ class RequestContextMiddleware:
                 headers.extend(SECURITY_HEADERS)
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
                 message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                log_end()  # before the client can see the end: its log line is already there
             await send(message)
 
         log.debug(
@@ -128,23 +155,7 @@ class RequestContextMiddleware:
                     send_with_headers, 500, ErrorCode.INTERNAL_ERROR, "Internal server error"
                 )
         finally:
-            duration_ms = (time.perf_counter() - started) * 1000
-            log.info(
-                "%s %s -> %s (%.1f ms)",
-                method,
-                path,
-                status,
-                duration_ms,
-                extra={
-                    "layer": "api",
-                    "event": "request.end",
-                    "method": method,
-                    "path": path,
-                    "status": status,
-                    "duration_ms": round(duration_ms, 2),
-                    **_route_fields(scope),
-                },
-            )
+            log_end()
             user_id_var.reset(uid_token)
             request_id_var.reset(rid_token)
 

@@ -77,6 +77,11 @@ def new_token(nbytes: int = 48) -> str:
     return secrets.token_urlsafe(nbytes)
 
 
+def random_password() -> str:
+    """A random password that satisfies the password policy (for generated accounts)."""
+    return f"{secrets.token_urlsafe(12)}-Sp9"
+
+
 def token_hash(token: str) -> str:
     """What the database stores instead of the token: its SHA-256, hex."""
     return hashlib.sha256(token.encode()).hexdigest()
