@@ -42,6 +42,15 @@ The studypath system API, wire-compatible with the study guide's starter API.
   `X-Frame-Options: DENY`.
 * Health probes answer 503 with the error envelope; the failing checks are in
   `error.details` (the guide's contract gives no body for 503).
+* Lists take `limit` (1-100, default 50) and `offset`; `data` is the page, the total is in
+  the `X-Total-Count` header.
+* Authentication: `Authorization: Bearer <session token>`, or an API key as
+  `Authorization: Bearer sk_...` / `X-API-Key: sk_...`. API keys cannot create keys, log out
+  or refresh (403): those need a session.
+* `POST /auth/refresh` counts a session's creation as its first refresh: 409 within five
+  minutes of login as well as of the last refresh.
+* Resources a caller may not see answer 404, not 403 (no enumeration); moderators do not see
+  admins, not even in `GET /users`.
 """
 
 
