@@ -11,6 +11,7 @@ from studypath.core.periodic import PeriodicJob
 from studypath.core.routing import API_PREFIX
 from studypath.health.api import admin_router as admin_health_router
 from studypath.health.api import router as health_router
+from studypath.tasks.api import router as tasks_router
 from studypath.users.api import admin_router as users_admin_router
 from studypath.users.api import router as users_router
 
@@ -19,6 +20,7 @@ ROUTERS: list[APIRouter] = [
     auth_router,
     users_router,
     keys_router,
+    tasks_router,
     users_admin_router,
     admin_health_router,
 ]

@@ -40,7 +40,13 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
-    db_connect_timeout: float = Field(default=10.0, gt=0, le=120)
+    db_connect_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=120,
+        description="Give up connecting after this long: an unreachable database fails the "
+        "start within 10 s, process startup included.",
+    )
     embedded_durable: bool = Field(
         default=True,
         description="fsync the embedded database. Tests and throwaway workbenches turn it off.",
@@ -87,7 +93,31 @@ class Settings(BaseSettings):
 
     # --- worker ---------------------------------------------------------------------------
     worker_concurrency: int = Field(default=4, ge=1, le=256)
-    worker_heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
+    worker_heartbeat_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How often a worker proves it is alive and extends its tasks' leases.",
+    )
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="Look for due tasks at least this often."
+    )
+    task_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="A running task whose worker stops heartbeating for this long is retried.",
+    )
+    worker_shutdown_grace_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="On shutdown, wait this long for running tasks before handing them back.",
+    )
+    worker_token: SecretStr | None = Field(
+        default=None,
+        description="Shared secret a worker may send as X-Worker-Token to register task types.",
+    )
 
     # --- logging --------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

@@ -6,7 +6,7 @@ Alembic compares this metadata with the database; the week-1 notebook draws it.
 from studypath.auth.models import ApiKey, LoginThrottle, Session
 from studypath.core.db import Base
 from studypath.monitoring.models import Alert, Event, Incident, Metric
-from studypath.tasks.models import Task, TaskType, WorkerRecord
+from studypath.tasks.models import CircuitBreaker, Task, TaskType, WorkerRecord
 from studypath.users.models import User
 
 metadata = Base.metadata
@@ -15,6 +15,7 @@ __all__ = [
     "Alert",
     "ApiKey",
     "Base",
+    "CircuitBreaker",
     "Event",
     "Incident",
     "LoginThrottle",

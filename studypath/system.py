@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import uvicorn
 from fastapi import FastAPI
 
+import studypath.tasks.handlers  # noqa: F401  (registers the built-in task types)
 from studypath import migrations
 from studypath.app import create_app
 from studypath.config import Settings
@@ -25,6 +26,7 @@ from studypath.core.db import Database, ensure_reachable
 from studypath.core.embedded import DatabaseProvider, provide_database
 from studypath.core.errors import AppError
 from studypath.core.security import configure_hashing
+from studypath.tasks.registry import TaskRegistry
 from studypath.tasks.worker import Worker
 from studypath.users import service as users_service
 
@@ -93,6 +95,7 @@ class System:
         workers: int = 1,
         sock: socket.socket | None = None,
         app_hooks: Sequence[Callable[[FastAPI], None]] = (),
+        registry: TaskRegistry | None = None,
     ) -> None:
         """`app_hooks` run on the new app before it serves: extensions (labs) mount routers
         there, and tests add probe routes."""
@@ -103,6 +106,7 @@ class System:
         self.worker_count = workers
         self.sock = sock
         self.app_hooks = list(app_hooks)
+        self.registry = registry
         self.db: Database | None = None
         self.server: uvicorn.Server | None = None
         self.workers: list[Worker] = []
@@ -145,11 +149,7 @@ class System:
             if self.serve_api:
                 tasks.append(await self._start_server())
             for _ in range(self.worker_count):
-                worker = Worker(
-                    self.db,
-                    concurrency=settings.worker_concurrency,
-                    heartbeat_seconds=settings.worker_heartbeat_seconds,
-                )
+                worker = Worker(self.db, settings, registry=self.registry)
                 self.workers.append(worker)
                 tasks.append(asyncio.create_task(worker.run(), name=f"worker {worker.id}"))
             if on_ready is not None:

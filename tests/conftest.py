@@ -66,7 +66,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         port=0,
         db_pool_size=5,
-        worker_heartbeat_seconds=0.5,
+        worker_heartbeat_seconds=0.2,
+        worker_poll_seconds=0.1,
+        task_lease_seconds=1.0,
+        worker_shutdown_grace_seconds=1.0,
         cors_origins=["http://localhost:5173"],
         **TEST_HASHING,
     )

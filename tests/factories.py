@@ -15,9 +15,11 @@ from studypath.config import Settings
 from studypath.core.security import hash_password
 from studypath.rbac.roles import Role
 from studypath.tasks.models import Task, TaskType
+from studypath.tasks.states import TaskStatus
 from studypath.users.models import User
 
 _counter = itertools.count(1)
+AUTHZ_TASK_TYPE = "authz_probe"
 DEFAULT_PASSWORD = "Correct-Horse-9"
 
 
@@ -90,6 +92,9 @@ class World:
     admin: Actor
     anonymous: Actor
     owner_key_id: str = ""
+    owner_task_id: str = ""  # pending
+    owner_failed_task_id: str = ""  # dead-lettered
+    owner_done_task_id: str = ""  # completed
     tag: int = 0
 
     def actor(self, name: str) -> Actor:
@@ -104,6 +109,9 @@ class World:
             "moderator_id": str(self.moderator.user.id) if self.moderator.user else "",
             "admin_id": str(self.admin.user.id) if self.admin.user else "",
             "owner_key_id": self.owner_key_id,
+            "owner_task_id": self.owner_task_id,
+            "owner_failed_task_id": self.owner_failed_task_id,
+            "owner_done_task_id": self.owner_done_task_id,
             "missing_id": "00000000-0000-4000-8000-000000000000",
         }
 
@@ -124,4 +132,13 @@ async def create_world(session: AsyncSession, settings: Settings) -> World:
     assert owner is not None
     _key, row = await auth_keys.create_key(session, owner.id, "owner's key", None)
     world.owner_key_id = str(row.id)
+    if await session.get(TaskType, AUTHZ_TASK_TYPE) is None:
+        await create_task_type(session, AUTHZ_TASK_TYPE)
+    for attribute, status in (
+        ("owner_task_id", TaskStatus.PENDING),
+        ("owner_failed_task_id", TaskStatus.FAILED),
+        ("owner_done_task_id", TaskStatus.COMPLETED),
+    ):
+        task = await create_task(session, AUTHZ_TASK_TYPE, created_by=owner.id, status=status)
+        setattr(world, attribute, str(task.id))
     return world

@@ -11,15 +11,24 @@ from fastapi import FastAPI
 
 from studypath.config import Settings
 from studypath.system import System, bind_socket
+from studypath.tasks.registry import TaskRegistry
 
 
 @asynccontextmanager
 async def running_system(
-    settings: Settings, *, workers: int = 0, app_hooks: Sequence[Callable[[FastAPI], None]] = ()
+    settings: Settings,
+    *,
+    workers: int = 0,
+    app_hooks: Sequence[Callable[[FastAPI], None]] = (),
+    registry: TaskRegistry | None = None,
 ) -> AsyncIterator[System]:
     """Start `System` (API server + `workers` workers) on this test's loop; stop it after."""
     system = System(
-        settings, workers=workers, sock=bind_socket("127.0.0.1", 0), app_hooks=app_hooks
+        settings,
+        workers=workers,
+        sock=bind_socket("127.0.0.1", 0),
+        app_hooks=app_hooks,
+        registry=registry,
     )
     ready = asyncio.Event()
     task = asyncio.create_task(system.run(on_ready=ready.set))

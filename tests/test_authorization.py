@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.config import Settings
 from studypath.rbac.roles import Role
 from studypath.system import System
-from tests.factories import DEFAULT_PASSWORD, World, create_user, create_world
+from tests.factories import AUTHZ_TASK_TYPE, DEFAULT_PASSWORD, World, create_user, create_world
 from tests.helpers import app_of
 
 ACTORS = ("anonymous", "owner", "other", "moderator", "admin")
@@ -61,6 +61,7 @@ ALL_OK = (200, 200, 200, 200, 200)
 SIGNED_IN = (401, 200, 200, 200, 200)
 MODERATORS = (401, 403, 403, 200, 200)
 ADMINS = (401, 403, 403, 403, 200)
+OWNER_OR_STAFF = (401, 200, 404, 200, 200)
 
 TABLE: list[Row] = [
     # --- health: public, except the admin report ------------------------------------------
@@ -179,6 +180,58 @@ TABLE: list[Row] = [
     ),
     Row("DELETE", "/api/v1/users/{user_id}", ADMINS, path="/api/v1/users/{owner_id}"),
     Row("GET", "/api/v1/admin/users/stats", ADMINS),
+    # --- tasks: your own, or anyone's for staff; someone else's task is invisible ------------
+    Row("GET", "/api/v1/tasks/types", ALL_OK),
+    Row(
+        "POST",
+        "/api/v1/tasks/types",
+        ADMINS,
+        body=lambda w: {"task_type": f"registered{w.tag}", "description": "via HTTP"},
+    ),
+    Row("POST", "/api/v1/tasks", SIGNED_IN, body={"task_type": AUTHZ_TASK_TYPE, "payload": {}}),
+    Row("GET", "/api/v1/tasks", SIGNED_IN),
+    Row("GET", "/api/v1/tasks/stats", MODERATORS),
+    Row("GET", "/api/v1/tasks/dead-letter", SIGNED_IN),
+    Row("GET", "/api/v1/tasks/{task_id}", OWNER_OR_STAFF, path="/api/v1/tasks/{owner_task_id}"),
+    Row(
+        "GET",
+        "/api/v1/tasks/{task_id}",
+        (401, 404, 404, 404, 404),
+        path="/api/v1/tasks/{missing_id}",
+        note="(no such task)",
+    ),
+    Row(
+        "POST",
+        "/api/v1/tasks/{task_id}/cancel",
+        OWNER_OR_STAFF,
+        path="/api/v1/tasks/{owner_task_id}/cancel",
+    ),
+    Row(
+        "POST",
+        "/api/v1/tasks/{task_id}/cancel",
+        (401, 409, 404, 409, 409),
+        path="/api/v1/tasks/{owner_done_task_id}/cancel",
+        note="(already completed)",
+    ),
+    Row(
+        "POST",
+        "/api/v1/tasks/{task_id}/retry",
+        OWNER_OR_STAFF,
+        path="/api/v1/tasks/{owner_failed_task_id}/retry",
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/tasks/{task_id}",
+        OWNER_OR_STAFF,
+        path="/api/v1/tasks/{owner_done_task_id}",
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/tasks/{task_id}",
+        (401, 409, 404, 409, 409),
+        path="/api/v1/tasks/{owner_task_id}",
+        note="(still pending)",
+    ),
 ]
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     Boolean,
     Computed,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -115,3 +117,30 @@ class WorkerRecord(Base):
     started_at: Mapped[CreatedAt]
     heartbeat_at: Mapped[Timestamp] = mapped_column(server_default=func.now())
     stopped_at: Mapped[Timestamp | None]
+
+
+class BreakerState(StrEnum):
+    CLOSED = "closed"  # tasks run
+    OPEN = "open"  # too many failures: tasks of this type wait, spending no attempt
+    HALF_OPEN = "half_open"  # recovery timeout passed: exactly one probe task may run
+
+
+class CircuitBreaker(Base):
+    """One breaker per task type, shared by every worker through this row."""
+
+    __tablename__ = "circuit_breakers"
+
+    task_type: Mapped[str] = mapped_column(
+        String(128),
+        ForeignKey("task_types.task_type", ondelete="CASCADE", onupdate="CASCADE"),
+        primary_key=True,
+    )
+    state: Mapped[BreakerState] = mapped_column(
+        str_enum(BreakerState, "state"), server_default=BreakerState.CLOSED.value
+    )
+    failure_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    failure_threshold: Mapped[int] = mapped_column(Integer, server_default=text("5"))
+    recovery_timeout_seconds: Mapped[float] = mapped_column(Float, server_default=text("30"))
+    opened_at: Mapped[Timestamp | None]
+    probe_task_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    updated_at: Mapped[UpdatedAt]

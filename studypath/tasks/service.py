@@ -1,16 +1,32 @@
-"""Task-domain queries other domains may call (health asks which workers are alive)."""
+"""Tasks: create, read, cancel, retry and delete them; register types and workers.
+
+The API and the CLI call this; the worker has its own SQL in `queue.py`.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from jsonschema import Draft202012Validator
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.core.clock import utcnow
-from studypath.tasks.models import WorkerRecord
+from studypath.core.errors import AppError, ErrorCode
+from studypath.core.pagination import PageParams
+from studypath.observability.metrics import TASKS_CREATED
+from studypath.rbac.policy import Actor, can_access_owned
+from studypath.rbac.roles import Role
+from studypath.tasks.lifecycle import READY, TERMINAL, sources_of
+from studypath.tasks.models import CircuitBreaker, Task, TaskType, WorkerRecord
+from studypath.tasks.queue import NOTIFY_CHANNEL
+from studypath.tasks.retry import DEFAULT_STRATEGY, RetryStrategy
+from studypath.tasks.schemas import MAX_METADATA_BYTES, MAX_PAYLOAD_BYTES
+from studypath.tasks.states import TaskPriority, TaskStatus
 
 
 async def live_workers(session: AsyncSession, *, stale_after: timedelta) -> list[dict[str, Any]]:
@@ -72,3 +88,303 @@ async def deregister_worker(session: AsyncSession, worker_id: str) -> None:
         update(WorkerRecord).where(WorkerRecord.id == worker_id).values(stopped_at=func.now())
     )
     await session.commit()
+
+
+# --- task types -------------------------------------------------------------------------------
+async def list_task_types(session: AsyncSession, *, stale_after: timedelta) -> list[dict[str, Any]]:
+    """Active types, with how many live workers serve each and its breaker's state."""
+    workers = await live_workers(session, stale_after=stale_after)
+    rows = (
+        await session.execute(
+            select(TaskType, CircuitBreaker.state)
+            .outerjoin(CircuitBreaker, CircuitBreaker.task_type == TaskType.task_type)
+            .where(TaskType.is_active.is_(True))
+            .order_by(TaskType.task_type)
+        )
+    ).all()
+    return [
+        {
+            "task_type": task_type.task_type,
+            "description": task_type.description,
+            "is_active": task_type.is_active,
+            "payload_schema": task_type.payload_schema,
+            "live_workers": sum(task_type.task_type in w["task_types"] for w in workers),
+            "breaker_state": state.value if state is not None else None,
+        }
+        for task_type, state in rows
+    ]
+
+
+async def register_task_type(session: AsyncSession, name: str, description: str) -> TaskType:
+    await session.execute(
+        pg_insert(TaskType)
+        .values(task_type=name, description=description, is_active=True)
+        .on_conflict_do_update(
+            index_elements=[TaskType.task_type],
+            set_={"description": description, "is_active": True, "updated_at": func.now()},
+        )
+    )
+    await session.execute(pg_insert(CircuitBreaker).values(task_type=name).on_conflict_do_nothing())
+    await session.commit()
+    task_type = await session.get(TaskType, name, populate_existing=True)
+    assert task_type is not None
+    return task_type
+
+
+# --- creating tasks -----------------------------------------------------------------------------
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), default=str).encode())
+
+
+def check_payload(task_type: str, schema: dict[str, Any], payload: dict[str, Any]) -> None:
+    """Validate a payload against its type's JSON Schema; 400 naming every bad field."""
+    validator = Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(payload), key=lambda error: list(error.path))
+    if not errors:
+        return
+    details = [
+        {
+            "field": ".".join(str(part) for part in ("payload", *error.path)),
+            "message": error.message,
+        }
+        for error in errors
+    ]
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    raise AppError(
+        ErrorCode.VALIDATION_FAILED, f"invalid payload for {task_type}: {summary}", details=details
+    )
+
+
+def _invalid(message: str, field: str) -> AppError:
+    return AppError(
+        ErrorCode.VALIDATION_FAILED, message, details=[{"field": field, "message": message}]
+    )
+
+
+async def create_task(
+    session: AsyncSession,
+    *,
+    task_type: str,
+    payload: dict[str, Any],
+    created_by: uuid.UUID | None,
+    priority: TaskPriority = TaskPriority.NORMAL,
+    scheduled_at: datetime | None = None,
+    metadata: dict[str, Any] | None = None,
+    max_attempts: int = 5,
+    retry_strategy: RetryStrategy | None = None,
+) -> Task:
+    """Validate and enqueue a task; workers hear about it at once (NOTIFY on commit)."""
+    metadata = metadata or {}
+    registered = (
+        await session.execute(
+            select(TaskType.is_active, TaskType.payload_schema).where(
+                TaskType.task_type == task_type
+            )
+        )
+    ).first()
+    if registered is None or not registered.is_active:
+        names = list(
+            await session.scalars(
+                select(TaskType.task_type)
+                .where(TaskType.is_active.is_(True))
+                .order_by(TaskType.task_type)
+            )
+        )
+        listed = ", ".join(names) or "none"
+        raise _invalid(
+            f"Unknown or inactive task type {task_type!r}; registered: {listed}", "task_type"
+        )
+    if _json_size(payload) > MAX_PAYLOAD_BYTES:
+        raise _invalid("payload is larger than 1 MiB", "payload")
+    if _json_size(metadata) > MAX_METADATA_BYTES:
+        raise _invalid("metadata is larger than 64 KiB", "metadata")
+    if registered.payload_schema:  # the schema the type's worker registered: check it now
+        check_payload(task_type, registered.payload_schema, payload)
+    now = utcnow()
+    if scheduled_at is not None:
+        if scheduled_at.tzinfo is None:
+            scheduled_at = scheduled_at.replace(tzinfo=UTC)
+        if not now - timedelta(hours=1) <= scheduled_at <= now + timedelta(days=365):
+            raise _invalid(
+                "scheduled_at must be between 1 hour ago and 365 days ahead", "scheduled_at"
+            )
+    task = Task(
+        task_type=task_type,
+        payload=payload,
+        priority=priority,
+        scheduled_at=scheduled_at or now,
+        metadata_=metadata,
+        max_attempts=max_attempts,
+        retry_strategy=(retry_strategy or DEFAULT_STRATEGY).model_dump(mode="json"),
+        created_by=created_by,
+    )
+    session.add(task)
+    await session.flush()
+    await notify_workers(session, task_type)
+    await session.commit()
+    await session.refresh(task)
+    TASKS_CREATED.labels(task_type=task_type).inc()
+    return task
+
+
+async def notify_workers(session: AsyncSession, message: str) -> None:
+    """NOTIFY is transactional: workers hear it when (and only if) the caller commits."""
+    await session.execute(
+        text("SELECT pg_notify(:channel, :message)"),
+        {"channel": NOTIFY_CHANNEL, "message": message},
+    )
+
+
+# --- reading tasks --------------------------------------------------------------------------------
+async def visible_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -> Task:
+    """The task if the actor owns it or is a moderator or admin; otherwise 404."""
+    task = await session.get(Task, task_id, populate_existing=True)
+    if task is None or not can_access_owned(actor, task.created_by):
+        raise AppError(ErrorCode.TASK_NOT_FOUND, "Task not found")
+    return task
+
+
+def _scoped(actor: Actor) -> Select[Task]:
+    query = select(Task)
+    if not actor.role.at_least(Role.MODERATOR):
+        query = query.where(Task.created_by == actor.user_id)
+    return query
+
+
+async def list_tasks(
+    session: AsyncSession,
+    actor: Actor,
+    page: PageParams,
+    *,
+    task_type: str | None = None,
+    status: TaskStatus | None = None,
+    priority: TaskPriority | None = None,
+) -> tuple[list[Task], int]:
+    query = _scoped(actor)
+    if task_type is not None:
+        query = query.where(Task.task_type == task_type)
+    if status is not None:
+        query = query.where(Task.status == status)
+    if priority is not None:
+        query = query.where(Task.priority == priority)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(Task.priority_rank.desc(), Task.created_at, Task.id)
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    return list(rows), int(total or 0)
+
+
+async def task_stats(session: AsyncSession) -> dict[str, Any]:
+    rows = (
+        await session.execute(
+            select(Task.task_type, Task.status, func.count()).group_by(Task.task_type, Task.status)
+        )
+    ).all()
+    stats: dict[str, Any] = {status.value: 0 for status in TaskStatus}
+    by_type: dict[str, dict[str, int]] = {}
+    for task_type, status, count in rows:
+        stats[status.value] += count
+        by_type.setdefault(task_type, {})[status.value] = count
+    stats["total"] = sum(stats[status.value] for status in TaskStatus)
+    stats["by_type"] = by_type
+    return stats
+
+
+# --- acting on tasks ------------------------------------------------------------------------------
+async def cancel_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -> tuple[Task, str]:
+    """Waiting tasks are cancelled at once; a running one is asked to stop (its worker
+    honours it within a heartbeat). Finished tasks: 409."""
+    task = await visible_task(session, actor, task_id)
+    if task.status in TERMINAL:
+        raise AppError(ErrorCode.CONFLICT, f"Task is already {task.status.value}")
+    cancelled = (
+        await session.execute(
+            update(Task)
+            .where(
+                Task.id == task_id, Task.status.in_(list(sources_of(TaskStatus.CANCELLED) & READY))
+            )
+            .values(status=TaskStatus.CANCELLED, completed_at=func.now(), updated_at=func.now())
+            .returning(Task.id)
+        )
+    ).first()
+    if cancelled is not None:
+        message = "Task cancelled"
+    else:
+        await session.execute(
+            update(Task)
+            .where(
+                Task.id == task_id,
+                Task.status == TaskStatus.RUNNING,
+                Task.cancel_requested_at.is_(None),
+            )
+            .values(cancel_requested_at=func.now(), updated_at=func.now())
+        )
+        await notify_workers(session, f"cancel:{task_id}")
+        message = "Cancellation requested; the worker will stop the task"
+    await session.commit()
+    return await visible_task(session, actor, task_id), message
+
+
+async def retry_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -> Task:
+    """A dead-lettered task goes back to the queue with its attempts reset."""
+    task = await visible_task(session, actor, task_id)
+    moved = (
+        await session.execute(
+            update(Task)
+            .where(Task.id == task.id, Task.status == TaskStatus.FAILED)
+            .values(
+                status=TaskStatus.PENDING,
+                current_attempt=0,
+                scheduled_at=func.now(),
+                completed_at=None,
+                started_at=None,
+                result=None,
+                cancel_requested_at=None,
+                updated_at=func.now(),
+            )
+            .returning(Task.id)
+        )
+    ).first()
+    if moved is None:
+        raise AppError(ErrorCode.TASK_NOT_FOUND, "No failed task with this id to retry")
+    await notify_workers(session, task.task_type)
+    await session.commit()
+    return await visible_task(session, actor, task_id)
+
+
+async def delete_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -> None:
+    task = await visible_task(session, actor, task_id)
+    if task.status not in TERMINAL:
+        raise AppError(
+            ErrorCode.CONFLICT,
+            f"Only completed, failed or cancelled tasks can be deleted (this one is "
+            f"{task.status.value}); cancel it first",
+        )
+    await session.delete(task)
+    await session.commit()
+
+
+async def requeue_dead_letters(session: AsyncSession, task_type: str | None = None) -> int:
+    """Every failed task (of a type) back to the queue with attempts reset; returns how many."""
+    query = (
+        update(Task)
+        .where(Task.status == TaskStatus.FAILED)
+        .values(
+            status=TaskStatus.PENDING,
+            current_attempt=0,
+            scheduled_at=func.now(),
+            completed_at=None,
+            started_at=None,
+            updated_at=func.now(),
+        )
+        .returning(Task.task_type)
+    )
+    if task_type is not None:
+        query = query.where(Task.task_type == task_type)
+    requeued = list((await session.execute(query)).scalars())
+    for name in set(requeued):
+        await notify_workers(session, name)
+    await session.commit()
+    return len(requeued)

@@ -1,8 +1,13 @@
-"""The worker: a long-running loop that announces itself and keeps a heartbeat.
+"""The worker: claim ready tasks, run their handlers, record what happened.
 
-Any number of workers (in-process or `studypath worker` processes) may run against one
-database; each row in `workers` says who is alive, so health can tell whether queued
-tasks have anyone to run them.
+    while running:
+        claim up to <free slots> tasks          (queue.claim: FOR UPDATE SKIP LOCKED)
+        start each one's handler                (bounded by concurrency, timeout per type)
+        sleep until NOTIFY says "new task", a slot frees up, or the poll interval passes
+
+Beside that loop, a heartbeat keeps this worker's row alive, extends the leases of its
+running tasks, notices cancellation requests, and puts back tasks whose worker died.
+Any number of workers, in any number of processes, may share one database.
 """
 
 from __future__ import annotations
@@ -11,11 +16,30 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import socket
+import time
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from studypath.core.db import Database
-from studypath.tasks import service
+import psycopg
+
+from studypath.config import Settings
+from studypath.core.db import Database, libpq_url
+from studypath.observability import metrics
+from studypath.tasks import queue, service
+from studypath.tasks.queue import ClaimedTask
+from studypath.tasks.registry import (
+    PermanentError,
+    TaskCancelled,
+    TaskContext,
+    TaskRegistry,
+)
+from studypath.tasks.registry import registry as default_registry
+from studypath.tasks.retry import RetryStrategy
+from studypath.tasks.states import TaskStatus
 
 log = logging.getLogger("studypath.worker")
 
@@ -24,28 +48,89 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+@dataclass
+class Running:
+    """A task this worker is executing right now."""
+
+    task: ClaimedTask
+    handler: asyncio.Task[Any]
+    ctx: TaskContext
+    stop_reason: str | None = None  # "cancel" | "shutdown" | "lost" when we stop it
+
+
 class Worker:
-    """One worker: registers, heartbeats until asked to stop, then signs off."""
+    """One worker: `run()` until `request_stop()`, then finish or hand back its tasks."""
 
     def __init__(
         self,
         db: Database,
+        settings: Settings,
         *,
-        concurrency: int = 4,
-        heartbeat_seconds: float = 5.0,
+        registry: TaskRegistry | None = None,
+        concurrency: int | None = None,
         worker_id: str | None = None,
     ) -> None:
         self.db = db
-        self.concurrency = concurrency
-        self.heartbeat_seconds = heartbeat_seconds
+        self.settings = settings
+        self.registry = registry or default_registry
+        self.concurrency = concurrency or settings.worker_concurrency
         self.id = worker_id or new_worker_id()
-        self.task_types: list[str] = []
+        self.heartbeat_seconds = settings.worker_heartbeat_seconds
+        self.lease_seconds = max(settings.task_lease_seconds, self.heartbeat_seconds * 3)
+        self.running: dict[uuid.UUID, Running] = {}
+        self.rng = random.Random()
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._beat_now = asyncio.Event()
+        self._supervisors: set[asyncio.Task[None]] = set()
+        self.data_dir = Path(settings.data_dir)
+
+    @property
+    def task_types(self) -> list[str]:
+        return self.registry.names()
 
     def request_stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
+    def wake(self) -> None:
+        self._wake.set()
+
+    # ------------------------------------------------------------------ the main loop
     async def run(self) -> None:
+        await self._register()
+        helpers = [
+            asyncio.create_task(self._listen(), name=f"{self.id} listen"),
+            asyncio.create_task(self._heartbeat_loop(), name=f"{self.id} heartbeat"),
+        ]
+        log.info(
+            "worker %s started: %d slot(s), types %s",
+            self.id,
+            self.concurrency,
+            ", ".join(self.task_types) or "(none)",
+        )
+        try:
+            while not self._stop.is_set():
+                free = self.concurrency - len(self.running)
+                claimed = await self._claim(free) if free > 0 and self.task_types else []
+                for task in claimed:
+                    self._start(task)
+                if claimed and len(claimed) == free:
+                    continue  # more may be waiting: claim again once a slot frees
+                await self._sleep()
+        finally:
+            await self._shutdown()
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                async with self.db.sessionmaker() as session:
+                    await service.deregister_worker(session, self.id)
+            log.info("worker %s stopped", self.id)
+
+    async def _register(self) -> None:
+        async with self.db.engine.begin() as conn:
+            await queue.upsert_types(conn, self.registry.specs())
         async with self.db.sessionmaker() as session:
             await service.register_worker(
                 session,
@@ -55,22 +140,242 @@ class Worker:
                 task_types=self.task_types,
                 concurrency=self.concurrency,
             )
-        log.info("worker %s started (concurrency %d)", self.id, self.concurrency)
+
+    async def _sleep(self) -> None:
+        """Until NOTIFY, a freed slot, a stop request — or the poll interval."""
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=self.settings.worker_poll_seconds)
+
+    async def _claim(self, limit: int) -> list[ClaimedTask]:
         try:
-            while not self._stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), timeout=self.heartbeat_seconds)
-                if not self._stop.is_set():
-                    await self._heartbeat()
+            async with self.db.engine.begin() as conn:
+                return await queue.claim(
+                    conn,
+                    worker_id=self.id,
+                    types=self.task_types,
+                    limit=limit,
+                    lease_seconds=self.lease_seconds,
+                )
+        except Exception as exc:  # the database blinked: try again next round
+            log.warning("worker %s could not claim tasks: %s", self.id, exc)
+            return []
+
+    # ------------------------------------------------------------------ running one task
+    def _start(self, task: ClaimedTask) -> None:
+        spec = self.registry.get(task.task_type)
+        ctx = TaskContext(
+            task_id=task.id,
+            task_type=task.task_type,
+            attempt=task.attempt,
+            max_attempts=task.max_attempts,
+            created_by=task.created_by,
+            data_dir=self.data_dir,
+            db=self.db,
+            settings=self.settings,
+        )
+        assert spec is not None  # we only claim types in our registry
+
+        async def call_handler() -> Any:
+            payload = spec.parse_payload(task.payload)
+            return await asyncio.wait_for(spec.handler(payload, ctx), spec.timeout_seconds)
+
+        handler = asyncio.create_task(call_handler(), name=f"task {task.id}")
+        entry = Running(task, handler, ctx)
+        self.running[task.id] = entry
+        metrics.TASKS_STARTED.labels(task_type=task.task_type).inc()
+        supervisor = asyncio.create_task(self._supervise(entry, spec.timeout_seconds))
+        self._supervisors.add(supervisor)
+        supervisor.add_done_callback(self._supervisor_done)
+
+    def _supervisor_done(self, supervisor: asyncio.Task[None]) -> None:
+        self._supervisors.discard(supervisor)
+        self._wake.set()  # a slot is free
+
+    async def _supervise(self, entry: Running, limit_seconds: float) -> None:
+        task, started = entry.task, time.perf_counter()
+        outcome = "failed"
+        try:
+            try:
+                result = await entry.handler
+            except asyncio.CancelledError:
+                outcome = await self._stopped(entry)
+            except TaskCancelled:
+                outcome = await (
+                    self._stopped(entry)
+                    if entry.stop_reason
+                    else self._cancelled(task, "cancelled by request")
+                )
+            except PermanentError as exc:
+                outcome = await self._failed(task, str(exc), permanent=True)
+            except TimeoutError:
+                outcome = await self._failed(task, f"timed out after {limit_seconds:g} s")
+            except Exception as exc:
+                outcome = await self._failed(task, f"{type(exc).__name__}: {exc}")
+            else:
+                outcome = await self._succeeded(task, result)
+        except Exception:
+            log.exception("worker %s lost track of task %s", self.id, task.id)
         finally:
-            with contextlib.suppress(Exception):
-                async with self.db.sessionmaker() as session:
-                    await service.deregister_worker(session, self.id)
-            log.info("worker %s stopped", self.id)
+            self.running.pop(task.id, None)
+            metrics.TASK_DURATION.labels(task_type=task.task_type, outcome=outcome).observe(
+                time.perf_counter() - started
+            )
+
+    async def _succeeded(self, task: ClaimedTask, result: Any) -> str:
+        try:
+            value = queue.json_result(result)
+        except (TypeError, ValueError) as exc:
+            return await self._failed(task, f"result is not JSON: {exc}", permanent=True)
+        async with self.db.engine.begin() as conn:
+            done = await queue.complete(conn, task.id, self.id, value)
+            if done:
+                state = await queue.breaker_success(conn, task.task_type, task.id)
+        if not done:
+            log.warning("task %s finished after its lease was lost; result dropped", task.id)
+            return "lost"
+        if state == "closed" and task.is_probe:
+            log.info("breaker for %s closed: probe task %s succeeded", task.task_type, task.id)
+        metrics.TASKS_SUCCEEDED.labels(task_type=task.task_type).inc()
+        return "completed"
+
+    async def _failed(self, task: ClaimedTask, error: str, *, permanent: bool = False) -> str:
+        strategy = RetryStrategy.model_validate(task.retry_strategy or {})
+        dead = permanent or not strategy.retries() or task.attempt >= task.max_attempts
+        delay = 0.0 if dead else strategy.delay(task.attempt, self.rng)
+        async with self.db.engine.begin() as conn:
+            outcome = await queue.fail(
+                conn, task.id, self.id, error=error, dead=dead, delay_seconds=delay
+            )
+            state = None
+            if outcome is not None and not permanent:  # bad input is not the service's fault
+                state = await queue.breaker_failure(conn, task.task_type, task.id)
+        if outcome is None:
+            return "lost"
+        reason = "permanent" if permanent else "error"
+        metrics.TASKS_FAILED.labels(task_type=task.task_type, reason=reason).inc()
+        if outcome.status is TaskStatus.FAILED:
+            metrics.TASKS_DEAD_LETTERED.labels(task_type=task.task_type).inc()
+            log.info(
+                "task %s (%s) dead-lettered after attempt %d: %s",
+                task.id,
+                task.task_type,
+                task.attempt,
+                error,
+            )
+        else:
+            metrics.TASKS_RETRIED.labels(task_type=task.task_type).inc()
+            log.info(
+                "task %s (%s) attempt %d failed, retry in %.2f s: %s",
+                task.id,
+                task.task_type,
+                task.attempt,
+                delay,
+                error,
+            )
+        if state == "open":
+            log.warning("breaker for %s is open", task.task_type)
+        return "dead" if outcome.status is TaskStatus.FAILED else "retrying"
+
+    async def _cancelled(self, task: ClaimedTask, reason: str) -> str:
+        async with self.db.engine.begin() as conn:
+            await queue.mark_cancelled(conn, task.id, self.id, reason)
+        log.info("task %s cancelled", task.id)
+        return "cancelled"
+
+    async def _stopped(self, entry: Running) -> str:
+        """The handler was cancelled by us: say why in the database."""
+        if entry.stop_reason == "cancel":
+            return await self._cancelled(entry.task, "cancelled by request while running")
+        if entry.stop_reason == "shutdown":
+            async with self.db.engine.begin() as conn:
+                await queue.release(conn, [entry.task.id], self.id)
+            log.info("task %s handed back: worker %s is shutting down", entry.task.id, self.id)
+            return "released"
+        return "lost"  # the lease was lost: another worker owns the task now
+
+    def _stop_task(self, task_id: uuid.UUID, reason: str) -> None:
+        entry = self.running.get(task_id)
+        if entry is None or entry.handler.done():
+            return
+        entry.stop_reason = entry.stop_reason or reason
+        entry.ctx.cancel_event.set()
+        entry.handler.cancel()
+
+    # ------------------------------------------------------------------ heartbeat
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            self._beat_now.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._beat_now.wait(), timeout=self.heartbeat_seconds)
+            try:
+                await self._heartbeat()
+            except Exception as exc:  # a database blip must not kill the worker
+                log.warning("worker %s heartbeat failed: %s", self.id, exc)
 
     async def _heartbeat(self) -> None:
-        try:
-            async with self.db.sessionmaker() as session:
-                await service.heartbeat_worker(session, self.id)
-        except Exception as exc:  # a database blip must not kill the worker
-            log.warning("worker %s heartbeat failed: %s", self.id, exc)
+        ids = list(self.running)
+        async with self.db.engine.begin() as conn:
+            ours, cancel = await queue.heartbeat(conn, ids, self.id, self.lease_seconds)
+            reaped = await queue.reap_expired(conn)
+        for task_id in cancel:
+            self._stop_task(task_id, "cancel")
+        for task_id in set(ids) - ours:
+            if task_id in self.running and not self.running[task_id].handler.done():
+                log.warning("worker %s lost the lease of task %s; stopping it", self.id, task_id)
+                self._stop_task(task_id, "lost")
+        for task_id, task_type, status in reaped:
+            log.warning(
+                "task %s (%s) was abandoned by its worker: now %s", task_id, task_type, status.value
+            )
+        if reaped:
+            self._wake.set()
+        async with self.db.sessionmaker() as session:
+            await service.heartbeat_worker(session, self.id)
+        await metrics.refresh_queue_gauges(self.db)
+
+    # ------------------------------------------------------------------ LISTEN / NOTIFY
+    async def _listen(self) -> None:
+        """Wake the claim loop the moment a task is created (NOTIFY), instead of polling."""
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    libpq_url(self.db.url),
+                    autocommit=True,
+                    connect_timeout=max(1, int(self.settings.db_connect_timeout)),
+                )
+                async with conn:
+                    await conn.execute(f"LISTEN {queue.NOTIFY_CHANNEL}")
+                    self._wake.set()  # tasks may have arrived while we were not listening
+                    async for notice in conn.notifies():
+                        if notice.payload.startswith("cancel:"):
+                            self._beat_now.set()
+                        else:
+                            self._wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "worker %s lost its LISTEN connection (%s); polling meanwhile", self.id, exc
+                )
+                await asyncio.sleep(min(5.0, self.settings.worker_poll_seconds * 5))
+
+    # ------------------------------------------------------------------ shutdown
+    async def _shutdown(self) -> None:
+        """Stop claiming; let running tasks finish for a grace period; hand back the rest."""
+        if not self.running:
+            return
+        grace = self.settings.worker_shutdown_grace_seconds
+        log.info(
+            "worker %s stopping: waiting up to %g s for %d task(s)",
+            self.id,
+            grace,
+            len(self.running),
+        )
+        handlers = [entry.handler for entry in self.running.values()]
+        with contextlib.suppress(Exception):
+            await asyncio.wait(handlers, timeout=grace)
+        for task_id in list(self.running):
+            self._stop_task(task_id, "shutdown")
+        if self._supervisors:  # they record the hand-back in the database
+            await asyncio.wait(set(self._supervisors), timeout=5.0)

@@ -1,0 +1,50 @@
+"""Prometheus metrics of the task system, in prometheus_client's default registry.
+
+Counters and histograms are updated where things happen (the worker, task creation); the
+gauges (queue depth, breaker states) are refreshed from the database by
+`refresh_queue_gauges`, which workers call on every heartbeat.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy import text
+
+from studypath.core.db import Database
+from studypath.tasks.states import TaskStatus
+
+TASKS_CREATED = Counter("studypath_tasks_created", "Tasks created", ["task_type"])
+TASKS_STARTED = Counter("studypath_tasks_started", "Task attempts started", ["task_type"])
+TASKS_SUCCEEDED = Counter("studypath_tasks_succeeded", "Tasks completed", ["task_type"])
+TASKS_FAILED = Counter(
+    "studypath_tasks_failed", "Task attempts that failed", ["task_type", "reason"]
+)
+TASKS_RETRIED = Counter("studypath_tasks_retried", "Failed attempts scheduled again", ["task_type"])
+TASKS_DEAD_LETTERED = Counter(
+    "studypath_tasks_dead_lettered", "Tasks that ran out of attempts", ["task_type"]
+)
+TASK_DURATION = Histogram(
+    "studypath_task_duration_seconds",
+    "Time a handler ran, by outcome",
+    ["task_type", "outcome"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+QUEUE_DEPTH = Gauge("studypath_queue_depth", "Tasks by status", ["status"])
+BREAKER_STATE = Gauge(
+    "studypath_circuit_breaker_state",
+    "Circuit breaker state per task type (0 closed, 1 half-open, 2 open)",
+    ["task_type"],
+)
+BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+
+
+async def refresh_queue_gauges(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        counts: dict[str, int] = dict(
+            (await conn.execute(text("SELECT status, count(*) FROM tasks GROUP BY status"))).all()
+        )
+        breakers = (await conn.execute(text("SELECT task_type, state FROM circuit_breakers"))).all()
+    for status in TaskStatus:
+        QUEUE_DEPTH.labels(status=status.value).set(counts.get(status.value, 0))
+    for task_type, state in breakers:
+        BREAKER_STATE.labels(task_type=task_type).set(BREAKER_VALUES.get(state, 0))

@@ -1,0 +1,156 @@
+"""Tasks endpoints (`/api/v1/tasks/*`). Thin: the queue's rules live in the service."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+
+from studypath.auth.dependencies import CurrentUser, Principal, optional_principal
+from studypath.core.db import DbSession
+from studypath.core.errors import AppError, ErrorCode
+from studypath.core.pagination import Page
+from studypath.core.responses import Envelope, ok
+from studypath.core.routing import API_PREFIX
+from studypath.rbac.dependencies import Moderator
+from studypath.rbac.roles import Role
+from studypath.tasks import service
+from studypath.tasks.models import Task
+from studypath.tasks.schemas import (
+    CreateTask,
+    RegisterTaskType,
+    TaskResponse,
+    TaskStats,
+    TaskTypeInfo,
+)
+from studypath.tasks.states import TaskPriority, TaskStatus
+
+router = APIRouter(prefix=f"{API_PREFIX}/tasks", tags=["tasks"])
+
+
+def task_out(task: Task) -> TaskResponse:
+    return TaskResponse.model_validate(task)
+
+
+async def admin_or_worker(
+    request: Request,
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+    x_worker_token: Annotated[str | None, Header()] = None,
+) -> str:
+    """Admins, or a worker that shows the shared `X-Worker-Token`; returns who it was."""
+    expected = request.app.state.settings.worker_token
+    if x_worker_token is not None and expected is not None:
+        if hmac.compare_digest(x_worker_token, expected.get_secret_value()):
+            return "worker"
+        raise AppError(ErrorCode.UNAUTHORIZED, "Invalid worker token")
+    if principal is None:
+        raise AppError(ErrorCode.UNAUTHORIZED, "Authentication required")
+    if principal.role is not Role.ADMIN:
+        raise AppError(ErrorCode.FORBIDDEN, "Registering task types needs an admin or a worker")
+    return "admin"
+
+
+@router.get("/types", response_model=Envelope[list[TaskTypeInfo]])
+async def list_task_types(request: Request, db: DbSession) -> Envelope[list[TaskTypeInfo]]:
+    """Registered, active task types — with their live workers and breaker state."""
+    heartbeat = request.app.state.settings.worker_heartbeat_seconds
+    types = await service.list_task_types(db, stale_after=timedelta(seconds=heartbeat * 3))
+    return ok([TaskTypeInfo.model_validate(item) for item in types])
+
+
+@router.post("/types", response_model=Envelope[TaskTypeInfo])
+async def register_task_type(
+    body: RegisterTaskType, db: DbSession, who: Annotated[str, Depends(admin_or_worker)]
+) -> Envelope[TaskTypeInfo]:
+    """Register (or update) a task type. Admins, or workers with the worker token."""
+    task_type = await service.register_task_type(db, body.task_type, body.description)
+    return ok(TaskTypeInfo.model_validate(task_type), f"Task type registered by {who}")
+
+
+@router.post("", response_model=Envelope[TaskResponse])
+async def create_task(
+    body: CreateTask, principal: CurrentUser, db: DbSession
+) -> Envelope[TaskResponse]:
+    """Queue a task. 400 for an unknown type, a bad payload or limits exceeded."""
+    task = await service.create_task(
+        db,
+        task_type=body.task_type,
+        payload=body.payload,
+        created_by=principal.user_id,
+        priority=body.priority,
+        scheduled_at=body.scheduled_at,
+        metadata=body.metadata,
+        max_attempts=body.max_attempts,
+        retry_strategy=body.retry_strategy,
+    )
+    return ok(task_out(task), "Task created")
+
+
+@router.get("", response_model=Envelope[list[TaskResponse]])
+async def list_tasks(
+    principal: CurrentUser,
+    db: DbSession,
+    page: Page,
+    response: Response,
+    task_type: str | None = None,
+    status: TaskStatus | None = None,
+    priority: TaskPriority | None = None,
+) -> Envelope[list[TaskResponse]]:
+    """Your tasks (moderators and admins: everyone's), critical first, then oldest.
+    Total in `X-Total-Count`."""
+    tasks, total = await service.list_tasks(
+        db, principal, page, task_type=task_type, status=status, priority=priority
+    )
+    response.headers["X-Total-Count"] = str(total)
+    return ok([task_out(task) for task in tasks])
+
+
+@router.get("/stats", response_model=Envelope[TaskStats])
+async def task_stats(actor: Moderator, db: DbSession) -> Envelope[TaskStats]:
+    """Counts by status, overall and per type."""
+    return ok(TaskStats.model_validate(await service.task_stats(db)))
+
+
+@router.get("/dead-letter", response_model=Envelope[list[TaskResponse]])
+async def dead_letter(
+    principal: CurrentUser, db: DbSession, page: Page, response: Response
+) -> Envelope[list[TaskResponse]]:
+    """Failed tasks (out of attempts), with their error history. Yours, or all for staff."""
+    tasks, total = await service.list_tasks(db, principal, page, status=TaskStatus.FAILED)
+    response.headers["X-Total-Count"] = str(total)
+    return ok([task_out(task) for task in tasks])
+
+
+@router.get("/{task_id}", response_model=Envelope[TaskResponse])
+async def get_task(
+    task_id: uuid.UUID, principal: CurrentUser, db: DbSession
+) -> Envelope[TaskResponse]:
+    return ok(task_out(await service.visible_task(db, principal, task_id)))
+
+
+@router.post("/{task_id}/cancel", response_model=Envelope[TaskResponse])
+async def cancel_task(
+    task_id: uuid.UUID, principal: CurrentUser, db: DbSession
+) -> Envelope[TaskResponse]:
+    """Pending or retrying: cancelled now. Running: the worker is asked to stop it.
+    Already finished: 409."""
+    task, message = await service.cancel_task(db, principal, task_id)
+    return ok(task_out(task), message)
+
+
+@router.post("/{task_id}/retry", response_model=Envelope[TaskResponse])
+async def retry_task(
+    task_id: uuid.UUID, principal: CurrentUser, db: DbSession
+) -> Envelope[TaskResponse]:
+    """Send a failed (dead-lettered) task back to the queue, attempts reset."""
+    return ok(task_out(await service.retry_task(db, principal, task_id)), "Task queued again")
+
+
+@router.delete("/{task_id}", response_model=Envelope[None])
+async def delete_task(task_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> Envelope[None]:
+    """Delete a finished task (completed, failed or cancelled)."""
+    await service.delete_task(db, principal, task_id)
+    return ok(None, "Task deleted")

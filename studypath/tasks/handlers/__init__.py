@@ -1,0 +1,1 @@
+"""Built-in task handlers. Importing this package registers them in the default registry."""

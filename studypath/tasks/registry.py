@@ -1,0 +1,148 @@
+"""The task registry: which task types exist and which handler runs each.
+
+    @task_handler("resize_image", "Make a thumbnail", payload=ResizePayload, timeout=60)
+    async def resize_image(payload: ResizePayload, ctx: TaskContext) -> dict[str, Any]:
+        ...
+
+A worker upserts its registry's types into `task_types` when it starts, so the API can
+refuse tasks nobody could run (400), and health can tell which types have a live worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from studypath.core.db import Database
+
+log = logging.getLogger("studypath.tasks")
+
+P = TypeVar("P", bound=BaseModel)
+Handler = Callable[[Any, "TaskContext"], Awaitable[Any]]
+
+
+class PermanentError(Exception):
+    """A failure retrying cannot fix (bad input): the task goes to the dead letters at once."""
+
+
+class TaskCancelled(Exception):
+    """Raised inside a handler by `ctx.check_cancelled()` once cancellation was requested."""
+
+
+@dataclass
+class TaskContext:
+    """What a handler gets besides its payload."""
+
+    task_id: uuid.UUID
+    task_type: str
+    attempt: int
+    max_attempts: int
+    created_by: uuid.UUID | None
+    data_dir: Path
+    db: Database
+    settings: Any
+    deadline: datetime | None = None
+    cancel_event: asyncio.Event = field(default_factory=asyncio.Event)
+    log: logging.Logger = log
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def check_cancelled(self) -> None:
+        """Call between steps of long work: stops the handler once cancellation is asked."""
+        if self.cancel_event.is_set():
+            raise TaskCancelled(f"task {self.task_id} was cancelled")
+
+
+@dataclass(frozen=True)
+class BreakerConfig:
+    failure_threshold: int = 5
+    recovery_timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    description: str
+    handler: Handler
+    payload_model: type[BaseModel] | None = None
+    timeout_seconds: float = 300.0
+    breaker: BreakerConfig = BreakerConfig()
+
+    def parse_payload(self, payload: Any) -> Any:
+        """Validate the payload; a bad one is a PermanentError that names the field."""
+        if self.payload_model is None:
+            return payload
+        try:
+            return self.payload_model.model_validate(payload)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'payload'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise PermanentError(f"invalid payload for {self.name}: {problems}") from None
+
+    def payload_schema(self) -> dict[str, Any] | None:
+        return self.payload_model.model_json_schema() if self.payload_model else None
+
+
+class TaskRegistry:
+    def __init__(self) -> None:
+        self._specs: dict[str, TaskSpec] = {}
+
+    def register(
+        self,
+        name: str,
+        description: str = "",
+        *,
+        payload: type[BaseModel] | None = None,
+        timeout: float = 300.0,
+        breaker: BreakerConfig | None = None,
+    ) -> Callable[[Handler], Handler]:
+        """Decorator: make `handler` the code that runs tasks of type `name`."""
+
+        def decorate(handler: Handler) -> Handler:
+            if name in self._specs and self._specs[name].handler is not handler:
+                raise ValueError(f"task type {name!r} is already registered")
+            self._specs[name] = TaskSpec(
+                name=name,
+                description=description or (handler.__doc__ or "").strip().split("\n")[0],
+                handler=handler,
+                payload_model=payload,
+                timeout_seconds=timeout,
+                breaker=breaker or BreakerConfig(),
+            )
+            return handler
+
+        return decorate
+
+    def unregister(self, name: str) -> None:
+        self._specs.pop(name, None)
+
+    def get(self, name: str) -> TaskSpec | None:
+        return self._specs.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def specs(self) -> list[TaskSpec]:
+        return [self._specs[name] for name in self.names()]
+
+    def copy(self) -> TaskRegistry:
+        clone = TaskRegistry()
+        clone._specs = dict(self._specs)
+        return clone
+
+
+# The registry the built-in handlers register into; workers use it unless given another.
+registry = TaskRegistry()
+task_handler = registry.register

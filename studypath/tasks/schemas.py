@@ -1,0 +1,91 @@
+"""Request and response shapes of the tasks API (API.md, Tasks)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from studypath.tasks.retry import RetryStrategy
+from studypath.tasks.states import TaskPriority, TaskStatus
+
+TaskTypeName = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+]
+
+MAX_PAYLOAD_BYTES = 1024 * 1024
+MAX_METADATA_BYTES = 64 * 1024
+
+
+class CreateTask(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task_type: TaskTypeName
+    payload: dict[str, Any] = Field(default_factory=dict, description="At most 1 MiB as JSON.")
+    priority: TaskPriority = TaskPriority.NORMAL
+    scheduled_at: datetime | None = Field(
+        default=None, description="Run no earlier than this (from 1 h ago to 365 days ahead)."
+    )
+    metadata: dict[str, Any] = Field(default_factory=dict, description="At most 64 KiB.")
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    retry_strategy: RetryStrategy | None = Field(
+        default=None,
+        description='"exponential" (default: 1 s ×2 up to 300 s, full jitter), "linear", '
+        '"fixed" or "none" — or an object with type, base_delay_seconds, multiplier, '
+        "max_delay_seconds, jitter.",
+    )
+
+
+class TaskResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    task_type: str
+    status: TaskStatus
+    priority: TaskPriority
+    payload: dict[str, Any]
+    result: Any | None
+    max_attempts: int
+    current_attempt: int
+    last_error: str | None
+    error_history: list[dict[str, Any]]
+    retry_strategy: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    scheduled_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    cancel_requested_at: datetime | None
+    created_by: uuid.UUID | None
+    metadata: dict[str, Any] = Field(validation_alias="metadata_")
+
+
+class TaskTypeInfo(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    task_type: str
+    description: str
+    is_active: bool
+    payload_schema: dict[str, Any] | None = None
+    live_workers: int = 0
+    breaker_state: str | None = None
+
+
+class RegisterTaskType(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task_type: TaskTypeName
+    description: str = Field(default="", max_length=1000)
+
+
+class TaskStats(BaseModel):
+    total: int
+    pending: int
+    running: int
+    completed: int
+    failed: int
+    cancelled: int
+    retrying: int
+    by_type: dict[str, dict[str, int]]
