@@ -152,6 +152,7 @@ class System:
                 worker = Worker(self.db, settings, registry=self.registry)
                 self.workers.append(worker)
                 tasks.append(asyncio.create_task(worker.run(), name=f"worker {worker.id}"))
+            await self._workers_registered(tasks)
             if on_ready is not None:
                 on_ready()
             stop_waiter = asyncio.create_task(self._stop.wait())
@@ -162,6 +163,16 @@ class System:
                     raise task.exception()  # type: ignore[misc]
         finally:
             await self._shutdown(tasks)
+
+    async def _workers_registered(self, tasks: list[asyncio.Task[None]]) -> None:
+        """Ready means ready: every worker's task types are registered (or it failed)."""
+        for worker in self.workers:
+            registered = asyncio.create_task(worker.registered.wait())
+            await asyncio.wait([registered, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            registered.cancel()
+            for task in tasks:
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
 
     async def _ensure_initial_admin(self) -> None:
         """Create the first admin from STUDYPATH_INITIAL_ADMIN_PASSWORD if there is none."""

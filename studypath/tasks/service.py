@@ -220,9 +220,9 @@ async def create_task(
     )
     session.add(task)
     await session.flush()
+    await session.refresh(task)  # the row as created (a worker may claim it right after commit)
     await notify_workers(session, task_type)
     await session.commit()
-    await session.refresh(task)
     TASKS_CREATED.labels(task_type=task_type).inc()
     return task
 
@@ -377,6 +377,8 @@ async def requeue_dead_letters(session: AsyncSession, task_type: str | None = No
             scheduled_at=func.now(),
             completed_at=None,
             started_at=None,
+            result=None,
+            cancel_requested_at=None,  # else the worker would cancel the requeued run at once
             updated_at=func.now(),
         )
         .returning(Task.task_type)

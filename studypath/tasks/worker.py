@@ -83,6 +83,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._beat_now = asyncio.Event()
         self._supervisors: set[asyncio.Task[None]] = set()
+        self.registered = asyncio.Event()  # set once its types and its row are in the database
         self.data_dir = Path(settings.data_dir)
 
     @property
@@ -99,6 +100,7 @@ class Worker:
     # ------------------------------------------------------------------ the main loop
     async def run(self) -> None:
         await self._register()
+        self.registered.set()
         helpers = [
             asyncio.create_task(self._listen(), name=f"{self.id} listen"),
             asyncio.create_task(self._heartbeat_loop(), name=f"{self.id} heartbeat"),

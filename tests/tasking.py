@@ -1,0 +1,125 @@
+"""Helpers for task-system tests: test handlers that leave evidence, and waiting loops."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+
+from studypath.core.db import Database
+from studypath.tasks.registry import BreakerConfig, TaskContext, TaskRegistry
+
+EXECUTIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS test_executions (
+    task_id uuid NOT NULL,
+    task_type text NOT NULL,
+    attempt int NOT NULL,
+    worker text,
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at timestamptz
+)
+"""
+
+
+class Work(BaseModel):
+    """Payload of the test handlers: how long to take and whether to fail."""
+
+    seconds: float = Field(default=0.0, ge=0, le=60)
+    fail_times: int = Field(default=0, ge=0, description="fail the first N executions")
+    tag: str = ""
+
+
+async def record(ctx: TaskContext, *, finished: bool = False) -> int:
+    """Write one row per execution into test_executions (the evidence tests count);
+    returns how many times this task has run, this time included."""
+    async with ctx.db.engine.begin() as conn:
+        if finished:
+            await conn.execute(
+                text(
+                    "UPDATE test_executions SET finished_at = clock_timestamp() "
+                    "WHERE task_id = :id AND attempt = :attempt"
+                ),
+                {"id": ctx.task_id, "attempt": ctx.attempt},
+            )
+        else:
+            await conn.execute(
+                text(
+                    "INSERT INTO test_executions (task_id, task_type, attempt) "
+                    "VALUES (:id, :type, :attempt)"
+                ),
+                {"id": ctx.task_id, "type": ctx.task_type, "attempt": ctx.attempt},
+            )
+        runs = await conn.execute(
+            text("SELECT count(*) FROM test_executions WHERE task_id = :id"), {"id": ctx.task_id}
+        )
+        return int(runs.scalar_one())
+
+
+def make_registry(*, breaker: BreakerConfig | None = None, timeout: float = 30.0) -> TaskRegistry:
+    """`work`: records itself, sleeps, fails its first `fail_times` attempts."""
+    registry = TaskRegistry()
+
+    @registry.register(
+        "work", "a test task that leaves evidence", payload=Work, timeout=timeout, breaker=breaker
+    )
+    async def work(payload: Work, ctx: TaskContext) -> dict[str, Any]:
+        run = await record(ctx)
+        if payload.seconds:
+            await asyncio.sleep(payload.seconds)
+        if run <= payload.fail_times:
+            raise RuntimeError(f"planned failure {run} of {payload.fail_times}")
+        await record(ctx, finished=True)
+        return {"attempt": ctx.attempt, "tag": payload.tag}
+
+    return registry
+
+
+async def prepare(db: Database) -> None:
+    async with db.engine.begin() as conn:
+        await conn.execute(text(EXECUTIONS_TABLE))
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], within: float = 10.0, interval: float = 0.05
+) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {within} s")
+
+
+async def task_row(db: Database, task_id: uuid.UUID | str) -> dict[str, Any]:
+    async with db.engine.connect() as conn:
+        row = (
+            (await conn.execute(text("SELECT * FROM tasks WHERE id = :id"), {"id": task_id}))
+            .mappings()
+            .one()
+        )
+    return dict(row)
+
+
+async def wait_status(
+    db: Database, task_id: uuid.UUID | str, *statuses: str, within: float = 10.0
+) -> dict[str, Any]:
+    async def reached() -> bool:
+        return (await task_row(db, task_id))["status"] in statuses
+
+    await wait_until(reached, within)
+    return await task_row(db, task_id)
+
+
+async def executions(db: Database) -> list[dict[str, Any]]:
+    async with db.engine.connect() as conn:
+        rows = (
+            (await conn.execute(text("SELECT * FROM test_executions ORDER BY started_at")))
+            .mappings()
+            .all()
+        )
+    return [dict(row) for row in rows]
