@@ -117,7 +117,10 @@ class World:
 
 
 async def create_world(session: AsyncSession, settings: Settings) -> World:
+    """Everything in one transaction: the table creates five worlds per row."""
     tag = next(_counter)
+    password_hash = hash_password(DEFAULT_PASSWORD)
+    policy = session_policy(settings)
     actors = {}
     for name, role in (
         ("owner", Role.USER),
@@ -125,20 +128,34 @@ async def create_world(session: AsyncSession, settings: Settings) -> World:
         ("moderator", Role.MODERATOR),
         ("admin", Role.ADMIN),
     ):
-        user = await create_user(session, username=f"{name}{tag}", role=role)
-        actors[name] = Actor(name, user, await start_session(session, user, settings))
+        user = User(
+            username=f"{name}{tag}",
+            email=f"{name}{tag}@example.com",
+            password_hash=password_hash,
+            role=role,
+        )
+        session.add(user)
+        await session.flush()
+        token, _row = await auth_sessions.create_session(session, user.id, policy)
+        actors[name] = Actor(name, user, token)
     world = World(anonymous=Actor("anonymous", None, None), tag=tag, **actors)
     owner = actors["owner"].user
     assert owner is not None
-    _key, row = await auth_keys.create_key(session, owner.id, "owner's key", None)
-    world.owner_key_id = str(row.id)
     if await session.get(TaskType, AUTHZ_TASK_TYPE) is None:
-        await create_task_type(session, AUTHZ_TASK_TYPE)
-    for attribute, status in (
-        ("owner_task_id", TaskStatus.PENDING),
-        ("owner_failed_task_id", TaskStatus.FAILED),
-        ("owner_done_task_id", TaskStatus.COMPLETED),
-    ):
-        task = await create_task(session, AUTHZ_TASK_TYPE, created_by=owner.id, status=status)
+        session.add(TaskType(task_type=AUTHZ_TASK_TYPE, description="authorization table"))
+        await session.flush()
+    tasks = {
+        attribute: Task(task_type=AUTHZ_TASK_TYPE, created_by=owner.id, status=status)
+        for attribute, status in (
+            ("owner_task_id", TaskStatus.PENDING),
+            ("owner_failed_task_id", TaskStatus.FAILED),
+            ("owner_done_task_id", TaskStatus.COMPLETED),
+        )
+    }
+    session.add_all(tasks.values())
+    await session.flush()
+    for attribute, task in tasks.items():
         setattr(world, attribute, str(task.id))
+    _key, row = await auth_keys.create_key(session, owner.id, "owner's key", None)  # commits
+    world.owner_key_id = str(row.id)
     return world
