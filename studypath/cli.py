@@ -3,6 +3,7 @@
 studypath up                 # embedded PostgreSQL + API server + 1 worker, foreground
 studypath server             # API only          studypath worker   # worker only
 studypath migrate up|down|current
+studypath admin list-tasks | task-stats | clear-completed | requeue-dead-letter
 studypath health-check       # exit 0 healthy / 1 not (a container HEALTHCHECK)
 """
 
@@ -29,6 +30,7 @@ from studypath.core.db import DatabaseUnavailable, ensure_reachable, libpq_url, 
 from studypath.core.embedded import EmbeddedPostgres, postgres_processes, provide_database
 from studypath.core.logging import configure_console_logging
 from studypath.core.security import random_password
+from studypath.tasks.states import TaskStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +50,8 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 admin_app = typer.Typer(
-    help="Accounts: create admins, reset passwords, change roles.", no_args_is_help=True
+    help="Accounts (create admins, reset passwords, change roles) and the task queue.",
+    no_args_is_help=True,
 )
 app.add_typer(admin_app, name="admin")
 T = TypeVar("T")
@@ -512,6 +515,118 @@ def list_users(
         with console.capture() as captured:
             console.print(table)
         return captured.get().rstrip() + f"\n{len(users)} user(s)"
+
+    run_admin(work, data_dir)
+
+
+# --- tasks ----------------------------------------------------------------------------------
+def _rendered(*tables: Any) -> str:
+    """Rich tables as plain text (run_admin prints what the work returns)."""
+    from rich.console import Console
+
+    console = Console(width=160)
+    with console.capture() as captured:
+        for table in tables:
+            console.print(table)
+    return captured.get().rstrip()
+
+
+@admin_app.command("list-tasks")
+def list_tasks(
+    status: Annotated[TaskStatus | None, typer.Option(help="Only this status.")] = None,
+    task_type: Annotated[str | None, typer.Option("--type", help="Only this task type.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many.")] = 50,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """List tasks, newest first."""
+    from rich.table import Table
+
+    from studypath.tasks import admin
+
+    async def work(session: AsyncSession) -> str:
+        tasks = await admin.recent_tasks(session, status=status, task_type=task_type, limit=limit)
+        table = Table("id", "type", "status", "priority", "attempts", "created", "last error")
+        for task in tasks:
+            table.add_row(
+                str(task.id),
+                task.task_type,
+                task.status.value,
+                task.priority.value,
+                f"{task.current_attempt}/{task.max_attempts}",
+                task.created_at.strftime("%Y-%m-%d %H:%M"),
+                (task.last_error or "")[:60],
+            )
+        return _rendered(table) + f"\n{len(tasks)} task(s)"
+
+    run_admin(work, data_dir)
+
+
+@admin_app.command("task-stats")
+def task_stats(
+    tag: Annotated[
+        str | None,
+        typer.Option(help="Only tasks whose metadata has this key:value, e.g. team:search."),
+    ] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Count tasks by status and by type."""
+    from rich.table import Table
+
+    from studypath.tasks import admin
+
+    try:
+        chosen = admin.parse_tag(tag) if tag is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--tag'") from None
+
+    async def work(session: AsyncSession) -> str:
+        counts = await admin.count_tasks(session, tag=chosen)
+        by_status = Table("status", "tasks", title="by status")
+        for status, count in counts.by_status.items():
+            by_status.add_row(status.value, str(count))
+        by_status.add_row("total", str(counts.total), style="bold")
+        by_type = Table("type", "total", *(s.value for s in TaskStatus), title="by type")
+        for task_type, per_status in counts.by_type.items():
+            by_type.add_row(
+                task_type, str(sum(per_status.values())), *(str(n) for n in per_status.values())
+            )
+        scope = f" with metadata {chosen[0]} = {chosen[1]!r}" if chosen else ""
+        return _rendered(by_status, by_type) + f"\n{counts.total} task(s){scope}"
+
+    run_admin(work, data_dir)
+
+
+@admin_app.command("clear-completed")
+def clear_completed(
+    older_than_days: Annotated[
+        float, typer.Option(min=0, help="Delete completed tasks that finished longer ago.")
+    ] = 7,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Delete completed tasks older than N days (default 7)."""
+    from datetime import timedelta
+
+    from studypath.tasks import admin
+
+    async def work(session: AsyncSession) -> str:
+        deleted = await admin.clear_completed(session, older_than=timedelta(days=older_than_days))
+        return f"deleted {deleted} completed task(s) older than {older_than_days:g} day(s)"
+
+    run_admin(work, data_dir)
+
+
+@admin_app.command("requeue-dead-letter")
+def requeue_dead_letter(
+    task_type: Annotated[str | None, typer.Option("--type", help="Only this task type.")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Send every failed (dead-lettered) task back to the queue, attempts reset."""
+    from studypath.tasks import service
+
+    async def work(session: AsyncSession) -> str:
+        requeued = await service.requeue_dead_letters(session, task_type)
+        of_type = f" of type {task_type}" if task_type else ""
+        return f"requeued {requeued} dead-lettered task(s){of_type}"
 
     run_admin(work, data_dir)
 

@@ -6,6 +6,7 @@ never turns into a mystery at the first request.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -119,6 +120,28 @@ class Settings(BaseSettings):
         description="Shared secret a worker may send as X-Worker-Token to register task types.",
     )
 
+    # --- email (the `email` task) ---------------------------------------------------------
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server for the `email` task. Unset: messages are written as .eml "
+        "files to the outbox folder in the data directory instead of being sent.",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = Field(default=None, description="Log in to SMTP with this user.")
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS before sending."
+    )
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    smtp_from_address: str = Field(
+        default="studypath@localhost", description="Sender when a task names none."
+    )
+    smtp_outbox_dir: str = Field(
+        default="outbox",
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+        description="Folder (inside the data directory) for .eml files when no SMTP host is set.",
+    )
+
     # --- logging --------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_json: bool = False
@@ -170,3 +193,20 @@ def load_settings(**overrides: Any) -> Settings:
             shown = "" if isinstance(given, dict) or secret else f" (got {given!r})"
             problems.append(f"{where}: {error['msg']}{shown}")
         raise SettingsError("Invalid settings:\n  " + "\n  ".join(problems)) from None
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as STUDYPATH_* variables, to start another process with the same ones."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump(mode="json").items():
+        if value is None:
+            continue
+        field_value = getattr(settings, name)
+        if isinstance(field_value, SecretStr):
+            value = field_value.get_secret_value()
+        elif isinstance(value, list | dict):
+            value = json.dumps(value)
+        env[f"{ENV_PREFIX}{name.upper()}"] = (
+            str(value).lower() if isinstance(value, bool) else str(value)
+        )
+    return env

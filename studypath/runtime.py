@@ -14,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +33,13 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from studypath.config import Settings, load_settings
+from studypath.config import ENV_PREFIX, Settings, load_settings, settings_env
 from studypath.core.embedded import DatabaseProvider
 from studypath.core.logging import LogEntry, RingBufferHandler, configure_ring_logging, detach
 from studypath.core.security import random_password
 from studypath.system import System, bind_socket, prepare_database
+from studypath.tasks import queue
+from studypath.tasks.registry import Handler, registry
 
 log = logging.getLogger("studypath.runtime")
 T = TypeVar("T")
@@ -217,6 +222,45 @@ class Workbench:
         if response.status_code != 200:
             raise ValueError(f"creating {username!r} failed: {response.text}")
         return self.login(username, password)
+
+    def task_handler(
+        self, name: str, description: str = "", **options: Any
+    ) -> Callable[[Handler], Handler]:
+        """Register a task handler in the running system (a decorator, like `task_handler`).
+
+        The type is registered in the database at once and the in-process workers start
+        taking its tasks; running the defining cell again replaces the handler."""
+
+        def decorate(handler: Handler) -> Handler:
+            registry.register(name, description, replace=True, **options)(handler)
+            spec = registry.get(name)
+            assert spec is not None
+
+            async def upsert() -> None:
+                async with self.db.engine.begin() as conn:
+                    await queue.upsert_types(conn, [spec])
+
+            self.run(upsert())
+            if self._system is not None:
+                for worker in self._system.workers:
+                    self._system.loop.call_soon_threadsafe(worker.wake)  # type: ignore[union-attr]
+            return handler
+
+        return decorate
+
+    def spawn_worker(self, **overrides: Any) -> subprocess.Popen[bytes]:
+        """Start a `studypath worker` process on this Workbench's database (to scale out, or
+        to kill on purpose). Its settings are this Workbench's, plus `overrides`."""
+        settings = self.settings.model_copy(update={"database_url": self.database_url, **overrides})
+        env = {key: value for key, value in os.environ.items() if not key.startswith(ENV_PREFIX)}
+        env.update(settings_env(settings))
+        return subprocess.Popen(
+            [sys.executable, "-m", "studypath", "worker"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
         """Run a coroutine on the system's own loop (where its database pool lives)."""

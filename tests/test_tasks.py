@@ -116,7 +116,7 @@ async def test_notify_wakes_an_idle_worker_at_once(
             response = await client.post(
                 "/api/v1/tasks", json={"task_type": "work", "payload": {}}, headers=headers
             )
-            await wait_status(db, response.json()["data"]["id"], "completed", timeout=5)
+            await wait_status(db, response.json()["data"]["id"], "completed", within=5)
             assert asyncio.get_running_loop().time() - started < 1.5
 
 
@@ -140,7 +140,7 @@ async def test_priority_order_is_by_rank_critical_first(
         )
     one_at_a_time = settings.model_copy(update={"worker_concurrency": 1})
     async with running_system(one_at_a_time, workers=1, registry=registry):
-        await wait_until(lambda: _count_done(db, 6), timeout=10)
+        await wait_until(lambda: _count_done(db, 6), within=10)
     async with db.engine.connect() as conn:
         order = (
             (
@@ -347,7 +347,7 @@ async def test_breaker_opens_defers_probes_once_and_closes(
                 created_by=user.id,
                 retry_strategy=RetryStrategy(type=Backoff.NONE),
             )
-        await wait_until(lambda: _state_is(db, "open"), timeout=5)
+        await wait_until(lambda: _state_is(db, "open"), within=5)
 
         # While open, new tasks wait: not run, not failed, no attempt spent.
         waiting = []
@@ -366,7 +366,7 @@ async def test_breaker_opens_defers_probes_once_and_closes(
         assert {row["current_attempt"] for row in rows} == {0}
 
         # After the recovery timeout: half-open, and exactly one probe runs.
-        await wait_until(lambda: _state_is(db, "half_open"), timeout=5, interval=0.01)
+        await wait_until(lambda: _state_is(db, "half_open"), within=5, interval=0.01)
         async with db.engine.connect() as conn:
             running = (
                 await conn.execute(text("SELECT count(*) FROM tasks WHERE status = 'running'"))
@@ -374,7 +374,7 @@ async def test_breaker_opens_defers_probes_once_and_closes(
         assert running == 1
 
         # The probe succeeds: closed, and the rest run.
-        await wait_until(lambda: _count_done(db, 4), timeout=10)
+        await wait_until(lambda: _count_done(db, 4), within=10)
         assert await breaker_state(db) == "closed"
         assert system.workers[0].concurrency > 1  # so "one at a time" was the breaker's doing
     starts = [row for row in await executions(db) if row["task_type"] == "work"][3:]
@@ -402,7 +402,7 @@ async def test_failed_probe_opens_the_breaker_again(
             created_by=user.id,
             retry_strategy=none,
         )
-        await wait_until(lambda: _state_is(db, "open"), timeout=5)
+        await wait_until(lambda: _state_is(db, "open"), within=5)
         probe = await service.create_task(
             session,
             task_type="work",
@@ -440,12 +440,12 @@ async def test_breaker_state_is_shared_by_workers(
                 created_by=user.id,
                 retry_strategy=none,
             )
-        await wait_until(lambda: _state_is(db, "open"), timeout=5)
+        await wait_until(lambda: _state_is(db, "open"), within=5)
         for _ in range(6):
             await service.create_task(
                 session, task_type="work", payload={"seconds": 0.4}, created_by=user.id
             )
-        await wait_until(lambda: _state_is(db, "half_open"), timeout=5, interval=0.01)
+        await wait_until(lambda: _state_is(db, "half_open"), within=5, interval=0.01)
         peak = 0
         for _ in range(20):
             async with db.engine.connect() as conn:
@@ -457,7 +457,7 @@ async def test_breaker_state_is_shared_by_workers(
             peak = max(peak, running)
             await asyncio.sleep(0.02)
         assert peak == 1
-        await wait_until(lambda: _count_done(db, 6), timeout=10)
+        await wait_until(lambda: _count_done(db, 6), within=10)
 
 
 # --- crashes, fencing, shutdown and many workers -------------------------------------------------
@@ -526,7 +526,7 @@ async def test_many_workers_run_every_task_exactly_once(
             {"user": user.id},
         )
     async with running_system(settings, workers=3, registry=registry):
-        await wait_until(lambda: _count_done(db, 300), timeout=60)
+        await wait_until(lambda: _count_done(db, 300), within=60)
     runs = await executions(db)
     per_task: dict[Any, int] = {}
     for row in runs:
@@ -621,7 +621,7 @@ async def test_users_see_their_own_tasks_staff_see_all(env: Env, session: AsyncS
 async def test_dead_letter_pagination_and_stats(env: Env, session: AsyncSession) -> None:
     for _ in range(3):
         await env.create({"fail_times": 1}, retry_strategy="none")
-    await wait_until(lambda: _count_status(env.db, "failed", 3), timeout=10)
+    await wait_until(lambda: _count_status(env.db, "failed", 3), within=10)
     page = await env.client.get("/api/v1/tasks/dead-letter?limit=2&offset=2", headers=env.headers)
     assert page.headers["x-total-count"] == "3"
     assert len(page.json()["data"]) == 1

@@ -53,6 +53,11 @@ async def admin_or_worker(
     return "admin"
 
 
+# Declares the minimum role for the access matrix (studypath/viz/access.py), as `require_role`
+# does; the worker token is a credential, not a role, so the matrix does not list it.
+admin_or_worker.required_role = Role.ADMIN  # type: ignore[attr-defined]
+
+
 @router.get("/types", response_model=Envelope[list[TaskTypeInfo]])
 async def list_task_types(request: Request, db: DbSession) -> Envelope[list[TaskTypeInfo]]:
     """Registered, active task types — with their live workers and breaker state."""

@@ -107,11 +107,16 @@ class TaskRegistry:
         payload: type[BaseModel] | None = None,
         timeout: float = 300.0,
         breaker: BreakerConfig | None = None,
+        replace: bool = False,
     ) -> Callable[[Handler], Handler]:
-        """Decorator: make `handler` the code that runs tasks of type `name`."""
+        """Decorator: make `handler` the code that runs tasks of type `name`.
+
+        Registering a name twice is a mistake (two handlers for one type), unless `replace`
+        says it is meant — as when a notebook cell that defines a handler runs again."""
 
         def decorate(handler: Handler) -> Handler:
-            if name in self._specs and self._specs[name].handler is not handler:
+            existing = self._specs.get(name)
+            if existing is not None and existing.handler is not handler and not replace:
                 raise ValueError(f"task type {name!r} is already registered")
             self._specs[name] = TaskSpec(
                 name=name,

@@ -1,0 +1,158 @@
+"""The `file_cleanup` task: delete files older than a maximum age in a data-directory folder.
+
+Deleting is the most dangerous thing a task can do, so the rules are strict:
+
+- the folder is given relative to the data directory and must stay inside it (no absolute
+  path, no `..`, no symbolic link that leads out) — otherwise a PermanentError;
+- the embedded database's folder (`<data_dir>/postgres`) is never entered;
+- the walk never follows a symbolic link, and only regular files are deleted — a link is
+  left alone, even if it points at an old file;
+- deleting goes through the directory's file descriptor (`os.fwalk`, `unlink(dir_fd=…)`),
+  so swapping a folder for a link halfway through cannot redirect a delete elsewhere.
+
+`pattern` is matched against file names only (`*.eml`), so it cannot name another folder.
+`dry_run` counts what would go without deleting anything. A folder that does not exist
+yet has nothing to clean: the task succeeds with zero counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import os
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypedDict
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from studypath.config import Settings
+from studypath.tasks.handlers.common import inside_data_dir
+from studypath.tasks.registry import PermanentError, TaskContext, task_handler
+
+CENTURY_DAYS = 36_525
+
+
+class FileCleanupPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(
+        min_length=1, max_length=1024, description="Folder, relative to the data directory."
+    )
+    max_age_seconds: float | None = Field(default=None, ge=0, le=CENTURY_DAYS * 86400, strict=True)
+    max_age_days: float | None = Field(default=None, ge=0, le=CENTURY_DAYS, strict=True)
+    pattern: str = Field(
+        default="*",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[^/\\]+$",
+        description="Glob matched against file names (not paths), e.g. *.eml.",
+    )
+    recursive: bool = Field(default=False, strict=True)
+    dry_run: bool = Field(default=False, strict=True)
+
+    @model_validator(mode="after")
+    def _one_age(self) -> FileCleanupPayload:
+        if (self.max_age_seconds is None) == (self.max_age_days is None):
+            raise ValueError("give exactly one of max_age_seconds or max_age_days")
+        return self
+
+    @property
+    def max_age(self) -> float:
+        """The maximum age in seconds."""
+        if self.max_age_seconds is not None:
+            return self.max_age_seconds
+        assert self.max_age_days is not None
+        return self.max_age_days * 86400
+
+
+class CleanupResult(TypedDict):
+    deleted_files: int
+    deleted_bytes: int
+    kept_files: int
+    scanned: int
+    dry_run: bool
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One cleanup, decided before any file is touched."""
+
+    folder: Path
+    protected: frozenset[Path]
+    pattern: str
+    older_than: float  # a file modified before this Unix time goes
+    recursive: bool
+    dry_run: bool
+
+
+@task_handler(
+    "file_cleanup",
+    "Delete files older than a maximum age in a folder of the data directory",
+    payload=FileCleanupPayload,
+    timeout=600,
+)
+async def clean_files(payload: FileCleanupPayload, ctx: TaskContext) -> CleanupResult:
+    """Resolve and check the folder, then walk it in a thread (file I/O blocks)."""
+    settings: Settings = ctx.settings
+    folder = inside_data_dir(ctx.data_dir, payload.path)
+    protected = frozenset({settings.pgdata_dir.resolve()})
+    if any(folder.is_relative_to(path) for path in protected):
+        raise PermanentError(f"path {payload.path!r} is the embedded database's folder")
+    if folder.exists() and not folder.is_dir():
+        raise PermanentError(f"path {payload.path!r} is not a folder")
+    sweep = Sweep(
+        folder=folder,
+        protected=protected,
+        pattern=payload.pattern,
+        older_than=time.time() - payload.max_age,
+        recursive=payload.recursive,
+        dry_run=payload.dry_run,
+    )
+    return await asyncio.to_thread(run_sweep, sweep, ctx.check_cancelled)
+
+
+def run_sweep(sweep: Sweep, check_cancelled: Callable[[], None]) -> CleanupResult:
+    """Walk the folder without following links; delete (or count) old regular files."""
+    result: CleanupResult = {
+        "deleted_files": 0,
+        "deleted_bytes": 0,
+        "kept_files": 0,
+        "scanned": 0,
+        "dry_run": sweep.dry_run,
+    }
+    if not sweep.folder.is_dir():
+        return result
+    for dirpath, dirnames, filenames, dirfd in os.fwalk(sweep.folder, follow_symlinks=False):
+        check_cancelled()
+        here = Path(dirpath)
+        # Prune in place: fwalk descends only into what is left in `dirnames`.
+        dirnames[:] = (
+            [name for name in dirnames if here / name not in sweep.protected]
+            if sweep.recursive
+            else []
+        )
+        for name in filenames:
+            if not fnmatch.fnmatchcase(name, sweep.pattern):
+                continue
+            try:
+                info = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+            except FileNotFoundError:  # deleted by someone else meanwhile
+                continue
+            if not stat.S_ISREG(info.st_mode):  # links, sockets, pipes: never touched
+                continue
+            result["scanned"] += 1
+            if info.st_mtime >= sweep.older_than:
+                result["kept_files"] += 1
+                continue
+            if not sweep.dry_run:
+                try:
+                    os.unlink(name, dir_fd=dirfd)
+                except FileNotFoundError:
+                    continue
+            result["deleted_files"] += 1
+            result["deleted_bytes"] += info.st_size
+    return result

@@ -1,0 +1,112 @@
+"""The `webhook` task: one real HTTP request (httpx), bounded in time, judged by its status.
+
+A 2xx answer is success. Everything else fails the attempt, and whether another attempt
+can help decides how:
+
+- 5xx, 408 (request timeout), 429 (too many requests), timeouts and connection errors are
+  the other side being busy or down: retried, with the task's backoff.
+- Any other 4xx (400, 401, 403, 404, 422 …) says the request itself is wrong — the same
+  bytes to the same URL will get the same answer — so the task fails at once
+  (PermanentError) and waits in the dead letters until someone fixes and retries it.
+- 3xx: redirects are not followed (a POST must not silently turn into a GET elsewhere),
+  so a redirect is also permanent; the error names where it pointed.
+
+Each request carries `Idempotency-Key: <task id>` (unless the payload sets one), so a
+receiver can tell a retry from a new event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated, Any, Literal, TypedDict
+
+import httpx
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from studypath import __version__
+from studypath.tasks.registry import BreakerConfig, PermanentError, TaskContext, task_handler
+
+MAX_HEADERS = 50
+MAX_BODY_CHARS = 512 * 1024
+RETRIABLE_4XX = frozenset({408, 429})
+
+HeaderName = Annotated[
+    str, StringConstraints(min_length=1, max_length=256, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+]
+HeaderValue = Annotated[str, StringConstraints(max_length=8192, pattern=r"^[^\r\n]*$")]
+
+
+class WebhookPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl = Field(description="http:// or https:// URL.")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    json_: Any = Field(default=None, alias="json", description="Sent as a JSON body.")
+    body: str | None = Field(default=None, max_length=MAX_BODY_CHARS, description="Raw body.")
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, max_length=MAX_HEADERS)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60, strict=True)
+
+    @model_validator(mode="after")
+    def _one_body(self) -> WebhookPayload:
+        if self.json_ is not None and self.body is not None:
+            raise ValueError("give either json or body, not both")
+        return self
+
+
+class WebhookResult(TypedDict):
+    status_code: int
+    elapsed_ms: float
+    response_bytes: int
+
+
+class WebhookFailed(Exception):
+    """The receiver was down, slow or busy (5xx, 408, 429, timeout, connection): retried."""
+
+
+@task_handler(
+    "webhook",
+    "Make an HTTP request; a 2xx answer is success, 5xx and timeouts are retried",
+    payload=WebhookPayload,
+    timeout=90,
+    breaker=BreakerConfig(failure_threshold=5, recovery_timeout_seconds=30),
+)
+async def call_webhook(payload: WebhookPayload, ctx: TaskContext) -> WebhookResult:
+    """Send the request; the whole exchange (body included) must fit in timeout_seconds."""
+    url = str(payload.url)
+    shown = str(httpx.URL(url).copy_with(username=None, password=None))  # errors show no password
+    headers = httpx.Headers(
+        {"User-Agent": f"studypath-webhook/{__version__}", "Idempotency-Key": str(ctx.task_id)}
+    )
+    headers.update(payload.headers)  # case-insensitive: the payload's own headers win
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(payload.timeout_seconds):
+            async with httpx.AsyncClient(timeout=payload.timeout_seconds) as client:
+                request = client.build_request(
+                    payload.method, url, headers=headers, json=payload.json_, content=payload.body
+                )
+                response = await client.send(request, stream=True)
+                try:
+                    received = 0  # counted, not kept: the answer can be any size
+                    async for chunk in response.aiter_raw():
+                        received += len(chunk)
+                finally:
+                    await response.aclose()
+    except TimeoutError:
+        raise WebhookFailed(
+            f"{payload.method} {shown}: no complete answer within {payload.timeout_seconds:g} s"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise WebhookFailed(f"{payload.method} {shown}: {type(exc).__name__}: {exc}") from None
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    status = response.status_code
+    if 200 <= status < 300:
+        return {"status_code": status, "elapsed_ms": elapsed_ms, "response_bytes": received}
+    what = f"{payload.method} {shown} answered {status} {response.reason_phrase}"
+    if status >= 500 or status in RETRIABLE_4XX:
+        raise WebhookFailed(what)
+    if 300 <= status < 400:
+        location = response.headers.get("location", "?")
+        raise PermanentError(f"{what} (redirect to {location}; redirects are not followed)")
+    raise PermanentError(f"{what}; the request itself was refused, so it is not retried")
