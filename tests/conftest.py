@@ -6,16 +6,22 @@ async def test_something(client):          # httpx.AsyncClient on a running serv
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import Result
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner
 
+from studypath.cli import app
 from studypath.config import Settings
 from studypath.core.db import Database
+from studypath.core.logging import OWNED_LOGGERS, QUIET_LOGGERS, detach
 from studypath.core.security import configure_hashing
 from studypath.system import System
 from tests.helpers import client_for, running_system
@@ -100,3 +106,22 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 async def session(db: Database) -> AsyncIterator[AsyncSession]:
     async with db.sessionmaker() as db_session:
         yield db_session
+
+
+@pytest.fixture
+def admin(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Awaitable[Result]]]:
+    """`await admin("list-tasks", "--limit", "5")`: run `studypath admin ...` in-process
+    (typer's CliRunner) on this test's database. The command calls `asyncio.run` itself, so
+    it runs in a thread, off the test's loop."""
+    env = {"STUDYPATH_DATABASE_URL": database_url, "STUDYPATH_DATA_DIR": str(tmp_path)}
+
+    async def run(*args: str, input: str | None = None) -> Result:
+        runner = CliRunner()
+        return await asyncio.to_thread(runner.invoke, app, ["admin", *args], input=input, env=env)
+
+    yield run
+    # The CLI routed our loggers to the runner's (now closed) stderr: undo that.
+    for name in (*OWNED_LOGGERS, *QUIET_LOGGERS):
+        for handler in logging.getLogger(name).handlers:
+            if getattr(handler, "_studypath", False):
+                detach(handler)

@@ -5,51 +5,21 @@ The commands call `asyncio.run` themselves, so each runs in a thread, off the te
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from typer.testing import CliRunner
 
-from studypath.cli import app
 from studypath.core.clock import utcnow
-from studypath.core.logging import OWNED_LOGGERS, QUIET_LOGGERS, detach
 from studypath.tasks.admin import parse_tag
 from studypath.tasks.models import Task
 from studypath.tasks.states import TaskStatus
 from tests.factories import create_task, create_task_type
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI routes our loggers to stderr (the runner's, closed afterwards): undo that."""
-    yield
-    for name in (*OWNED_LOGGERS, *QUIET_LOGGERS):
-        for handler in logging.getLogger(name).handlers:
-            if getattr(handler, "_studypath", False):
-                detach(handler)
-
-
-@pytest.fixture
-def admin(database_url: str, tmp_path: Path) -> Any:
-    """`await admin("list-tasks", "--limit", "5")` → the command's Result."""
-    env = {"STUDYPATH_DATABASE_URL": database_url, "STUDYPATH_DATA_DIR": str(tmp_path)}
-
-    async def run(*args: str) -> Result:
-        runner = CliRunner()
-        return await asyncio.to_thread(runner.invoke, app, ["admin", *args], env=env)
-
-    return run
 
 
 async def arrange(session: AsyncSession) -> dict[str, uuid.UUID]:
