@@ -11,6 +11,9 @@ from studypath.core.periodic import PeriodicJob
 from studypath.core.routing import API_PREFIX
 from studypath.health.api import admin_router as admin_health_router
 from studypath.health.api import router as health_router
+from studypath.monitoring.alerts import EVALUATE_ALERTS
+from studypath.monitoring.api import router as monitoring_router
+from studypath.monitoring.retention import RETENTION
 from studypath.tasks.api import router as tasks_router
 from studypath.users.api import admin_router as users_admin_router
 from studypath.users.api import router as users_router
@@ -21,6 +24,7 @@ ROUTERS: list[APIRouter] = [
     users_router,
     keys_router,
     tasks_router,
+    monitoring_router,
     users_admin_router,
     admin_health_router,
 ]
@@ -28,4 +32,4 @@ ROUTERS: list[APIRouter] = [
 __all__ = ["API_PREFIX", "PERIODIC_JOBS", "ROUTERS"]
 
 # Jobs every server process runs in the background (see core/periodic.py).
-PERIODIC_JOBS: list[PeriodicJob] = [PURGE_SESSIONS]
+PERIODIC_JOBS: list[PeriodicJob] = [PURGE_SESSIONS, EVALUATE_ALERTS, RETENTION]

@@ -142,6 +142,20 @@ class Settings(BaseSettings):
         description="Folder (inside the data directory) for .eml files when no SMTP host is set.",
     )
 
+    # --- monitoring -----------------------------------------------------------------------
+    alert_evaluation_seconds: float = Field(
+        default=15.0, gt=0, le=3600, description="How often the server evaluates alert rules."
+    )
+    monitoring_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        le=3650,
+        description="Events and stored metrics older than this are deleted.",
+    )
+    retention_interval_seconds: float = Field(
+        default=3600.0, gt=0, le=86400, description="How often the retention job runs."
+    )
+
     # --- logging --------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_json: bool = False

@@ -14,6 +14,7 @@ from studypath.auth.policies import session_policy
 from studypath.config import Settings
 from studypath.core.security import hash_password
 from studypath.rbac.roles import Role
+from studypath.monitoring.models import Alert, Event, EventType, Incident
 from studypath.tasks.models import Task, TaskType
 from studypath.tasks.states import TaskStatus
 from studypath.users.models import User
@@ -95,6 +96,9 @@ class World:
     owner_task_id: str = ""  # pending
     owner_failed_task_id: str = ""  # dead-lettered
     owner_done_task_id: str = ""  # completed
+    owner_event_id: str = ""
+    owner_incident_id: str = ""
+    alert_id: str = ""
     tag: int = 0
 
     def actor(self, name: str) -> Actor:
@@ -112,6 +116,9 @@ class World:
             "owner_task_id": self.owner_task_id,
             "owner_failed_task_id": self.owner_failed_task_id,
             "owner_done_task_id": self.owner_done_task_id,
+            "owner_event_id": self.owner_event_id,
+            "owner_incident_id": self.owner_incident_id,
+            "alert_id": self.alert_id,
             "missing_id": "00000000-0000-4000-8000-000000000000",
         }
 
@@ -153,9 +160,15 @@ async def create_world(session: AsyncSession, settings: Settings) -> World:
         )
     }
     session.add_all(tasks.values())
+    event = Event(event_type=EventType.LOG, source=f"user:{owner.username}", created_by=owner.id)
+    incident = Incident(title="owner's incident", created_by=owner.id)
+    alert = Alert(name="high latency", metric_name="client_latency", threshold=1.0)
+    session.add_all([event, incident, alert])
     await session.flush()
     for attribute, task in tasks.items():
         setattr(world, attribute, str(task.id))
+    world.owner_event_id, world.owner_incident_id = str(event.id), str(incident.id)
+    world.alert_id = str(alert.id)
     _key, row = await auth_keys.create_key(session, owner.id, "owner's key", None)  # commits
     world.owner_key_id = str(row.id)
     return world

@@ -232,6 +232,60 @@ TABLE: list[Row] = [
         path="/api/v1/tasks/{owner_task_id}",
         note="(still pending)",
     ),
+    # --- monitoring: events are their writers' (staff see all); alerts are staff's to write ----
+    Row(
+        "POST",
+        "/api/v1/monitoring/events",
+        SIGNED_IN,
+        body={"event_type": "log", "source": "client", "message": "hello"},
+    ),
+    Row("GET", "/api/v1/monitoring/events", SIGNED_IN),
+    Row(
+        "GET",
+        "/api/v1/monitoring/events/{event_id}",
+        OWNER_OR_STAFF,
+        path="/api/v1/monitoring/events/{owner_event_id}",
+    ),
+    Row(
+        "POST",
+        "/api/v1/monitoring/metrics",
+        SIGNED_IN,
+        body={"name": "client_clicks", "metric_type": "counter", "value": 1},
+    ),
+    Row("GET", "/api/v1/monitoring/metrics", SIGNED_IN),
+    Row("GET", "/api/v1/monitoring/metrics/prometheus", ALL_OK),
+    Row("GET", "/api/v1/monitoring/alerts", SIGNED_IN),
+    Row(
+        "POST",
+        "/api/v1/monitoring/alerts",
+        MODERATORS,
+        body={"name": "slow", "metric_name": "client_latency", "threshold": 2.5},
+    ),
+    Row("GET", "/api/v1/monitoring/alerts/{alert_id}", SIGNED_IN),
+    Row("PUT", "/api/v1/monitoring/alerts/{alert_id}", MODERATORS, body={"threshold": 3}),
+    Row("DELETE", "/api/v1/monitoring/alerts/{alert_id}", MODERATORS),
+    Row("POST", "/api/v1/monitoring/incidents", SIGNED_IN, body={"title": "db slow"}),
+    Row("GET", "/api/v1/monitoring/incidents", SIGNED_IN),
+    Row(
+        "GET",
+        "/api/v1/monitoring/incidents/{incident_id}",
+        SIGNED_IN,
+        path="/api/v1/monitoring/incidents/{owner_incident_id}",
+    ),
+    Row(
+        "PUT",
+        "/api/v1/monitoring/incidents/{incident_id}",
+        (401, 200, 403, 200, 200),
+        path="/api/v1/monitoring/incidents/{owner_incident_id}",
+        body={"status": "investigating"},
+    ),
+    Row(
+        "GET",
+        "/api/v1/monitoring/incidents/{incident_id}/timeline",
+        SIGNED_IN,
+        path="/api/v1/monitoring/incidents/{owner_incident_id}/timeline",
+    ),
+    Row("GET", "/api/v1/monitoring/stats", MODERATORS),
 ]
 
 

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from studypath.core.errors import ErrorCode, error_body
 from studypath.core.logging import request_id_var, user_id_var
+from studypath.observability.metrics import HTTP_IN_FLIGHT, observe_request
 
 log = logging.getLogger("studypath.http")
 
@@ -66,6 +67,11 @@ def _route_fields(scope: Scope) -> dict[str, str]:
     return fields
 
 
+def _unrouted(path: str) -> str:
+    """Metric label for requests no route matched: two values, never the raw path."""
+    return "<unknown api route>" if path.startswith("/api/") else "<static or spa>"
+
+
 class RequestContextMiddleware:
     """Give each request an id, guard its content type, stamp headers, log one line."""
 
@@ -96,7 +102,10 @@ class RequestContextMiddleware:
             if logged:
                 return
             logged = True
+            HTTP_IN_FLIGHT.dec()
             duration_ms = (time.perf_counter() - started) * 1000
+            route = _route_fields(scope)
+            observe_request(method, route.get("route", _unrouted(path)), status, duration_ms / 1000)
             log.info(
                 "%s %s -> %s (%.1f ms)",
                 method,
@@ -110,7 +119,7 @@ class RequestContextMiddleware:
                     "path": path,
                     "status": status,
                     "duration_ms": round(duration_ms, 2),
-                    **_route_fields(scope),
+                    **route,
                 },
             )
 
@@ -127,6 +136,7 @@ class RequestContextMiddleware:
                 log_end()  # before the client can see the end: its log line is already there
             await send(message)
 
+        HTTP_IN_FLIGHT.inc()
         log.debug(
             "request started %s %s",
             method,

@@ -1,8 +1,13 @@
-"""Prometheus metrics of the task system, in prometheus_client's default registry.
+"""Prometheus metrics of this process, in prometheus_client's default registry.
 
-Counters and histograms are updated where things happen (the worker, task creation); the
-gauges (queue depth, breaker states) are refreshed from the database by
-`refresh_queue_gauges`, which workers call on every heartbeat.
+Counters and histograms are updated where things happen (the HTTP middleware, the worker,
+task creation); the gauges read from the database (queue depth, breaker states) are
+refreshed by `refresh_queue_gauges` — by workers on every heartbeat, and by the API just
+before it answers a scrape.
+
+Several processes: each one exposes its own numbers (per-process scrape, the way
+Prometheus scrapes every instance of a service); the database-derived gauges are the same
+everywhere because they come from the one database.
 """
 
 from __future__ import annotations
@@ -13,6 +18,20 @@ from sqlalchemy import text
 from studypath.core.db import Database
 from studypath.tasks.states import TaskStatus
 
+# --- HTTP: labels are bounded (route templates, not paths; status classes, not codes) ------
+HTTP_REQUESTS = Counter(
+    "studypath_http_requests", "HTTP requests served", ["method", "route", "status_class"]
+)
+HTTP_LATENCY = Histogram(
+    "studypath_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+HTTP_IN_FLIGHT = Gauge("studypath_http_requests_in_flight", "HTTP requests being served")
+DB_POOL = Gauge("studypath_db_pool_connections", "Database pool connections", ["state"])
+
+# --- tasks -----------------------------------------------------------------------------------
 TASKS_CREATED = Counter("studypath_tasks_created", "Tasks created", ["task_type"])
 TASKS_STARTED = Counter("studypath_tasks_started", "Task attempts started", ["task_type"])
 TASKS_SUCCEEDED = Counter("studypath_tasks_succeeded", "Tasks completed", ["task_type"])
@@ -48,3 +67,15 @@ async def refresh_queue_gauges(db: Database) -> None:
         QUEUE_DEPTH.labels(status=status.value).set(counts.get(status.value, 0))
     for task_type, state in breakers:
         BREAKER_STATE.labels(task_type=task_type).set(BREAKER_VALUES.get(state, 0))
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    HTTP_REQUESTS.labels(method=method, route=route, status_class=f"{status // 100}xx").inc()
+    HTTP_LATENCY.labels(method=method, route=route).observe(seconds)
+
+
+def refresh_pool_gauges(db: Database) -> None:
+    status = db.pool_status()
+    DB_POOL.labels(state="checked_out").set(status["checked_out"])
+    DB_POOL.labels(state="idle").set(status["idle"])
+    DB_POOL.labels(state="size").set(status["size"])

@@ -1,0 +1,211 @@
+"""Alert evaluation: a rule over stored metrics, checked periodically inside the server.
+
+    value = <aggregation>(metric samples matching the labels, within the window)
+    condition = value <comparator> threshold
+
+    ok / resolved ──condition──▶ pending ──held for `for_seconds`──▶ firing
+         ▲                          │ (or straight to firing when for_seconds = 0)
+         └──────── no condition ────┘            firing ──no condition──▶ resolved
+
+Every state change records an event (source `alerts`); a firing alert with
+`opens_incident` opens an incident unless one from it is still open. With several server
+processes, an advisory lock lets one of them evaluate each round.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from studypath.config import Settings
+from studypath.core.clock import utcnow
+from studypath.core.db import Database
+from studypath.core.periodic import PeriodicJob
+from studypath.monitoring import service
+from studypath.monitoring.models import (
+    Alert,
+    AlertStatus,
+    EventLevel,
+    EventType,
+    Incident,
+    IncidentStatus,
+)
+
+EVALUATION_LOCK = 7_420_003
+COMPARATORS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+WINDOW_STATS = text(
+    """
+    SELECT count(*) AS count, avg(value) AS avg, min(value) AS min, max(value) AS max,
+           sum(value) AS sum,
+           (array_agg(value ORDER BY recorded_at))[1] AS first_value,
+           (array_agg(value ORDER BY recorded_at DESC))[1] AS last_value,
+           extract(epoch FROM max(recorded_at) - min(recorded_at)) AS span_seconds
+    FROM metrics
+    WHERE name = :name AND labels @> :labels
+      AND recorded_at > now() - make_interval(secs => :window)
+    """
+).bindparams(bindparam("labels", type_=JSONB))
+
+
+def aggregate(stats: Any, aggregation: str) -> float | None:
+    """The rule's value from one window's statistics; None when there is no data."""
+    if not stats.count:
+        return None if aggregation != "count" else 0.0
+    if aggregation == "rate":  # per second, for counters: (last - first) / elapsed
+        if not stats.span_seconds:
+            return None
+        return float(stats.last_value - stats.first_value) / float(stats.span_seconds)
+    return float(getattr(stats, aggregation))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    alert_id: Any
+    name: str
+    value: float | None
+    before: AlertStatus
+    after: AlertStatus
+
+
+def next_status(alert: Alert, condition: bool, now: datetime) -> AlertStatus:
+    """The state machine in the module docstring, as one function."""
+    if condition:
+        if alert.status is AlertStatus.FIRING:
+            return AlertStatus.FIRING
+        if alert.for_seconds == 0:
+            return AlertStatus.FIRING
+        if alert.status is AlertStatus.PENDING and alert.pending_since is not None:
+            held = (now - alert.pending_since).total_seconds()
+            return AlertStatus.FIRING if held >= alert.for_seconds else AlertStatus.PENDING
+        return AlertStatus.PENDING
+    if alert.status is AlertStatus.FIRING:
+        return AlertStatus.RESOLVED
+    if alert.status is AlertStatus.PENDING:
+        return AlertStatus.OK
+    return alert.status
+
+
+async def evaluate_alert(session: AsyncSession, alert: Alert, now: datetime) -> Evaluation:
+    stats = (
+        await session.execute(
+            WINDOW_STATS,
+            {
+                "name": alert.metric_name,
+                "labels": alert.label_match,
+                "window": alert.window_seconds,
+            },
+        )
+    ).one()
+    value = aggregate(stats, alert.aggregation)
+    condition = value is not None and COMPARATORS[alert.comparator](value, alert.threshold)
+    before = alert.status
+    after = next_status(alert, condition, now)
+    alert.last_value, alert.last_evaluated_at = value, now
+    if after is not before:
+        await _transition(session, alert, before, after, value, now)
+    return Evaluation(alert.id, alert.name, value, before, after)
+
+
+async def _transition(
+    session: AsyncSession,
+    alert: Alert,
+    before: AlertStatus,
+    after: AlertStatus,
+    value: float | None,
+    now: datetime,
+) -> None:
+    alert.status = after
+    if after is AlertStatus.PENDING:
+        alert.pending_since = now
+    elif after is AlertStatus.FIRING:
+        alert.triggered_at, alert.pending_since, alert.resolved_at = now, None, None
+    elif after is AlertStatus.RESOLVED:
+        alert.resolved_at = now
+    else:
+        alert.pending_since = None
+    level = {AlertStatus.FIRING: EventLevel.ERROR, AlertStatus.PENDING: EventLevel.WARN}.get(
+        after, EventLevel.INFO
+    )
+    shown = "no data" if value is None else f"{value:g}"
+    await service.record_event(
+        session,
+        event_type=EventType.ALERT,
+        source="alerts",
+        level=level,
+        message=(
+            f"alert {alert.name!r}: {before.value} → {after.value} "
+            f"({alert.aggregation}({alert.metric_name}) = {shown} "
+            f"{alert.comparator} {alert.threshold:g}?)"
+        ),
+        tags={"alert_id": str(alert.id), "alert_name": alert.name, "status": after.value},
+        payload={"value": value, "threshold": alert.threshold, "before": before.value},
+        commit=False,
+    )
+    if after is AlertStatus.FIRING and alert.opens_incident:
+        await _open_incident(session, alert)
+
+
+async def _open_incident(session: AsyncSession, alert: Alert) -> None:
+    still_open = await session.scalar(
+        select(Incident.id).where(
+            Incident.alert_id == alert.id,
+            Incident.status.in_([IncidentStatus.OPEN, IncidentStatus.INVESTIGATING]),
+        )
+    )
+    if still_open is not None:
+        return
+    incident = Incident(
+        title=f"Alert firing: {alert.name}",
+        severity=alert.severity,
+        description=alert.description,
+        alert_id=alert.id,
+        created_by=alert.created_by,
+    )
+    session.add(incident)
+    await session.flush()
+    await session.refresh(incident)
+    await service.incident_event(session, incident, f"opened by alert {alert.name!r}", None)
+
+
+async def evaluate_all(db: Database) -> list[Evaluation]:
+    """One round over every active alert, in one transaction, by one process at a time."""
+    async with db.sessionmaker() as session:
+        locked = await session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": EVALUATION_LOCK}
+        )
+        if not locked:
+            return []  # another server process is evaluating this round
+        now = utcnow()
+        alerts = list(
+            await session.scalars(select(Alert).where(Alert.is_active.is_(True)).with_for_update())
+        )
+        results = [await evaluate_alert(session, alert, now) for alert in alerts]
+        await session.commit()
+    return results
+
+
+async def _run(db: Database, settings: Settings) -> str | None:
+    changed = [r for r in await evaluate_all(db) if r.before is not r.after]
+    return ", ".join(f"{r.name}: {r.before.value}→{r.after.value}" for r in changed) or None
+
+
+EVALUATE_ALERTS = PeriodicJob(
+    name="evaluate-alerts",
+    interval=lambda settings: settings.alert_evaluation_seconds,
+    run=_run,
+)

@@ -1,0 +1,244 @@
+"""Monitoring endpoints (`/api/v1/monitoring/*`). Thin: rules live in the service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from studypath.auth.dependencies import CurrentUser
+from studypath.core.db import DbSession
+from studypath.core.pagination import Page
+from studypath.core.responses import Envelope, ok
+from studypath.core.routing import API_PREFIX
+from studypath.monitoring import prometheus, service
+from studypath.monitoring.models import (
+    AlertStatus,
+    EventLevel,
+    EventType,
+    IncidentStatus,
+    MetricType,
+)
+from studypath.monitoring.schemas import (
+    AlertOut,
+    AlertRule,
+    CreateEvent,
+    CreateIncident,
+    CreateMetric,
+    EventOut,
+    IncidentOut,
+    MetricOut,
+    MonitoringStats,
+    UpdateAlert,
+    UpdateIncident,
+)
+from studypath.rbac.dependencies import Moderator
+
+router = APIRouter(prefix=f"{API_PREFIX}/monitoring", tags=["monitoring"])
+
+TagFilter = Annotated[
+    str | None,
+    Query(max_length=2000, description="`key:value,key2:value2` — all must match"),
+]
+
+
+def _total(response: Response, total: int) -> None:
+    response.headers["X-Total-Count"] = str(total)
+
+
+# --- events ---------------------------------------------------------------------------------
+@router.post("/events", response_model=Envelope[EventOut])
+async def create_event(
+    body: CreateEvent, principal: CurrentUser, db: DbSession
+) -> Envelope[EventOut]:
+    """Record an event. Users write under `user:<username>` or a generic client source."""
+    event = await service.create_event(db, principal, principal.username, **body.model_dump())
+    return ok(EventOut.model_validate(event), "Event recorded")
+
+
+@router.get("/events", response_model=Envelope[list[EventOut]])
+async def list_events(
+    principal: CurrentUser,
+    db: DbSession,
+    page: Page,
+    response: Response,
+    event_type: EventType | None = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+    level: EventLevel | None = None,
+    tags: TagFilter = None,
+    start_time: datetime | None = None,
+    end_time: datetime | None = None,
+) -> Envelope[list[EventOut]]:
+    """Newest first. Yours, or everyone's for moderators and admins."""
+    events, total = await service.list_events(
+        db,
+        principal,
+        page,
+        event_type=event_type,
+        source=source,
+        level=level,
+        tags=service.parse_tag_filter(tags) if tags else None,
+        since=start_time,
+        until=end_time,
+    )
+    _total(response, total)
+    return ok([EventOut.model_validate(event) for event in events])
+
+
+@router.get("/events/{event_id}", response_model=Envelope[EventOut])
+async def get_event(
+    event_id: uuid.UUID, principal: CurrentUser, db: DbSession
+) -> Envelope[EventOut]:
+    return ok(EventOut.model_validate(await service.get_event(db, principal, event_id)))
+
+
+# --- stored metrics ---------------------------------------------------------------------------
+@router.post("/metrics", response_model=Envelope[MetricOut])
+async def create_metric(
+    body: CreateMetric, principal: CurrentUser, db: DbSession
+) -> Envelope[MetricOut]:
+    """Store a sample. Users write names `user_<username>_…` or `client_…`."""
+    metric = await service.create_metric(db, principal, principal.username, **body.model_dump())
+    return ok(MetricOut.model_validate(metric), "Metric recorded")
+
+
+@router.get("/metrics", response_model=Envelope[list[MetricOut]])
+async def list_metrics(
+    principal: CurrentUser,
+    db: DbSession,
+    page: Page,
+    response: Response,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+    metric_type: MetricType | None = None,
+    labels: TagFilter = None,
+    start_time: datetime | None = None,
+    end_time: datetime | None = None,
+) -> Envelope[list[MetricOut]]:
+    metrics, total = await service.list_metrics(
+        db,
+        principal,
+        page,
+        name=name,
+        metric_type=metric_type,
+        labels=service.parse_tag_filter(labels) if labels else None,
+        since=start_time,
+        until=end_time,
+    )
+    _total(response, total)
+    return ok([MetricOut.model_validate(metric) for metric in metrics])
+
+
+@router.get(
+    "/metrics/prometheus",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
+async def prometheus_metrics(request: Request) -> Response:
+    """Prometheus exposition of this process: HTTP, tasks, queue, breakers, pool, process —
+    plus the stored metrics. Scrape every server process (each exposes its own counters)."""
+    body = await prometheus.exposition(request.app.state.db)
+    return Response(content=body, media_type=prometheus.CONTENT_TYPE)
+
+
+# --- alerts ------------------------------------------------------------------------------------
+@router.get("/alerts", response_model=Envelope[list[AlertOut]])
+async def list_alerts(
+    principal: CurrentUser,
+    db: DbSession,
+    page: Page,
+    response: Response,
+    status: AlertStatus | None = None,
+) -> Envelope[list[AlertOut]]:
+    alerts, total = await service.list_alerts(db, page, status=status)
+    _total(response, total)
+    return ok([AlertOut.model_validate(alert) for alert in alerts])
+
+
+@router.post("/alerts", response_model=Envelope[AlertOut])
+async def create_alert(body: AlertRule, actor: Moderator, db: DbSession) -> Envelope[AlertOut]:
+    """A rule: aggregate `metric_name` (matching `label_match`) over `window_seconds`,
+    compare with `threshold`; fire once that holds for `for_seconds`."""
+    alert = await service.create_alert(db, actor, **body.model_dump())
+    return ok(AlertOut.model_validate(alert), "Alert created")
+
+
+@router.get("/alerts/{alert_id}", response_model=Envelope[AlertOut])
+async def get_alert(
+    alert_id: uuid.UUID, principal: CurrentUser, db: DbSession
+) -> Envelope[AlertOut]:
+    return ok(AlertOut.model_validate(await service.get_alert(db, alert_id)))
+
+
+@router.put("/alerts/{alert_id}", response_model=Envelope[AlertOut])
+async def update_alert(
+    alert_id: uuid.UUID, body: UpdateAlert, actor: Moderator, db: DbSession
+) -> Envelope[AlertOut]:
+    """Change a rule (a changed condition starts again from `ok`)."""
+    alert = await service.update_alert(db, alert_id, body.model_dump(exclude_unset=True))
+    return ok(AlertOut.model_validate(alert), "Alert updated")
+
+
+@router.delete("/alerts/{alert_id}", response_model=Envelope[None])
+async def delete_alert(alert_id: uuid.UUID, actor: Moderator, db: DbSession) -> Envelope[None]:
+    await service.delete_alert(db, alert_id)
+    return ok(None, "Alert deleted")
+
+
+# --- incidents ------------------------------------------------------------------------------------
+@router.post("/incidents", response_model=Envelope[IncidentOut])
+async def create_incident(
+    body: CreateIncident, principal: CurrentUser, db: DbSession
+) -> Envelope[IncidentOut]:
+    incident = await service.create_incident(
+        db, created_by=principal.user_id, alert_id=None, **body.model_dump()
+    )
+    return ok(IncidentOut.model_validate(incident), "Incident opened")
+
+
+@router.get("/incidents", response_model=Envelope[list[IncidentOut]])
+async def list_incidents(
+    principal: CurrentUser,
+    db: DbSession,
+    page: Page,
+    response: Response,
+    status: IncidentStatus | None = None,
+) -> Envelope[list[IncidentOut]]:
+    incidents, total = await service.list_incidents(db, page, status=status)
+    _total(response, total)
+    return ok([IncidentOut.model_validate(incident) for incident in incidents])
+
+
+@router.get("/incidents/{incident_id}", response_model=Envelope[IncidentOut])
+async def get_incident(
+    incident_id: uuid.UUID, principal: CurrentUser, db: DbSession
+) -> Envelope[IncidentOut]:
+    return ok(IncidentOut.model_validate(await service.get_incident(db, incident_id)))
+
+
+@router.put("/incidents/{incident_id}", response_model=Envelope[IncidentOut])
+async def update_incident(
+    incident_id: uuid.UUID, body: UpdateIncident, principal: CurrentUser, db: DbSession
+) -> Envelope[IncidentOut]:
+    """The creator, moderators and admins; only moderators and admins set `assigned_to`."""
+    incident = await service.update_incident(
+        db, principal, incident_id, body.model_dump(exclude_unset=True)
+    )
+    return ok(IncidentOut.model_validate(incident), "Incident updated")
+
+
+@router.get("/incidents/{incident_id}/timeline", response_model=Envelope[list[EventOut]])
+async def incident_timeline(
+    incident_id: uuid.UUID, principal: CurrentUser, db: DbSession
+) -> Envelope[list[EventOut]]:
+    """The incident's events and its alert's, oldest first."""
+    events = await service.incident_timeline(db, incident_id)
+    return ok([EventOut.model_validate(event) for event in events])
+
+
+# --- stats ---------------------------------------------------------------------------------------
+@router.get("/stats", response_model=Envelope[MonitoringStats])
+async def monitoring_stats(actor: Moderator, db: DbSession) -> Envelope[MonitoringStats]:
+    """Totals and last-hour counts of events and metrics; alerts and incidents by status."""
+    return ok(MonitoringStats.model_validate(await service.stats(db)))

@@ -1,0 +1,439 @@
+"""Monitoring: events, stored metrics, alert rules, incidents — and who may write what.
+
+Writers' rules (users; moderators and admins may write anywhere not reserved):
+- events: a user writes under their own source (`user:<username>`, or `user:<username>/…`)
+  or a generic client source (`client`, `frontend`, `browser`, `mobile`);
+- metrics: a user writes names starting with `user_<username>_` or `client_`;
+- reserved for the system itself, for everyone: event sources `alerts`, `incidents`,
+  `system` and metric names starting with `studypath_` (the process's own metrics).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from studypath.core.clock import utcnow
+from studypath.core.errors import AppError, ErrorCode
+from studypath.core.pagination import PageParams
+from studypath.monitoring.models import (
+    Alert,
+    AlertStatus,
+    Event,
+    EventLevel,
+    EventType,
+    Incident,
+    IncidentStatus,
+    Metric,
+    MetricType,
+)
+from studypath.rbac.policy import Actor, can_access_owned
+from studypath.rbac.roles import Role
+
+GENERIC_SOURCES = frozenset({"client", "frontend", "browser", "mobile"})
+RESERVED_SOURCES = frozenset({"alerts", "incidents", "system"})
+RESERVED_METRIC_PREFIX = "studypath_"
+MAX_TAG_FILTERS = 20
+
+
+# --- the tag filter `k:v,k2:v2` ---------------------------------------------------------------
+def parse_tag_filter(text_filter: str) -> dict[str, str]:
+    """`env:prod,team:search` → {"env": "prod", "team": "search"}; a clear 400 otherwise."""
+    tags: dict[str, str] = {}
+    for part in text_filter.split(","):
+        key, colon, value = part.strip().partition(":")
+        key, value = key.strip(), value.strip()
+        if not colon or not key or not value:
+            raise AppError(
+                ErrorCode.VALIDATION_FAILED,
+                f"tags filter {text_filter!r}: each item must be key:value, "
+                "separated by commas (e.g. env:prod,team:search)",
+                details=[{"field": "tags", "message": f"bad item {part!r}"}],
+            )
+        if key in tags:
+            raise AppError(ErrorCode.VALIDATION_FAILED, f"tags filter: key {key!r} given twice")
+        tags[key] = value
+    if len(tags) > MAX_TAG_FILTERS:
+        raise AppError(ErrorCode.VALIDATION_FAILED, f"tags filter: at most {MAX_TAG_FILTERS} keys")
+    return tags
+
+
+def _tags_match(column: Any, tags: dict[str, str]) -> Any:
+    """Tag values are compared as text, so `count:3` matches 3 and "3"."""
+    return [column[key].astext == value for key, value in tags.items()]
+
+
+def _is_staff(actor: Actor) -> bool:
+    return actor.role.at_least(Role.MODERATOR)
+
+
+def _forbidden(message: str) -> AppError:
+    return AppError(ErrorCode.FORBIDDEN, message)
+
+
+# --- events -----------------------------------------------------------------------------------
+def check_event_source(actor: Actor, username: str, source: str) -> None:
+    if source in RESERVED_SOURCES or source.split("/")[0] in RESERVED_SOURCES:
+        raise _forbidden(f"source {source!r} is reserved for the system itself")
+    if _is_staff(actor):
+        return
+    own = f"user:{username}"
+    if source in GENERIC_SOURCES or source == own or source.startswith(own + "/"):
+        return
+    raise _forbidden(
+        f"users may write events only under {own!r} (or {own}/…) or a generic source "
+        f"({', '.join(sorted(GENERIC_SOURCES))})"
+    )
+
+
+def _check_time(recorded_at: datetime | None) -> datetime | None:
+    if recorded_at is None:
+        return None
+    now = utcnow()
+    if recorded_at.tzinfo is None:
+        raise AppError(ErrorCode.VALIDATION_FAILED, "recorded_at needs a time zone (e.g. Z)")
+    if not now - timedelta(days=30) <= recorded_at <= now + timedelta(minutes=5):
+        raise AppError(
+            ErrorCode.VALIDATION_FAILED, "recorded_at must be within the last 30 days (not ahead)"
+        )
+    return recorded_at
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    event_type: EventType,
+    source: str,
+    message: str | None = None,
+    level: EventLevel | None = None,
+    tags: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None,
+    recorded_at: datetime | None = None,
+    created_by: uuid.UUID | None = None,
+    commit: bool = True,
+) -> Event:
+    """Store an event (the system's own callers skip the ownership check)."""
+    event = Event(
+        event_type=event_type,
+        source=source,
+        message=message,
+        level=level,
+        tags=tags or {},
+        payload=payload or {},
+        created_by=created_by,
+    )
+    if recorded_at is not None:
+        event.recorded_at = recorded_at
+    session.add(event)
+    await session.flush()
+    if commit:
+        await session.commit()
+    await session.refresh(event)
+    return event
+
+
+async def create_event(session: AsyncSession, actor: Actor, username: str, **fields: Any) -> Event:
+    check_event_source(actor, username, fields["source"])
+    fields["recorded_at"] = _check_time(fields.get("recorded_at"))
+    return await record_event(session, created_by=actor.user_id, **fields)
+
+
+def _owned(query: Select[Any], model: Any, actor: Actor) -> Select[Any]:
+    return query if _is_staff(actor) else query.where(model.created_by == actor.user_id)
+
+
+def _window(
+    query: Select[Any], column: Any, since: datetime | None, until: datetime | None
+) -> Select[Any]:
+    if since is not None:
+        query = query.where(column >= since)
+    if until is not None:
+        query = query.where(column <= until)
+    return query
+
+
+async def _page(
+    session: AsyncSession, query: Select[Any], order: Any, page: PageParams
+) -> tuple[list[Any], int]:
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(order).limit(page.limit).offset(page.offset))
+    return list(rows), int(total or 0)
+
+
+async def list_events(
+    session: AsyncSession,
+    actor: Actor,
+    page: PageParams,
+    *,
+    event_type: EventType | None = None,
+    source: str | None = None,
+    level: EventLevel | None = None,
+    tags: dict[str, str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[list[Event], int]:
+    """Newest first. Users see the events they wrote; moderators and admins see all."""
+    query = _owned(select(Event), Event, actor)
+    if event_type is not None:
+        query = query.where(Event.event_type == event_type)
+    if source is not None:
+        query = query.where(Event.source == source)
+    if level is not None:
+        query = query.where(Event.level == level)
+    if tags:
+        query = query.where(*_tags_match(Event.tags, tags))
+    query = _window(query, Event.recorded_at, since, until)
+    return await _page(session, query, Event.recorded_at.desc(), page)
+
+
+async def get_event(session: AsyncSession, actor: Actor, event_id: uuid.UUID) -> Event:
+    event = await session.get(Event, event_id)
+    if event is None or not can_access_owned(actor, event.created_by):
+        raise AppError(ErrorCode.NOT_FOUND, "Event not found")
+    return event
+
+
+# --- stored metrics ---------------------------------------------------------------------------
+def check_metric_name(actor: Actor, username: str, name: str) -> None:
+    if name.startswith(RESERVED_METRIC_PREFIX):
+        raise _forbidden(f"metric names starting with {RESERVED_METRIC_PREFIX!r} are the system's")
+    if _is_staff(actor):
+        return
+    own = f"user_{username.replace('-', '_')}_"
+    if not (name.startswith(own) or name.startswith("client_")):
+        raise _forbidden(f"users may write metrics named {own}… or client_…")
+
+
+async def create_metric(
+    session: AsyncSession,
+    actor: Actor,
+    username: str,
+    *,
+    name: str,
+    metric_type: MetricType,
+    value: float,
+    labels: dict[str, str],
+    recorded_at: datetime | None = None,
+) -> Metric:
+    check_metric_name(actor, username, name)
+    metric = Metric(
+        name=name, metric_type=metric_type, value=value, labels=labels, created_by=actor.user_id
+    )
+    checked = _check_time(recorded_at)
+    if checked is not None:
+        metric.recorded_at = checked
+    session.add(metric)
+    await session.commit()
+    await session.refresh(metric)
+    return metric
+
+
+async def list_metrics(
+    session: AsyncSession,
+    actor: Actor,
+    page: PageParams,
+    *,
+    name: str | None = None,
+    metric_type: MetricType | None = None,
+    labels: dict[str, str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[list[Metric], int]:
+    query = _owned(select(Metric), Metric, actor)
+    if name is not None:
+        query = query.where(Metric.name == name)
+    if metric_type is not None:
+        query = query.where(Metric.metric_type == metric_type)
+    if labels:
+        query = query.where(*_tags_match(Metric.labels, labels))
+    query = _window(query, Metric.recorded_at, since, until)
+    return await _page(session, query, Metric.recorded_at.desc(), page)
+
+
+# --- alerts -----------------------------------------------------------------------------------
+async def create_alert(session: AsyncSession, actor: Actor, **rule: Any) -> Alert:
+    alert = Alert(**rule, created_by=actor.user_id)
+    session.add(alert)
+    await session.commit()
+    await session.refresh(alert)
+    return alert
+
+
+async def get_alert(session: AsyncSession, alert_id: uuid.UUID) -> Alert:
+    alert = await session.get(Alert, alert_id, populate_existing=True)
+    if alert is None:
+        raise AppError(ErrorCode.NOT_FOUND, "Alert not found")
+    return alert
+
+
+async def list_alerts(
+    session: AsyncSession, page: PageParams, *, status: AlertStatus | None = None
+) -> tuple[list[Alert], int]:
+    query = select(Alert)
+    if status is not None:
+        query = query.where(Alert.status == status)
+    return await _page(session, query, Alert.created_at, page)
+
+
+async def update_alert(
+    session: AsyncSession, alert_id: uuid.UUID, changes: dict[str, Any]
+) -> Alert:
+    alert = await get_alert(session, alert_id)
+    rule_changed = any(key not in {"name", "description", "severity"} for key in changes)
+    for key, value in changes.items():
+        setattr(alert, key, value)
+    if rule_changed:  # a new rule starts from a clean slate
+        alert.status, alert.pending_since = AlertStatus.OK, None
+    await session.commit()
+    await session.refresh(alert)
+    return alert
+
+
+async def delete_alert(session: AsyncSession, alert_id: uuid.UUID) -> None:
+    await session.delete(await get_alert(session, alert_id))
+    await session.commit()
+
+
+# --- incidents --------------------------------------------------------------------------------
+async def incident_event(
+    session: AsyncSession, incident: Incident, message: str, actor_id: uuid.UUID | None
+) -> None:
+    """Every change to an incident is an event tagged with its id: that is its timeline."""
+    tags: dict[str, Any] = {"incident_id": str(incident.id)}
+    if incident.alert_id is not None:
+        tags["alert_id"] = str(incident.alert_id)
+    await record_event(
+        session,
+        event_type=EventType.LOG,
+        source="incidents",
+        level=EventLevel.INFO,
+        message=message,
+        tags=tags,
+        payload={"status": incident.status.value, "severity": incident.severity.value},
+        created_by=actor_id,
+        commit=False,
+    )
+
+
+async def create_incident(
+    session: AsyncSession,
+    *,
+    title: str,
+    description: str | None,
+    severity: Any,
+    created_by: uuid.UUID | None,
+    alert_id: uuid.UUID | None = None,
+) -> Incident:
+    incident = Incident(
+        title=title,
+        description=description,
+        severity=severity,
+        created_by=created_by,
+        alert_id=alert_id,
+    )
+    session.add(incident)
+    await session.flush()
+    await session.refresh(incident)
+    await incident_event(session, incident, f"incident opened: {title}", created_by)
+    await session.commit()
+    await session.refresh(incident)
+    return incident
+
+
+async def get_incident(session: AsyncSession, incident_id: uuid.UUID) -> Incident:
+    incident = await session.get(Incident, incident_id, populate_existing=True)
+    if incident is None:
+        raise AppError(ErrorCode.NOT_FOUND, "Incident not found")
+    return incident
+
+
+async def list_incidents(
+    session: AsyncSession, page: PageParams, *, status: IncidentStatus | None = None
+) -> tuple[list[Incident], int]:
+    query = select(Incident)
+    if status is not None:
+        query = query.where(Incident.status == status)
+    return await _page(session, query, Incident.started_at.desc(), page)
+
+
+async def update_incident(
+    session: AsyncSession, actor: Actor, incident_id: uuid.UUID, changes: dict[str, Any]
+) -> Incident:
+    incident = await get_incident(session, incident_id)
+    if not can_access_owned(actor, incident.created_by):
+        raise _forbidden("only the incident's creator, moderators and admins may update it")
+    if "assigned_to" in changes and not _is_staff(actor):
+        raise _forbidden("only moderators and admins assign incidents")
+    described = []
+    for key, value in changes.items():
+        if getattr(incident, key) != value:
+            setattr(incident, key, value)
+            described.append(f"{key} → {getattr(value, 'value', value)}")
+    if "status" in changes:
+        resolved = incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
+        incident.resolved_at = incident.resolved_at or utcnow() if resolved else None
+    if described:
+        await incident_event(session, incident, "updated: " + "; ".join(described), actor.user_id)
+    await session.commit()
+    await session.refresh(incident)
+    return incident
+
+
+async def incident_timeline(session: AsyncSession, incident_id: uuid.UUID) -> list[Event]:
+    """Its own events and, if an alert opened it, that alert's events — oldest first."""
+    incident = await get_incident(session, incident_id)
+    related = [Event.tags["incident_id"].astext == str(incident.id)]
+    if incident.alert_id is not None:
+        related.append(Event.tags["alert_id"].astext == str(incident.alert_id))
+    rows = await session.scalars(
+        select(Event).where(or_(*related)).order_by(Event.recorded_at).limit(500)
+    )
+    return list(rows)
+
+
+# --- stats ------------------------------------------------------------------------------------
+async def stats(session: AsyncSession) -> dict[str, Any]:
+    hour_ago = utcnow() - timedelta(hours=1)
+
+    async def counts(model: Any, column: Any) -> dict[str, int]:
+        row = (
+            await session.execute(
+                select(func.count(), func.count().filter(column >= hour_ago)).select_from(model)
+            )
+        ).one()
+        return {"total": int(row[0]), "last_hour": int(row[1])}
+
+    levels = dict(
+        (
+            await session.execute(
+                select(Event.level, func.count())
+                .where(Event.level.is_not(None))
+                .group_by(Event.level)
+            )
+        ).all()
+    )
+    alerts = dict(
+        (await session.execute(select(Alert.status, func.count()).group_by(Alert.status))).all()
+    )
+    incidents = dict(
+        (
+            await session.execute(select(Incident.status, func.count()).group_by(Incident.status))
+        ).all()
+    )
+    return {
+        "events": await counts(Event, Event.recorded_at),
+        "events_by_level": {level.value: int(levels.get(level, 0)) for level in EventLevel},
+        "metrics": await counts(Metric, Metric.recorded_at),
+        "alerts": {
+            "total": sum(alerts.values()),
+            **{status.value: int(alerts.get(status, 0)) for status in AlertStatus},
+        },
+        "incidents": {
+            "total": sum(incidents.values()),
+            **{status.value: int(incidents.get(status, 0)) for status in IncidentStatus},
+        },
+    }
