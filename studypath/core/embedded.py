@@ -72,9 +72,9 @@ def _is_postmaster(pid: int, pgdata: Path) -> bool:
             return False
         name = proc.name()
         cmdline = " ".join(proc.cmdline())
-    except psutil.Error:
+    except (psutil.Error, ValueError):  # ValueError: a negative pid (single-user postgres)
         return False
-    return "postgres" in name and (str(pgdata) in cmdline or "postgres" in cmdline)
+    return "postgres" in name and str(pgdata) in cmdline
 
 
 def postgres_processes(pgdata: Path) -> list[psutil.Process]:
@@ -147,16 +147,18 @@ class EmbeddedPostgres:
         pgserver = _import_pgserver()
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        if self.pgdata.exists():
-            for fix in recover_stale_state(self.pgdata):
-                log.warning("embedded PostgreSQL at %s: %s", self.pgdata, fix)
         server = pgserver.get_server(
             self.pgdata, cleanup_mode="delete" if self.ephemeral else "stop", start=False
         )
-        new_cluster = not (self.pgdata / "PG_VERSION").exists()
-        if new_cluster:
-            server.ensure_pgdata_inited()
-            self._write_conf()
+        # Under pgserver's inter-process lock (it starts and stops servers under it too): a
+        # second process starting on this directory waits while the first one repairs it or
+        # creates the cluster, instead of finding half an initdb.
+        with server._lock:
+            for fix in recover_stale_state(self.pgdata):
+                log.warning("embedded PostgreSQL at %s: %s", self.pgdata, fix)
+            if not (self.pgdata / "PG_VERSION").exists():
+                server.ensure_pgdata_inited()
+                self._write_conf()
         server.start()
         self._server = server
         self.url = str(server.get_uri())
