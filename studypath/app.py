@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -27,6 +28,7 @@ from studypath.core.errors import install_error_handlers
 from studypath.core.middleware import RequestContextMiddleware
 from studypath.core.periodic import PeriodicRunner
 from studypath.core.security import configure_hashing
+from studypath.observability.tracing import setup_tracing
 
 STATIC_DIR = Path(__file__).parent / "static"
 OPENAPI_URL = "/api-docs/openapi.json"
@@ -139,4 +141,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         expose_headers=["X-Request-ID", "Retry-After"],
     )
     app.add_middleware(RequestContextMiddleware, api_prefix="/api/")
+    if settings.tracing_enabled:  # outermost: the request's span encloses everything else
+        setup_tracing(settings.otlp_endpoint)
+        app.add_middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])
     return app

@@ -156,6 +156,15 @@ class Settings(BaseSettings):
         default=3600.0, gt=0, le=86400, description="How often the retention job runs."
     )
 
+    # --- tracing --------------------------------------------------------------------------
+    tracing_enabled: bool = Field(
+        default=True, description="Record OpenTelemetry spans of requests and tasks."
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="Also export spans over OTLP/HTTP, e.g. http://localhost:4318/v1/traces.",
+    )
+
     # --- logging --------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_json: bool = False

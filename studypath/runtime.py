@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
@@ -40,6 +40,9 @@ from studypath.core.security import random_password
 from studypath.system import System, bind_socket, prepare_database
 from studypath.tasks import queue
 from studypath.tasks.registry import Handler, registry
+
+if TYPE_CHECKING:
+    from studypath.viz.traces import TraceView
 
 log = logging.getLogger("studypath.runtime")
 T = TypeVar("T")
@@ -261,6 +264,18 @@ class Workbench:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+    @contextmanager
+    def trace(self, settle: float = 2.0) -> Iterator[TraceView]:
+        """Collect the spans of everything that runs inside the block (requests, the SQL they
+        run, tasks they start): `t.sequence_diagram()`, `t.table()` afterwards."""
+        from studypath.observability.tracing import SPANS
+        from studypath.viz.traces import TraceView
+
+        view = TraceView()
+        with SPANS.collect(settle=settle) as collection:
+            yield view
+        view.spans = list(collection.spans)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
         """Run a coroutine on the system's own loop (where its database pool lives)."""

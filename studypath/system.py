@@ -26,6 +26,7 @@ from studypath.core.db import Database, ensure_reachable
 from studypath.core.embedded import DatabaseProvider, provide_database
 from studypath.core.errors import AppError
 from studypath.core.security import configure_hashing
+from studypath.observability.tracing import setup_tracing
 from studypath.tasks.registry import TaskRegistry
 from studypath.tasks.worker import Worker
 from studypath.users import service as users_service
@@ -139,6 +140,8 @@ class System:
 
         settings = self.settings
         assert settings.database_url is not None
+        if settings.tracing_enabled:  # before the engine exists, so its SQL is traced
+            setup_tracing(settings.otlp_endpoint)
         self.db = Database(
             settings.database_url,
             pool_size=settings.db_pool_size,

@@ -20,6 +20,7 @@ from studypath.auth.policies import session_policy
 from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.logging import user_id_var
+from studypath.observability.tracing import LAYER, tracer
 from studypath.rbac.roles import Role
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -60,6 +61,16 @@ def read_credential(request: Request) -> str | None:
 
 
 async def optional_principal(request: Request, db: DbSession) -> Principal | None:
+    with tracer.start_as_current_span("auth", attributes={LAYER: "auth"}) as span:
+        principal = await _resolve(request, db)
+        span.set_attribute("studypath.authenticated", principal is not None)
+        if principal is not None:
+            span.set_attribute("studypath.via", principal.via)
+            span.set_attribute("studypath.role", principal.role.value)
+        return principal
+
+
+async def _resolve(request: Request, db: DbSession) -> Principal | None:
     credential = read_credential(request)
     if credential is None:
         return None

@@ -16,6 +16,7 @@ from studypath.auth.models import ApiKey
 from studypath.core.clock import utcnow
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.security import token_hash
+from studypath.observability.tracing import traced
 from studypath.users.models import User
 
 KEY_PREFIX = "sk_"
@@ -36,6 +37,7 @@ def _active(now: datetime) -> list[object]:
     return [ApiKey.revoked_at.is_(None), (ApiKey.expires_at.is_(None)) | (ApiKey.expires_at > now)]
 
 
+@traced
 async def create_key(
     db: AsyncSession, user_id: uuid.UUID, name: str, expires_at: datetime | None
 ) -> tuple[str, ApiKey]:
@@ -60,6 +62,7 @@ async def create_key(
     return key, row
 
 
+@traced
 async def list_keys(db: AsyncSession, user_id: uuid.UUID) -> list[ApiKey]:
     """The user's keys that still work (revoked and expired ones are not listed)."""
     rows = await db.scalars(
@@ -70,6 +73,7 @@ async def list_keys(db: AsyncSession, user_id: uuid.UUID) -> list[ApiKey]:
     return list(rows)
 
 
+@traced
 async def revoke_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) -> bool:
     """Revoke one of the user's own keys; False if there is no such live key."""
     result = await db.execute(

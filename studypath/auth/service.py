@@ -18,6 +18,7 @@ from studypath.auth.sessions import SessionPolicy
 from studypath.auth.throttle import ThrottlePolicy
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.security import hash_password_async, needs_rehash, verify_password_async
+from studypath.observability.tracing import traced
 from studypath.rbac.roles import Role
 from studypath.users import service as users_service
 from studypath.users.models import User
@@ -32,6 +33,7 @@ class LoginResult:
     user: User
 
 
+@traced
 async def register(db: AsyncSession, *, username: str, email: str, password: str) -> User:
     return await users_service.create_user(
         db, username=username, email=email, password=password, role=Role.USER
@@ -46,6 +48,7 @@ def rate_limited(seconds: int) -> AppError:
     )
 
 
+@traced
 async def login(
     db: AsyncSession,
     *,
@@ -85,11 +88,13 @@ async def login(
     return LoginResult(token=token, session=session, user=user)
 
 
+@traced
 async def logout(db: AsyncSession, session_id: uuid.UUID) -> None:
     await sessions.end_session(db, session_id)
     await db.commit()
 
 
+@traced
 async def logout_all(db: AsyncSession, user_id: uuid.UUID) -> int:
     ended = await sessions.end_user_sessions(db, user_id)
     await db.commit()

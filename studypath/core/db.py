@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import sqlalchemy.ext.asyncio as sa_asyncio
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import URL, make_url
@@ -19,7 +20,6 @@ from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
 
@@ -121,7 +121,9 @@ class Database:
     ) -> None:
         self.url = normalize_url(url)
         self.connect_timeout = connect_timeout
-        self.engine: AsyncEngine = create_async_engine(
+        # Looked up at call time, so tracing's instrumentation (which wraps the function)
+        # applies to engines made after it was set up.
+        self.engine: AsyncEngine = sa_asyncio.create_async_engine(
             self.url,
             pool_size=pool_size,
             max_overflow=max_overflow,

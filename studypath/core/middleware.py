@@ -13,11 +13,13 @@ import time
 import uuid
 from typing import Any
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from studypath.core.errors import ErrorCode, error_body
 from studypath.core.logging import request_id_var, user_id_var
 from studypath.observability.metrics import HTTP_IN_FLIGHT, observe_request
+from studypath.observability.tracing import LAYER
 
 log = logging.getLogger("studypath.http")
 
@@ -105,7 +107,14 @@ class RequestContextMiddleware:
             HTTP_IN_FLIGHT.dec()
             duration_ms = (time.perf_counter() - started) * 1000
             route = _route_fields(scope)
-            observe_request(method, route.get("route", _unrouted(path)), status, duration_ms / 1000)
+            template = route.get("route", _unrouted(path))
+            observe_request(method, template, status, duration_ms / 1000)
+            span = trace.get_current_span()
+            if span.is_recording():  # name the request's span by its route, not its raw path
+                span.update_name(f"{method} {template}")
+                span.set_attribute("http.route", template)
+                span.set_attribute(LAYER, "api")
+                span.set_attribute("studypath.request_id", request_id)
             log.info(
                 "%s %s -> %s (%.1f ms)",
                 method,

@@ -22,10 +22,11 @@ from studypath.health.schemas import (
     Readiness,
     Startup,
 )
+from studypath.observability.tracing import TracedRoute
 from studypath.rbac.dependencies import Admin
 
-router = APIRouter(prefix=f"{API_PREFIX}/health", tags=["health"])
-admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"])
+router = APIRouter(prefix=f"{API_PREFIX}/health", tags=["health"], route_class=TracedRoute)
+admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], route_class=TracedRoute)
 
 UNHEALTHY: dict[int | str, dict[str, Any]] = {
     503: {"description": "Unhealthy: the error envelope, with the checks in `details`"}

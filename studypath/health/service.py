@@ -9,9 +9,11 @@ from sqlalchemy import text
 from studypath.core.db import Database
 from studypath.health.schemas import Check, CheckStatus
 from studypath.migrations import head_revision
+from studypath.observability.tracing import traced
 from studypath.tasks import service as tasks_service
 
 
+@traced
 async def check_database(db: Database) -> Check:
     try:
         latency_ms = await db.ping()
@@ -33,6 +35,7 @@ async def check_database(db: Database) -> Check:
     )
 
 
+@traced
 async def check_schema(db: Database) -> Check:
     """The database is migrated to the revision this code expects."""
     try:
@@ -52,6 +55,7 @@ async def check_schema(db: Database) -> Check:
     return Check(status="healthy", message="schema up to date", details={"revision": current})
 
 
+@traced
 async def check_workers(db: Database, *, heartbeat_seconds: float) -> Check:
     """Workers are optional for serving the API: none alive is `degraded`, not `unhealthy`."""
     try:

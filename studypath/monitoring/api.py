@@ -34,9 +34,10 @@ from studypath.monitoring.schemas import (
     UpdateAlert,
     UpdateIncident,
 )
+from studypath.observability.tracing import TracedRoute
 from studypath.rbac.dependencies import Moderator
 
-router = APIRouter(prefix=f"{API_PREFIX}/monitoring", tags=["monitoring"])
+router = APIRouter(prefix=f"{API_PREFIX}/monitoring", tags=["monitoring"], route_class=TracedRoute)
 
 TagFilter = Annotated[
     str | None,

@@ -31,6 +31,7 @@ from studypath.monitoring.models import (
     Metric,
     MetricType,
 )
+from studypath.observability.tracing import traced
 from studypath.rbac.policy import Actor, can_access_owned
 from studypath.rbac.roles import Role
 
@@ -136,6 +137,7 @@ async def record_event(
     return event
 
 
+@traced
 async def create_event(session: AsyncSession, actor: Actor, username: str, **fields: Any) -> Event:
     check_event_source(actor, username, fields["source"])
     fields["recorded_at"] = _check_time(fields.get("recorded_at"))
@@ -164,6 +166,7 @@ async def _page(
     return list(rows), int(total or 0)
 
 
+@traced
 async def list_events(
     session: AsyncSession,
     actor: Actor,
@@ -190,6 +193,7 @@ async def list_events(
     return await _page(session, query, Event.recorded_at.desc(), page)
 
 
+@traced
 async def get_event(session: AsyncSession, actor: Actor, event_id: uuid.UUID) -> Event:
     event = await session.get(Event, event_id)
     if event is None or not can_access_owned(actor, event.created_by):
@@ -208,6 +212,7 @@ def check_metric_name(actor: Actor, username: str, name: str) -> None:
         raise _forbidden(f"users may write metrics named {own}… or client_…")
 
 
+@traced
 async def create_metric(
     session: AsyncSession,
     actor: Actor,
@@ -232,6 +237,7 @@ async def create_metric(
     return metric
 
 
+@traced
 async def list_metrics(
     session: AsyncSession,
     actor: Actor,
@@ -255,6 +261,7 @@ async def list_metrics(
 
 
 # --- alerts -----------------------------------------------------------------------------------
+@traced
 async def create_alert(session: AsyncSession, actor: Actor, **rule: Any) -> Alert:
     alert = Alert(**rule, created_by=actor.user_id)
     session.add(alert)
@@ -263,6 +270,7 @@ async def create_alert(session: AsyncSession, actor: Actor, **rule: Any) -> Aler
     return alert
 
 
+@traced
 async def get_alert(session: AsyncSession, alert_id: uuid.UUID) -> Alert:
     alert = await session.get(Alert, alert_id, populate_existing=True)
     if alert is None:
@@ -270,6 +278,7 @@ async def get_alert(session: AsyncSession, alert_id: uuid.UUID) -> Alert:
     return alert
 
 
+@traced
 async def list_alerts(
     session: AsyncSession, page: PageParams, *, status: AlertStatus | None = None
 ) -> tuple[list[Alert], int]:
@@ -279,6 +288,7 @@ async def list_alerts(
     return await _page(session, query, Alert.created_at, page)
 
 
+@traced
 async def update_alert(
     session: AsyncSession, alert_id: uuid.UUID, changes: dict[str, Any]
 ) -> Alert:
@@ -293,6 +303,7 @@ async def update_alert(
     return alert
 
 
+@traced
 async def delete_alert(session: AsyncSession, alert_id: uuid.UUID) -> None:
     await session.delete(await get_alert(session, alert_id))
     await session.commit()
@@ -319,6 +330,7 @@ async def incident_event(
     )
 
 
+@traced
 async def create_incident(
     session: AsyncSession,
     *,
@@ -344,6 +356,7 @@ async def create_incident(
     return incident
 
 
+@traced
 async def get_incident(session: AsyncSession, incident_id: uuid.UUID) -> Incident:
     incident = await session.get(Incident, incident_id, populate_existing=True)
     if incident is None:
@@ -351,6 +364,7 @@ async def get_incident(session: AsyncSession, incident_id: uuid.UUID) -> Inciden
     return incident
 
 
+@traced
 async def list_incidents(
     session: AsyncSession, page: PageParams, *, status: IncidentStatus | None = None
 ) -> tuple[list[Incident], int]:
@@ -360,6 +374,7 @@ async def list_incidents(
     return await _page(session, query, Incident.started_at.desc(), page)
 
 
+@traced
 async def update_incident(
     session: AsyncSession, actor: Actor, incident_id: uuid.UUID, changes: dict[str, Any]
 ) -> Incident:
@@ -383,6 +398,7 @@ async def update_incident(
     return incident
 
 
+@traced
 async def incident_timeline(session: AsyncSession, incident_id: uuid.UUID) -> list[Event]:
     """Its own events and, if an alert opened it, that alert's events — oldest first."""
     incident = await get_incident(session, incident_id)
@@ -396,6 +412,7 @@ async def incident_timeline(session: AsyncSession, incident_id: uuid.UUID) -> li
 
 
 # --- stats ------------------------------------------------------------------------------------
+@traced
 async def stats(session: AsyncSession) -> dict[str, Any]:
     hour_ago = utcnow() - timedelta(hours=1)
 

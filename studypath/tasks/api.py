@@ -15,6 +15,7 @@ from studypath.core.errors import AppError, ErrorCode
 from studypath.core.pagination import Page
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
+from studypath.observability.tracing import TracedRoute
 from studypath.rbac.dependencies import Moderator
 from studypath.rbac.roles import Role
 from studypath.tasks import service
@@ -28,7 +29,7 @@ from studypath.tasks.schemas import (
 )
 from studypath.tasks.states import TaskPriority, TaskStatus
 
-router = APIRouter(prefix=f"{API_PREFIX}/tasks", tags=["tasks"])
+router = APIRouter(prefix=f"{API_PREFIX}/tasks", tags=["tasks"], route_class=TracedRoute)
 
 
 def task_out(task: Task) -> TaskResponse:

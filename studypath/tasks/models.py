@@ -100,6 +100,9 @@ class Task(Base):
     lease_expires_at: Mapped[Timestamp | None]
     heartbeat_at: Mapped[Timestamp | None]
     cancel_requested_at: Mapped[Timestamp | None]
+    # W3C trace context of the request that created the task: its execution continues that
+    # trace, so a request and the work it caused show up as one tree of spans.
+    trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB)
 
 
 class WorkerRecord(Base):

@@ -44,12 +44,13 @@ class ClaimedTask:
     created_by: uuid.UUID | None
     priority_rank: int
     scheduled_at: datetime
+    trace_context: dict[str, str] | None = None
     is_probe: bool = False
 
 
 _CLAIM_COLUMNS = """
     t.id, t.task_type, t.payload, t.current_attempt, t.max_attempts, t.retry_strategy,
-    t.created_by, t.priority_rank, t.scheduled_at
+    t.created_by, t.priority_rank, t.scheduled_at, t.trace_context
 """
 
 # The claim: pick the best ready tasks (highest priority first, then oldest schedule),
@@ -139,6 +140,7 @@ def _claimed(row: Any, *, is_probe: bool = False) -> ClaimedTask:
         created_by=row.created_by,
         priority_rank=row.priority_rank,
         scheduled_at=row.scheduled_at,
+        trace_context=row.trace_context,
         is_probe=is_probe,
     )
 

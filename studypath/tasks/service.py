@@ -21,6 +21,7 @@ from studypath.core.clock import utcnow
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.pagination import PageParams
 from studypath.observability.metrics import TASKS_CREATED
+from studypath.observability.tracing import current_context_carrier, traced
 from studypath.rbac.policy import Actor, can_access_owned
 from studypath.rbac.roles import Role
 from studypath.tasks.lifecycle import READY, TERMINAL, sources_of
@@ -93,6 +94,7 @@ async def deregister_worker(session: AsyncSession, worker_id: str) -> None:
 
 
 # --- task types -------------------------------------------------------------------------------
+@traced
 async def list_task_types(session: AsyncSession, *, stale_after: timedelta) -> list[dict[str, Any]]:
     """Active types, with how many live workers serve each and its breaker's state."""
     workers = await live_workers(session, stale_after=stale_after)
@@ -117,6 +119,7 @@ async def list_task_types(session: AsyncSession, *, stale_after: timedelta) -> l
     ]
 
 
+@traced
 async def register_task_type(session: AsyncSession, name: str, description: str) -> TaskType:
     await session.execute(
         pg_insert(TaskType)
@@ -166,6 +169,7 @@ def _invalid(message: str, field: str) -> AppError:
     )
 
 
+@traced
 async def create_task(
     session: AsyncSession,
     *,
@@ -222,6 +226,7 @@ async def create_task(
         max_attempts=max_attempts,
         retry_strategy=(retry_strategy or DEFAULT_STRATEGY).model_dump(mode="json"),
         created_by=created_by,
+        trace_context=current_context_carrier() or None,
     )
     session.add(task)
     await session.flush()
@@ -241,6 +246,7 @@ async def notify_workers(session: AsyncSession, message: str) -> None:
 
 
 # --- reading tasks --------------------------------------------------------------------------------
+@traced
 async def visible_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -> Task:
     """The task if the actor owns it or is a moderator or admin; otherwise 404."""
     task = await session.get(Task, task_id, populate_existing=True)
@@ -256,6 +262,7 @@ def _scoped(actor: Actor) -> Select[Task]:
     return query
 
 
+@traced
 async def list_tasks(
     session: AsyncSession,
     actor: Actor,
@@ -281,6 +288,7 @@ async def list_tasks(
     return list(rows), int(total or 0)
 
 
+@traced
 async def task_stats(session: AsyncSession) -> dict[str, Any]:
     rows = (
         await session.execute(
@@ -298,6 +306,7 @@ async def task_stats(session: AsyncSession) -> dict[str, Any]:
 
 
 # --- acting on tasks ------------------------------------------------------------------------------
+@traced
 async def cancel_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -> tuple[Task, str]:
     """Waiting tasks are cancelled at once; a running one is asked to stop (its worker
     honours it within a heartbeat). Finished tasks: 409."""
@@ -332,6 +341,7 @@ async def cancel_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -
     return await visible_task(session, actor, task_id), message
 
 
+@traced
 async def retry_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -> Task:
     """A dead-lettered task goes back to the queue with its attempts reset."""
     task = await visible_task(session, actor, task_id)
@@ -359,6 +369,7 @@ async def retry_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) ->
     return await visible_task(session, actor, task_id)
 
 
+@traced
 async def delete_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -> None:
     task = await visible_task(session, actor, task_id)
     if task.status not in TERMINAL:

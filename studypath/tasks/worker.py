@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from opentelemetry.trace import SpanKind
 
 from studypath.config import Settings
 from studypath.core.db import Database, libpq_url
 from studypath.observability import metrics
+from studypath.observability.tracing import LAYER, context_from, tracer
 from studypath.tasks import queue, service
 from studypath.tasks.queue import ClaimedTask
 from studypath.tasks.registry import (
@@ -84,6 +86,7 @@ class Worker:
         self._beat_now = asyncio.Event()
         self._supervisors: set[asyncio.Task[None]] = set()
         self.registered = asyncio.Event()  # set once its types and its row are in the database
+        self._registered_types: list[str] = []  # the types its `workers` row lists
         self.data_dir = Path(settings.data_dir)
 
     @property
@@ -131,6 +134,7 @@ class Worker:
             log.info("worker %s stopped", self.id)
 
     async def _register(self) -> None:
+        self._registered_types = self.task_types
         async with self.db.engine.begin() as conn:
             await queue.upsert_types(conn, self.registry.specs())
         async with self.db.sessionmaker() as session:
@@ -179,8 +183,20 @@ class Worker:
         assert spec is not None  # we only claim types in our registry
 
         async def call_handler() -> Any:
-            payload = spec.parse_payload(task.payload)
-            return await asyncio.wait_for(spec.handler(payload, ctx), spec.timeout_seconds)
+            # The task's span continues the trace of the request that created it.
+            with tracer.start_as_current_span(
+                f"task {task.task_type}",
+                context=context_from(task.trace_context),
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    LAYER: "task",
+                    "studypath.task_id": str(task.id),
+                    "studypath.attempt": task.attempt,
+                    "studypath.worker": self.id,
+                },
+            ):
+                payload = spec.parse_payload(task.payload)
+                return await asyncio.wait_for(spec.handler(payload, ctx), spec.timeout_seconds)
 
         handler = asyncio.create_task(call_handler(), name=f"task {task.id}")
         entry = Running(task, handler, ctx)
@@ -332,6 +348,8 @@ class Worker:
             )
         if reaped:
             self._wake.set()
+        if self.task_types != self._registered_types:  # a handler was added (as notebooks do):
+            await self._register()  # list it, so /tasks/types counts this worker for it
         async with self.db.sessionmaker() as session:
             await service.heartbeat_worker(session, self.id)
         await metrics.refresh_queue_gauges(self.db)

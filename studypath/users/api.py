@@ -12,6 +12,7 @@ from studypath.core.db import DbSession
 from studypath.core.pagination import Page
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
+from studypath.observability.tracing import TracedRoute
 from studypath.rbac.dependencies import Admin, Moderator
 from studypath.rbac.roles import Role
 from studypath.users import service
@@ -30,8 +31,8 @@ from studypath.users.schemas import (
     UserStats,
 )
 
-router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
-admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"])
+router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"], route_class=TracedRoute)
+admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], route_class=TracedRoute)
 
 
 async def own_account(principal: CurrentUser, db: DbSession) -> User:

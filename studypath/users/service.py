@@ -22,6 +22,7 @@ from studypath.core.clock import utcnow
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.pagination import PageParams
 from studypath.core.security import hash_password_async, verify_password_async
+from studypath.observability.tracing import traced
 from studypath.rbac.policy import Actor, can_moderate_user, can_view_user
 from studypath.rbac.roles import Role
 from studypath.users.models import User
@@ -82,6 +83,7 @@ def _duplicate_error(exc: IntegrityError) -> AppError:
     return AppError(ErrorCode.USER_ALREADY_EXISTS, "User already exists")
 
 
+@traced
 async def create_user(
     db: AsyncSession,
     *,
@@ -109,6 +111,7 @@ async def create_user(
     return user
 
 
+@traced
 async def update_profile(
     db: AsyncSession,
     user: User,
@@ -134,6 +137,7 @@ async def update_profile(
     return user
 
 
+@traced
 async def change_own_password(
     db: AsyncSession, user: User, *, current: str, new: str, keep_session: uuid.UUID | None
 ) -> int:
@@ -170,6 +174,7 @@ async def _ensure_not_last_admin(db: AsyncSession, user: User, action: str) -> N
         )
 
 
+@traced
 async def visible_user(db: AsyncSession, actor: Actor, user_id: uuid.UUID) -> User:
     user = await get_user(db, user_id)
     if user is None or not can_view_user(actor, user.id, user.role):
@@ -185,6 +190,7 @@ async def moderated_user(db: AsyncSession, actor: Actor, user_id: uuid.UUID) -> 
     return user
 
 
+@traced
 async def set_status(
     db: AsyncSession, actor: Actor, user_id: uuid.UUID, *, is_active: bool
 ) -> User:
@@ -200,6 +206,7 @@ async def set_status(
     return user
 
 
+@traced
 async def reset_password(
     db: AsyncSession, actor: Actor, user_id: uuid.UUID, new_password: str
 ) -> int:
@@ -212,6 +219,7 @@ async def reset_password(
     return ended
 
 
+@traced
 async def set_role(db: AsyncSession, user_id: uuid.UUID, role: Role) -> User:
     user = await get_user(db, user_id)
     if user is None:
@@ -224,6 +232,7 @@ async def set_role(db: AsyncSession, user_id: uuid.UUID, role: Role) -> User:
     return user
 
 
+@traced
 async def delete_user(
     db: AsyncSession, user: User, *, hard: bool = False, actor_id: uuid.UUID | None = None
 ) -> None:
@@ -242,6 +251,7 @@ async def delete_user(
     await db.commit()
 
 
+@traced
 async def delete_own_account(db: AsyncSession, user: User, *, password: str) -> None:
     if not await verify_password_async(user.password_hash, password):
         raise AppError(ErrorCode.INVALID_CREDENTIALS, "Password is wrong")
@@ -266,6 +276,7 @@ def _list_query(
     return query
 
 
+@traced
 async def list_users(
     db: AsyncSession,
     actor: Actor,
@@ -283,6 +294,7 @@ async def list_users(
     return list(rows), int(total or 0)
 
 
+@traced
 async def user_stats(db: AsyncSession) -> dict[str, Any]:
     now = utcnow()
     row = (
