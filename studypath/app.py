@@ -6,6 +6,7 @@ binary does. Startup connects to the database first, so a bad URL fails fast and
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,7 +28,7 @@ from studypath.core.db import Database
 from studypath.core.errors import install_error_handlers
 from studypath.core.middleware import RequestContextMiddleware
 from studypath.core.periodic import PeriodicRunner
-from studypath.core.security import configure_hashing
+from studypath.core.security import configure_hashing, prepare_dummy_hash
 from studypath.observability.tracing import setup_tracing
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -47,8 +48,8 @@ The studypath system API, wire-compatible with the study guide's starter API.
 * Lists take `limit` (1-100, default 50) and `offset`; `data` is the page, the total is in
   the `X-Total-Count` header.
 * Authentication: `Authorization: Bearer <session token>`, or an API key as
-  `Authorization: Bearer sk_...` / `X-API-Key: sk_...`. API keys cannot create keys, log out
-  or refresh (403): those need a session.
+  `Authorization: Bearer sk_...` / `X-API-Key: sk_...`. API keys cannot create keys, log out,
+  refresh, change the password or delete the account (403): those need a session.
 * `POST /auth/refresh` counts a session's creation as its first refresh: 409 within five
   minutes of login as well as of the last refresh.
 * Resources a caller may not see answer 404, not 403 (no enumeration); moderators do not see
@@ -94,6 +95,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
                 connect_timeout=settings.db_connect_timeout,
             )
         await app.state.db.connect()
+        await asyncio.to_thread(prepare_dummy_hash)
         app.state.started_monotonic = time.monotonic()
         jobs = PeriodicRunner(PERIODIC_JOBS, app.state.db, settings)
         jobs.start()

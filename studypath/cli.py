@@ -24,7 +24,7 @@ import httpx
 import typer
 from pydantic import SecretStr
 
-from studypath import __version__, migrations
+from studypath import __version__
 from studypath.config import Settings, SettingsError, load_settings
 from studypath.core.db import DatabaseUnavailable, ensure_reachable, libpq_url, masked
 from studypath.core.embedded import EmbeddedPostgres, postgres_processes, provide_database
@@ -249,6 +249,8 @@ def migrate(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Apply (`up`), revert (`down`) or show (`current`) database migrations."""
+    from studypath import migrations
+
     settings = settings_from(data_dir=data_dir)
     configure_console_logging("WARNING")
     with explained_errors():
@@ -328,6 +330,8 @@ def db_url(
 @db_app.command("start")
 def db_start(data_dir: DataDirOpt = None) -> None:
     """Start the embedded database and leave it running (stop it with `studypath db stop`)."""
+    from studypath import migrations
+
     settings = settings_from(data_dir=data_dir)
     with explained_errors():
         embedded = EmbeddedPostgres(settings.pgdata_dir, durable=settings.embedded_durable)

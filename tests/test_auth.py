@@ -532,7 +532,9 @@ async def test_api_key_acts_with_the_owners_current_role(
     assert (await client.get("/api/v1/users", headers={"X-API-Key": key})).status_code == 403
 
 
-async def test_api_key_cannot_manage_keys_or_sessions(client: httpx.AsyncClient) -> None:
+async def test_api_key_cannot_manage_keys_sessions_or_the_account(
+    client: httpx.AsyncClient,
+) -> None:
     await register(client)
     token = await token_for(client)
     key = (await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": "k"})).json()[
@@ -544,3 +546,11 @@ async def test_api_key_cannot_manage_keys_or_sessions(client: httpx.AsyncClient)
     ).status_code == 403
     assert (await client.post("/api/v1/auth/logout", headers=headers)).status_code == 403
     assert (await client.post("/api/v1/auth/refresh", headers=headers)).status_code == 403
+    password = {"current_password": GOOD_PASSWORD, "new_password": "Key-Took-Over-1"}
+    assert (
+        await client.put("/api/v1/users/me/password", headers=headers, json=password)
+    ).status_code == 403
+    deletion = {"password": GOOD_PASSWORD, "confirmation": "DELETE"}
+    assert (
+        await client.request("DELETE", "/api/v1/users/me", headers=headers, json=deletion)
+    ).status_code == 403

@@ -16,8 +16,21 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 # argon2-cffi's defaults follow RFC 9106's second recommended profile (argon2id, t=3, 64 MiB).
 _hasher = PasswordHasher(type=Type.ID)
 # A hash of a password nobody knows: login verifies against it when the user does not exist,
-# so "no such user" costs exactly as much time as "wrong password".
-_dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+# so "no such user" costs exactly as much time as "wrong password". Made on first use (with
+# the parameters in force then), not at import: hashing is deliberately slow.
+_dummy_hash: str | None = None
+
+
+def prepare_dummy_hash() -> None:
+    """Make the dummy hash now (at startup), so the first unknown-user login is not slower."""
+    _dummy()
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash
 
 
 def configure_hashing(time_cost: int, memory_kib: int, parallelism: int) -> None:
@@ -33,7 +46,7 @@ def configure_hashing(time_cost: int, memory_kib: int, parallelism: int) -> None
     _hasher = PasswordHasher(
         time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
     )
-    _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    _dummy_hash = None
 
 
 def hashing_parameters() -> dict[str, int | str]:
@@ -54,7 +67,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with `password_hash=None` burn the same time and return False."""
     try:
-        return _hasher.verify(password_hash or _dummy_hash, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

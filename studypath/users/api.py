@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 
-from studypath.auth.dependencies import CurrentUser
+from studypath.auth.dependencies import CurrentUser, SessionUser
 from studypath.core.db import DbSession
 from studypath.core.pagination import Page
 from studypath.core.responses import Envelope, ok
@@ -66,9 +66,9 @@ async def update_own_profile(
 
 @router.put("/me/password", response_model=Envelope[None])
 async def change_own_password(
-    body: ChangePassword, principal: CurrentUser, user: OwnAccount, db: DbSession
+    body: ChangePassword, principal: SessionUser, user: OwnAccount, db: DbSession
 ) -> Envelope[None]:
-    """Change your password; every other session of yours ends."""
+    """Change your password (a session, not an API key); your other sessions end."""
     ended = await service.change_own_password(
         db,
         user,
@@ -81,9 +81,10 @@ async def change_own_password(
 
 @router.delete("/me", response_model=Envelope[None])
 async def delete_own_account(
-    body: DeleteOwnAccount, user: OwnAccount, db: DbSession
+    body: DeleteOwnAccount, principal: SessionUser, user: OwnAccount, db: DbSession
 ) -> Envelope[None]:
-    """Delete your account (soft: the row stays for audit; you can no longer log in)."""
+    """Delete your account (needs a session, not an API key; soft: the row stays for audit,
+    you can no longer log in)."""
     await service.delete_own_account(db, user, password=body.password)
     return ok(None, "Account deleted")
 
