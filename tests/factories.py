@@ -13,8 +13,8 @@ from studypath.auth import sessions as auth_sessions
 from studypath.auth.policies import session_policy
 from studypath.config import Settings
 from studypath.core.security import hash_password
-from studypath.rbac.roles import Role
 from studypath.monitoring.models import Alert, Event, EventType, Incident
+from studypath.rbac.roles import Role
 from studypath.tasks.models import Task, TaskType
 from studypath.tasks.states import TaskStatus
 from studypath.users.models import User
