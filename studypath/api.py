@@ -14,6 +14,8 @@ from studypath.health.api import router as health_router
 from studypath.monitoring.alerts import EVALUATE_ALERTS
 from studypath.monitoring.api import router as monitoring_router
 from studypath.monitoring.retention import RETENTION
+from studypath.notes.api import router as notes_router
+from studypath.notifications.api import router as notifications_router
 from studypath.tasks.api import router as tasks_router
 from studypath.users.api import admin_router as users_admin_router
 from studypath.users.api import router as users_router
@@ -25,6 +27,8 @@ ROUTERS: list[APIRouter] = [
     keys_router,
     tasks_router,
     monitoring_router,
+    notes_router,
+    notifications_router,
     users_admin_router,
     admin_health_router,
 ]

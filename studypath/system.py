@@ -27,7 +27,9 @@ from studypath.core.embedded import DatabaseProvider, provide_database
 from studypath.core.errors import AppError
 from studypath.core.security import configure_hashing
 from studypath.observability.tracing import setup_tracing
+from studypath.tasks import queue
 from studypath.tasks.registry import TaskRegistry
+from studypath.tasks.registry import registry as default_registry
 from studypath.tasks.worker import Worker
 from studypath.users import service as users_service
 
@@ -152,6 +154,9 @@ class System:
         try:
             await self.db.connect()
             await self._ensure_initial_admin()
+            if self.serve_api:  # the API accepts built-in task types even before a worker ran
+                async with self.db.engine.begin() as conn:
+                    await queue.upsert_types(conn, default_registry.specs())
             if self.serve_api:
                 tasks.append(await self._start_server())
             for _ in range(self.worker_count):

@@ -14,6 +14,8 @@ from studypath.auth.policies import session_policy
 from studypath.config import Settings
 from studypath.core.security import hash_password
 from studypath.monitoring.models import Alert, Event, EventType, Incident
+from studypath.notes.models import Note, NoteShare
+from studypath.notifications.models import Notification
 from studypath.rbac.roles import Role
 from studypath.tasks.models import Task, TaskType
 from studypath.tasks.states import TaskStatus
@@ -99,6 +101,9 @@ class World:
     owner_event_id: str = ""
     owner_incident_id: str = ""
     alert_id: str = ""
+    owner_note_id: str = ""  # private
+    owner_shared_note_id: str = ""  # shared with `other`, read-only
+    owner_notification_id: str = ""
     tag: int = 0
 
     def actor(self, name: str) -> Actor:
@@ -119,6 +124,9 @@ class World:
             "owner_event_id": self.owner_event_id,
             "owner_incident_id": self.owner_incident_id,
             "alert_id": self.alert_id,
+            "owner_note_id": self.owner_note_id,
+            "owner_shared_note_id": self.owner_shared_note_id,
+            "owner_notification_id": self.owner_notification_id,
             "missing_id": "00000000-0000-4000-8000-000000000000",
         }
 
@@ -163,8 +171,19 @@ async def create_world(session: AsyncSession, settings: Settings) -> World:
     event = Event(event_type=EventType.LOG, source=f"user:{owner.username}", created_by=owner.id)
     incident = Incident(title="owner's incident", created_by=owner.id)
     alert = Alert(name="high latency", metric_name="client_latency", threshold=1.0)
-    session.add_all([event, incident, alert])
+    private = Note(owner_id=owner.id, title="private", content="mine")
+    shared = Note(owner_id=owner.id, title="shared", content="ours")
+    notification = Notification(
+        user_id=owner.id, kind="test", title="hello", dedupe_key=f"world:{tag}"
+    )
+    session.add_all([event, incident, alert, private, shared, notification])
     await session.flush()
+    other = actors["other"].user
+    assert other is not None
+    session.add(NoteShare(note_id=shared.id, shared_with=other.id, shared_by=owner.id))
+    await session.flush()
+    world.owner_note_id, world.owner_shared_note_id = str(private.id), str(shared.id)
+    world.owner_notification_id = str(notification.id)
     for attribute, task in tasks.items():
         setattr(world, attribute, str(task.id))
     world.owner_event_id, world.owner_incident_id = str(event.id), str(incident.id)

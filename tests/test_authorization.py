@@ -62,6 +62,7 @@ SIGNED_IN = (401, 200, 200, 200, 200)
 MODERATORS = (401, 403, 403, 200, 200)
 ADMINS = (401, 403, 403, 403, 200)
 OWNER_OR_STAFF = (401, 200, 404, 200, 200)
+OWNER_ONLY = (401, 200, 404, 404, 404)
 
 TABLE: list[Row] = [
     # --- health: public, except the admin report ------------------------------------------
@@ -286,6 +287,66 @@ TABLE: list[Row] = [
         path="/api/v1/monitoring/incidents/{owner_incident_id}/timeline",
     ),
     Row("GET", "/api/v1/monitoring/stats", MODERATORS),
+    # --- notes: the owner, share recipients, the public — everyone else sees nothing (404) ---
+    Row("GET", "/api/v1/notes", SIGNED_IN),
+    Row("POST", "/api/v1/notes", (401, 201, 201, 201, 201), body={"title": "t", "content": "c"}),
+    Row("GET", "/api/v1/notes/{note_id}", OWNER_ONLY, path="/api/v1/notes/{owner_note_id}"),
+    Row(
+        "GET",
+        "/api/v1/notes/{note_id}",
+        (401, 200, 200, 404, 404),
+        path="/api/v1/notes/{owner_shared_note_id}",
+        note="(shared with other, read)",
+    ),
+    Row(
+        "PUT",
+        "/api/v1/notes/{note_id}",
+        OWNER_ONLY,
+        path="/api/v1/notes/{owner_note_id}",
+        body={"title": "renamed"},
+    ),
+    Row(
+        "PUT",
+        "/api/v1/notes/{note_id}",
+        (401, 200, 403, 404, 404),
+        path="/api/v1/notes/{owner_shared_note_id}",
+        body={"title": "renamed"},
+        note="(shared with other, read)",
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/notes/{note_id}",
+        (401, 204, 404, 404, 404),
+        path="/api/v1/notes/{owner_note_id}",
+    ),
+    Row(
+        "GET",
+        "/api/v1/notes/{note_id}/shares",
+        OWNER_ONLY,
+        path="/api/v1/notes/{owner_note_id}/shares",
+    ),
+    Row(
+        "POST",
+        "/api/v1/notes/{note_id}/share",
+        (401, 201, 404, 404, 404),
+        path="/api/v1/notes/{owner_note_id}/share",
+        body=lambda w: {"username": w.moderator.user.username, "permission": "edit"},
+    ),  # type: ignore[union-attr]
+    Row(
+        "DELETE",
+        "/api/v1/notes/{note_id}/share/{user_id}",
+        (401, 204, 403, 404, 404),
+        path="/api/v1/notes/{owner_shared_note_id}/share/{other_id}",
+    ),
+    # --- notifications: your own -----------------------------------------------------------
+    Row("GET", "/api/v1/notifications", SIGNED_IN),
+    Row(
+        "POST",
+        "/api/v1/notifications/{notification_id}/read",
+        OWNER_ONLY,
+        path="/api/v1/notifications/{owner_notification_id}/read",
+    ),
+    Row("POST", "/api/v1/notifications/read-all", SIGNED_IN),
 ]
 
 

@@ -9,6 +9,7 @@ from studypath.tasks.handlers import (
     delay_task,
     email,
     file_cleanup,
+    notification,
     report_generation,
     webhook,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "delay_task",
     "email",
     "file_cleanup",
+    "notification",
     "report_generation",
     "webhook",
 ]

@@ -1,0 +1,121 @@
+"""Notes endpoints (`/api/v1/notes`). New in studypath: 201 on create, 204 on delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from studypath.auth.dependencies import CurrentUser
+from studypath.core.db import DbSession
+from studypath.core.pagination import Page
+from studypath.core.responses import Envelope, ok
+from studypath.core.routing import API_PREFIX
+from studypath.notes import service
+from studypath.notes.models import Note
+from studypath.notes.schemas import CreateNote, NoteOut, ShareNote, ShareOut, UpdateNote
+from studypath.observability.tracing import TracedRoute
+
+router = APIRouter(prefix=f"{API_PREFIX}/notes", tags=["notes"], route_class=TracedRoute)
+
+
+def note_out(note: Note, access: str) -> NoteOut:
+    return NoteOut(
+        id=note.id,
+        owner_id=note.owner_id,
+        title=note.title,
+        content=note.content,
+        is_public=note.is_public,
+        created_at=note.created_at,
+        updated_at=note.updated_at,
+        access=access,
+    )
+
+
+@router.get("", response_model=Envelope[list[NoteOut]])
+async def list_notes(
+    principal: CurrentUser,
+    db: DbSession,
+    page: Page,
+    response: Response,
+    q: Annotated[str | None, Query(max_length=200, description="Full-text search")] = None,
+    include_public: bool = False,
+) -> Envelope[list[NoteOut]]:
+    """Your notes and notes shared with you (and public ones, if asked). Total in
+    `X-Total-Count`; `q` searches title and content, best match first."""
+    rows, total = await service.list_notes(
+        db, principal.user_id, page, search=q, include_public=include_public
+    )
+    response.headers["X-Total-Count"] = str(total)
+    return ok([note_out(note, access) for note, access in rows])
+
+
+@router.post("", response_model=Envelope[NoteOut], status_code=status.HTTP_201_CREATED)
+async def create_note(body: CreateNote, principal: CurrentUser, db: DbSession) -> Envelope[NoteOut]:
+    note = await service.create_note(db, principal.user_id, **body.model_dump())
+    return ok(note_out(note, "owner"), "Note created")
+
+
+@router.get("/{note_id}", response_model=Envelope[NoteOut])
+async def get_note(note_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> Envelope[NoteOut]:
+    """The owner, a share recipient, or anyone if it is public. Otherwise 404."""
+    note, access = await service.get_note(db, principal.user_id, note_id)
+    return ok(note_out(note, access))
+
+
+@router.put("/{note_id}", response_model=Envelope[NoteOut])
+async def update_note(
+    note_id: uuid.UUID, body: UpdateNote, principal: CurrentUser, db: DbSession
+) -> Envelope[NoteOut]:
+    """The owner, or a recipient with `edit` (who cannot change `is_public`)."""
+    note, access = await service.update_note(
+        db, principal.user_id, note_id, body.model_dump(exclude_unset=True)
+    )
+    return ok(note_out(note, access), "Note updated")
+
+
+@router.delete("/{note_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_note(note_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> Response:
+    """The owner only; its shares go with it."""
+    await service.delete_note(db, principal.user_id, note_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{note_id}/shares", response_model=Envelope[list[ShareOut]])
+async def list_shares(
+    note_id: uuid.UUID, principal: CurrentUser, db: DbSession
+) -> Envelope[list[ShareOut]]:
+    """Who the note is shared with (the owner only)."""
+    shares = await service.list_shares(db, principal.user_id, note_id)
+    return ok([ShareOut.model_validate(share) for share in shares])
+
+
+@router.post(
+    "/{note_id}/share", response_model=Envelope[ShareOut], status_code=status.HTTP_201_CREATED
+)
+async def share_note(
+    note_id: uuid.UUID, body: ShareNote, principal: CurrentUser, db: DbSession
+) -> Envelope[ShareOut]:
+    """Share with a user (by `username` or `user_id`) to `read` or `edit`; sharing again
+    changes the permission. The recipient is notified by a background task."""
+    share, task_id = await service.share_note(
+        db,
+        principal.user_id,
+        note_id,
+        username=body.username,
+        user_id=body.user_id,
+        permission=body.permission,
+    )
+    out = ShareOut.model_validate(share)
+    out.notification_task_id = task_id
+    return ok(out, "Note shared")
+
+
+@router.delete("/{note_id}/share/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_share(
+    note_id: uuid.UUID, user_id: uuid.UUID, principal: CurrentUser, db: DbSession
+) -> Response:
+    """Stop sharing with that user; their access ends at once."""
+    await service.revoke_share(db, principal.user_id, note_id, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,53 @@
+"""`notification`: tell a user that a note was shared with them.
+
+Queued by `POST /notes/{id}/share` in the same transaction as the share. Writing the
+notification is idempotent (keyed by this task's id), so a retry — say the worker died after
+writing but before marking the task done — never notifies twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from studypath.notifications import service as notifications
+from studypath.tasks.registry import TaskContext, task_handler
+
+
+class NotificationPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    share_id: uuid.UUID
+    note_id: uuid.UUID
+    recipient_id: uuid.UUID
+    shared_by: uuid.UUID
+    permission: str = Field(pattern="^(read|edit)$")
+    title: str = Field(max_length=200)
+
+
+@task_handler(
+    "notification",
+    "Notify a user that a note was shared with them",
+    payload=NotificationPayload,
+    timeout=30,
+)
+async def notify_share(payload: NotificationPayload, ctx: TaskContext) -> dict[str, Any]:
+    verb = "edit" if payload.permission == "edit" else "read"
+    async with ctx.db.sessionmaker() as session:
+        written = await notifications.notify_once(
+            session,
+            user_id=payload.recipient_id,
+            kind="note_shared",
+            title=f"A note was shared with you: {payload.title}"[:200],
+            body=f"You can now {verb} “{payload.title}”.",
+            data={
+                "note_id": str(payload.note_id),
+                "share_id": str(payload.share_id),
+                "shared_by": str(payload.shared_by),
+                "permission": payload.permission,
+            },
+            dedupe_key=f"task:{ctx.task_id}",
+        )
+    return {"notified": str(payload.recipient_id), "written": written}
