@@ -18,19 +18,18 @@ def session_policy(settings: Settings) -> SessionPolicy:
     )
 
 
-def account_throttle(settings: Settings) -> ThrottlePolicy:
+def _throttle(settings: Settings, max_failures: int) -> ThrottlePolicy:
     return ThrottlePolicy(
-        max_failures=settings.login_max_failures_per_account,
+        max_failures=max_failures,
         window=timedelta(seconds=settings.login_failure_window_seconds),
         lockout=timedelta(seconds=settings.login_lockout_seconds),
         max_lockout=timedelta(seconds=settings.login_lockout_max_seconds),
     )
+
+
+def account_throttle(settings: Settings) -> ThrottlePolicy:
+    return _throttle(settings, settings.login_max_failures_per_account)
 
 
 def client_throttle(settings: Settings) -> ThrottlePolicy:
-    return ThrottlePolicy(
-        max_failures=settings.login_max_failures_per_client,
-        window=timedelta(seconds=settings.login_failure_window_seconds),
-        lockout=timedelta(seconds=settings.login_lockout_seconds),
-        max_lockout=timedelta(seconds=settings.login_lockout_max_seconds),
-    )
+    return _throttle(settings, settings.login_max_failures_per_client)

@@ -341,6 +341,21 @@ async def cancel_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -
     return await visible_task(session, actor, task_id), message
 
 
+def _requeued() -> dict[str, Any]:
+    """A dead letter back to `pending` as if new: attempts reset, its error history kept.
+    An old cancellation request is cleared, else the worker would cancel the new run."""
+    return {
+        "status": TaskStatus.PENDING,
+        "current_attempt": 0,
+        "scheduled_at": func.now(),
+        "completed_at": None,
+        "started_at": None,
+        "result": None,
+        "cancel_requested_at": None,
+        "updated_at": func.now(),
+    }
+
+
 @traced
 async def retry_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -> Task:
     """A dead-lettered task goes back to the queue with its attempts reset."""
@@ -349,16 +364,7 @@ async def retry_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) ->
         await session.execute(
             update(Task)
             .where(Task.id == task.id, Task.status == TaskStatus.FAILED)
-            .values(
-                status=TaskStatus.PENDING,
-                current_attempt=0,
-                scheduled_at=func.now(),
-                completed_at=None,
-                started_at=None,
-                result=None,
-                cancel_requested_at=None,
-                updated_at=func.now(),
-            )
+            .values(**_requeued())
             .returning(Task.id)
         )
     ).first()
@@ -387,16 +393,7 @@ async def requeue_dead_letters(session: AsyncSession, task_type: str | None = No
     query = (
         update(Task)
         .where(Task.status == TaskStatus.FAILED)
-        .values(
-            status=TaskStatus.PENDING,
-            current_attempt=0,
-            scheduled_at=func.now(),
-            completed_at=None,
-            started_at=None,
-            result=None,
-            cancel_requested_at=None,  # else the worker would cancel the requeued run at once
-            updated_at=func.now(),
-        )
+        .values(**_requeued())
         .returning(Task.task_type)
     )
     if task_type is not None:
