@@ -26,3 +26,35 @@ __all__ = [
     "routes_markdown",
     "routes_table",
 ]
+
+# Who may call what, computed from the routes' dependencies (studypath/viz/access.py).
+from studypath.viz.access import (
+    AccessRule,
+    access_diagram,
+    access_markdown,
+    access_matrix,
+    may_call,
+)
+
+__all__ += ["AccessRule", "access_diagram", "access_markdown", "access_matrix", "may_call"]
+
+# The task queue: lifecycle and breaker state machines, retry timelines (studypath/viz/tasks.py).
+from studypath.viz.tasks import (  # noqa: E402  (appended after the access block)
+    BREAKER_TRANSITIONS,
+    AttemptMark,
+    TaskTimeline,
+    breaker_diagram,
+    lifecycle_diagram,
+    retry_timeline,
+    task_journey,
+)
+
+__all__ += [
+    "BREAKER_TRANSITIONS",
+    "AttemptMark",
+    "TaskTimeline",
+    "breaker_diagram",
+    "lifecycle_diagram",
+    "retry_timeline",
+    "task_journey",
+]
