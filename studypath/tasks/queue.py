@@ -146,13 +146,24 @@ def _claimed(row: Any, *, is_probe: bool = False) -> ClaimedTask:
 
 
 async def claim(
-    conn: AsyncConnection, *, worker_id: str, types: list[str], limit: int, lease_seconds: float
+    conn: AsyncConnection,
+    *,
+    worker_id: str,
+    types: list[str],
+    limit: int,
+    lease_seconds: float,
+    probes: bool = True,
 ) -> list[ClaimedTask]:
     """Claim up to `limit` tasks: first one probe for each breaker ready to half-open,
-    then ready tasks of closed-breaker types. Caller commits."""
+    then ready tasks of closed-breaker types. Caller commits.
+
+    With `probes=False` (no breaker of these types is open) it is the single CLAIM
+    statement, which an autocommit connection runs as its own transaction."""
     claimed: list[ClaimedTask] = []
-    probes = (await conn.execute(PROBE_CANDIDATES, {"types": types})).scalars().all()
-    for task_type in probes:
+    ready_to_probe = (
+        (await conn.execute(PROBE_CANDIDATES, {"types": types})).scalars().all() if probes else []
+    )
+    for task_type in ready_to_probe:
         if len(claimed) >= limit:
             break
         row = (
@@ -191,6 +202,40 @@ COMPLETE = text(
     RETURNING id
     """
 ).bindparams(bindparam("result", type_=JSONB))
+
+# Many completions in one statement: the worker collects finished tasks while the previous
+# write is under way and writes them together. The breaker is reset in the same statement for
+# the types that had failures counted (or whose half-open probe just succeeded).
+COMPLETE_MANY = text(
+    """
+    WITH done AS (
+        SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:results AS text[])) AS d(id, result)
+    ), completed AS (
+        UPDATE tasks AS t
+        SET status = 'completed', result = CAST(d.result AS jsonb), completed_at = now(),
+            locked_by = NULL, lease_expires_at = NULL, updated_at = now()
+        FROM done AS d
+        WHERE t.id = d.id AND t.status = 'running' AND t.locked_by = :worker
+        RETURNING t.id, t.task_type
+    ), closed AS (
+        UPDATE circuit_breakers AS b
+        SET state = 'closed', failure_count = 0, probe_task_id = NULL, opened_at = NULL,
+            updated_at = now()
+        WHERE b.task_type IN (SELECT task_type FROM completed)
+          AND ((b.state = 'closed' AND b.failure_count > 0)
+               OR (b.state = 'half_open' AND b.probe_task_id IN (SELECT id FROM completed)))
+        RETURNING b.task_type
+    )
+    SELECT id, (SELECT count(*) FROM closed) AS breakers_closed FROM completed
+    """
+)
+
+BREAKERS_NOT_CLOSED = text(
+    """
+    SELECT EXISTS (SELECT 1 FROM circuit_breakers
+                   WHERE state <> 'closed' AND task_type = ANY(:types))
+    """
+).bindparams(bindparam("types", type_=ARRAY(String)))
 
 FAIL = text(
     """
@@ -267,6 +312,26 @@ async def complete(conn: AsyncConnection, task_id: uuid.UUID, worker_id: str, re
         await conn.execute(COMPLETE, {"id": task_id, "worker": worker_id, "result": result})
     ).first()
     return row is not None
+
+
+async def complete_many(
+    conn: AsyncConnection, worker_id: str, results: dict[uuid.UUID, Any]
+) -> set[uuid.UUID]:
+    """Complete several tasks at once (results already JSON-able); returns the ids that were
+    still ours — the others were fenced off (their lease was lost)."""
+    if not results:
+        return set()
+    ids = list(results)
+    rows = await conn.execute(
+        COMPLETE_MANY,
+        {"ids": ids, "results": [json.dumps(results[i]) for i in ids], "worker": worker_id},
+    )
+    return {row.id for row in rows}
+
+
+async def breakers_not_closed(conn: AsyncConnection, types: list[str]) -> bool:
+    """Is any breaker of these types open or half-open? (Then claims look for probes.)"""
+    return bool((await conn.execute(BREAKERS_NOT_CLOSED, {"types": types})).scalar_one())
 
 
 @dataclass(frozen=True)

@@ -365,14 +365,15 @@ async def retry_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) ->
             update(Task)
             .where(Task.id == task.id, Task.status == TaskStatus.FAILED)
             .values(**_requeued())
-            .returning(Task.id)
+            .returning(Task)
+            .execution_options(populate_existing=True)
         )
-    ).first()
+    ).scalar_one_or_none()
     if moved is None:
         raise AppError(ErrorCode.TASK_NOT_FOUND, "No failed task with this id to retry")
     await notify_workers(session, task.task_type)
     await session.commit()
-    return await visible_task(session, actor, task_id)
+    return moved  # as requeued (a worker may take it the moment we commit)
 
 
 @traced

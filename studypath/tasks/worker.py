@@ -26,6 +26,7 @@ from typing import Any
 
 import psycopg
 from opentelemetry.trace import SpanKind
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from studypath.config import Settings
 from studypath.core.db import Database, libpq_url
@@ -38,6 +39,7 @@ from studypath.tasks.registry import (
     TaskCancelled,
     TaskContext,
     TaskRegistry,
+    TaskSpec,
 )
 from studypath.tasks.registry import registry as default_registry
 from studypath.tasks.retry import RetryStrategy
@@ -85,6 +87,12 @@ class Worker:
         self._wake = asyncio.Event()
         self._beat_now = asyncio.Event()
         self._supervisors: set[asyncio.Task[None]] = set()
+        # Finished tasks waiting to be written (one statement for many), and the dedicated
+        # autocommit connections of the hot path (no pool checkout, no ping, no BEGIN).
+        self._done: dict[uuid.UUID, tuple[Any, asyncio.Future[bool]]] = {}
+        self._done_ready = asyncio.Event()
+        self._connections: dict[str, AsyncConnection] = {}
+        self._breakers_open = True  # until the first heartbeat says otherwise
         self.registered = asyncio.Event()  # set once its types and its row are in the database
         self._registered_types: list[str] = []  # the types its `workers` row lists
         self.data_dir = Path(settings.data_dir)
@@ -107,6 +115,7 @@ class Worker:
         helpers = [
             asyncio.create_task(self._listen(), name=f"{self.id} listen"),
             asyncio.create_task(self._heartbeat_loop(), name=f"{self.id} heartbeat"),
+            asyncio.create_task(self._write_completions(), name=f"{self.id} completions"),
         ]
         log.info(
             "worker %s started: %d slot(s), types %s",
@@ -119,7 +128,11 @@ class Worker:
                 free = self.concurrency - len(self.running)
                 claimed = await self._claim(free) if free > 0 and self.task_types else []
                 for task in claimed:
-                    self._start(task)
+                    spec = self.registry.get(task.task_type)
+                    if spec is None:  # its handler was unregistered since the claim
+                        await self._hand_back(task)
+                    else:
+                        self._start(task, spec)
                 if claimed and len(claimed) == free:
                     continue  # more may be waiting: claim again once a slot frees
                 await self._sleep()
@@ -128,6 +141,9 @@ class Worker:
             for helper in helpers:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
+            for connection in self._connections.values():
+                with contextlib.suppress(Exception):
+                    await connection.close()
             with contextlib.suppress(Exception):
                 async with self.db.sessionmaker() as session:
                     await service.deregister_worker(session, self.id)
@@ -153,23 +169,50 @@ class Worker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=self.settings.worker_poll_seconds)
 
+    async def _connection(self, purpose: str) -> AsyncConnection:
+        """A long-lived autocommit connection for one hot path (reopened after an error)."""
+        connection = self._connections.get(purpose)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = await self.db.engine.connect()
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._connections[purpose] = connection
+        return connection
+
+    async def _drop_connection(self, purpose: str) -> None:
+        connection = self._connections.pop(purpose, None)
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
     async def _claim(self, limit: int) -> list[ClaimedTask]:
+        async def claim_on(conn: AsyncConnection, probes: bool) -> list[ClaimedTask]:
+            return await queue.claim(
+                conn,
+                worker_id=self.id,
+                types=self.task_types,
+                limit=limit,
+                lease_seconds=self.lease_seconds,
+                probes=probes,
+            )
+
         try:
-            async with self.db.engine.begin() as conn:
-                return await queue.claim(
-                    conn,
-                    worker_id=self.id,
-                    types=self.task_types,
-                    limit=limit,
-                    lease_seconds=self.lease_seconds,
-                )
+            if self._breakers_open:  # a probe may be due: claim in a real transaction
+                async with self.db.engine.begin() as conn:
+                    return await claim_on(conn, probes=True)
+            return await claim_on(await self._connection("claim"), probes=False)
         except Exception as exc:  # the database blinked: try again next round
+            await self._drop_connection("claim")
             log.warning("worker %s could not claim tasks: %s", self.id, exc)
             return []
 
     # ------------------------------------------------------------------ running one task
-    def _start(self, task: ClaimedTask) -> None:
-        spec = self.registry.get(task.task_type)
+    async def _hand_back(self, task: ClaimedTask) -> None:
+        """Put a task whose handler went away back in the queue; the attempt does not count."""
+        async with self.db.engine.begin() as conn:
+            await queue.release(conn, [task.id], self.id)
+        log.warning("task %s handed back: no handler for %s any more", task.id, task.task_type)
+
+    def _start(self, task: ClaimedTask, spec: TaskSpec) -> None:
         ctx = TaskContext(
             task_id=task.id,
             task_type=task.task_type,
@@ -180,7 +223,6 @@ class Worker:
             db=self.db,
             settings=self.settings,
         )
-        assert spec is not None  # we only claim types in our registry
 
         async def call_handler() -> Any:
             # The task's span continues the trace of the request that created it.
@@ -245,17 +287,39 @@ class Worker:
             value = queue.json_result(result)
         except (TypeError, ValueError) as exc:
             return await self._failed(task, f"result is not JSON: {exc}", permanent=True)
-        async with self.db.engine.begin() as conn:
-            done = await queue.complete(conn, task.id, self.id, value)
-            if done:
-                state = await queue.breaker_success(conn, task.task_type, task.id)
-        if not done:
+        written: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._done[task.id] = (value, written)
+        self._done_ready.set()
+        if not await written:
             log.warning("task %s finished after its lease was lost; result dropped", task.id)
             return "lost"
-        if state == "closed" and task.is_probe:
+        if task.is_probe:
             log.info("breaker for %s closed: probe task %s succeeded", task.task_type, task.id)
         metrics.TASKS_SUCCEEDED.labels(task_type=task.task_type).inc()
         return "completed"
+
+    async def _write_completions(self) -> None:
+        """Write finished tasks in batches: whatever finished while the last write ran goes
+        in the next one. A quiet queue gets one-task batches, with no added delay."""
+        while True:
+            await self._done_ready.wait()
+            self._done_ready.clear()
+            batch, self._done = self._done, {}
+            try:
+                connection = await self._connection("complete")
+                ours = await queue.complete_many(
+                    connection, self.id, {task_id: value for task_id, (value, _) in batch.items()}
+                )
+            except Exception as exc:
+                # Not recorded: the tasks' leases run out and they are retried (at least once).
+                await self._drop_connection("complete")
+                log.warning(
+                    "worker %s could not record %d completion(s): %s", self.id, len(batch), exc
+                )
+                ours = set()
+            for task_id, (_value, written) in batch.items():
+                if not written.done():
+                    written.set_result(task_id in ours)
 
     async def _failed(self, task: ClaimedTask, error: str, *, permanent: bool = False) -> str:
         strategy = RetryStrategy.model_validate(task.retry_strategy or {})
@@ -292,6 +356,7 @@ class Worker:
                 error,
             )
         if state == "open":
+            self._breakers_open = True
             log.warning("breaker for %s is open", task.task_type)
         return "dead" if outcome.status is TaskStatus.FAILED else "retrying"
 
@@ -336,6 +401,7 @@ class Worker:
         async with self.db.engine.begin() as conn:
             ours, cancel = await queue.heartbeat(conn, ids, self.id, self.lease_seconds)
             reaped = await queue.reap_expired(conn)
+            self._breakers_open = await queue.breakers_not_closed(conn, self.task_types)
         for task_id in cancel:
             self._stop_task(task_id, "cancel")
         for task_id in set(ids) - ours:
