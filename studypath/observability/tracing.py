@@ -8,8 +8,9 @@
     task <type>        (the worker, a child of the request that created the task)
 
 Finished spans are kept in memory (`SPANS`) so a notebook can draw them; when
-`STUDYPATH_OTLP_ENDPOINT` is set they are also exported over OTLP/HTTP. Background chatter
-— the worker's polling SQL, heartbeats — starts no trace of its own and is not recorded.
+`STUDYPATH_OTLP_ENDPOINT` is set they are also exported over OTLP/HTTP. Only requests start
+traces: background chatter — the worker's polling SQL, heartbeats, tasks queued without a
+request — is not recorded.
 """
 
 from __future__ import annotations
@@ -78,11 +79,12 @@ class SpanStore(SpanProcessor):
         with self._lock:
             self.spans.append(span)
             for collection in self._collections:
-                collection.spans.append(span)
+                if span.context is not None and span.context.span_id in collection.started:
+                    collection.spans.append(span)  # not one that began before the block
 
     @contextmanager
     def collect(self, settle: float = 2.0) -> Iterator[Collection]:
-        """Every span that ends inside the `with` block (from any thread of this process).
+        """Every span that starts inside the `with` block (from any thread of this process).
 
         On exit it waits up to `settle` seconds for spans that started inside the block to
         end (a request's span ends just after its response was sent)."""
@@ -105,25 +107,22 @@ class SpanStore(SpanProcessor):
         return True
 
 
-class RequestsAndTasks(Sampler):
-    """Start traces only for requests (server spans) and tasks (consumer spans)."""
+class RequestsStartTraces(Sampler):
+    """Only a request (a server span) starts a trace. Everything else is recorded only as
+    part of one — a task continues the trace of the request that created it — so the
+    worker's own chatter (polling, heartbeats, tasks queued without a request) costs no
+    spans."""
 
     def should_sample(  # type: ignore[no-untyped-def]
-        self,
-        parent_context,
-        trace_id,
-        name,
-        kind=None,
-        attributes=None,
-        links=None,
+        self, parent_context, trace_id, name, kind=None, attributes=None, links=None,
         trace_state=None,
     ) -> SamplingResult:
-        if kind in (SpanKind.SERVER, SpanKind.CONSUMER):
+        if kind is SpanKind.SERVER:
             return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
         return SamplingResult(Decision.DROP)
 
     def get_description(self) -> str:
-        return "RequestsAndTasks"
+        return "RequestsStartTraces"
 
 
 SPANS = SpanStore()
@@ -139,7 +138,7 @@ def setup_tracing(otlp_endpoint: str | None = None) -> None:
             return
         provider = TracerProvider(
             resource=Resource.create({"service.name": "studypath", "service.version": __version__}),
-            sampler=ParentBased(root=RequestsAndTasks()),
+            sampler=ParentBased(root=RequestsStartTraces()),
         )
         provider.add_span_processor(SPANS)
         if otlp_endpoint:
