@@ -225,6 +225,10 @@ class Worker:
         )
 
         async def call_handler() -> Any:
+            payload = spec.parse_payload(task.payload)
+            return await asyncio.wait_for(spec.handler(payload, ctx), spec.timeout_seconds)
+
+        async def call_handler_traced() -> Any:
             # The task's span continues the trace of the request that created it.
             with tracer.start_as_current_span(
                 f"task {task.task_type}",
@@ -237,10 +241,11 @@ class Worker:
                     "studypath.worker": self.id,
                 },
             ):
-                payload = spec.parse_payload(task.payload)
-                return await asyncio.wait_for(spec.handler(payload, ctx), spec.timeout_seconds)
+                return await call_handler()
 
-        handler = asyncio.create_task(call_handler(), name=f"task {task.id}")
+        # A task queued without a request (bulk inserts, the CLI) has no trace to continue.
+        run = call_handler_traced if task.trace_context else call_handler
+        handler = asyncio.create_task(run(), name=f"task {task.id}")
         entry = Running(task, handler, ctx)
         self.running[task.id] = entry
         metrics.TASKS_STARTED.labels(task_type=task.task_type).inc()
