@@ -3,6 +3,7 @@
     wb = studypath.start(ephemeral=True)   # database, migrations, API server, worker
     wb.client().get("/api/v1/health").json()
     wb.logs()                              # what the system logged (it never prints)
+    wb.install(notes_lab)                  # plug an extension (a lab) into the live system
     wb.stop()
 
 `start()` is idempotent within a process: run the cell again and you get the live handle.
@@ -32,14 +33,16 @@ import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import text
+from starlette.routing import BaseRoute
 
 from studypath.config import ENV_PREFIX, Settings, load_settings, settings_env
 from studypath.core.embedded import DatabaseProvider
 from studypath.core.logging import LogEntry, RingBufferHandler, configure_ring_logging, detach
+from studypath.core.routing import API_PREFIX
 from studypath.core.security import random_password
 from studypath.system import System, bind_socket, prepare_database
 from studypath.tasks import queue
-from studypath.tasks.registry import Handler, registry
+from studypath.tasks.registry import Handler, TaskRegistry, registry
 
 if TYPE_CHECKING:
     from studypath.viz.traces import TraceView
@@ -48,6 +51,7 @@ log = logging.getLogger("studypath.runtime")
 T = TypeVar("T")
 
 STARTUP_TIMEOUT = 60.0
+EXTENSION_PREFIX = f"{API_PREFIX}/lab"  # where `Workbench.install` mounts an extension's router
 _current: Workbench | None = None
 _current_lock = threading.Lock()
 
@@ -63,6 +67,32 @@ class StartupReport:
         started = time.perf_counter()
         yield
         self.steps.append((name, time.perf_counter() - started))
+
+
+@dataclass
+class Installation:
+    """What `Workbench.install` plugged into the running system; `uninstall()` takes it out."""
+
+    name: str
+    app: FastAPI = field(repr=False)
+    routes: list[BaseRoute] = field(default_factory=list)
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    @property
+    def task_types(self) -> list[str]:
+        return sorted(self.handlers)
+
+    def uninstall(self) -> None:
+        """Unmount its routes and unregister its task handlers. Its tables stay."""
+        self.app.router.routes[:] = [
+            route for route in self.app.router.routes if all(route is not r for r in self.routes)
+        ]
+        self.app.openapi_schema = None
+        for name, handler in self.handlers.items():
+            spec = registry.get(name)
+            if spec is not None and spec.handler is handler:  # not replaced since
+                registry.unregister(name)
+        self.routes, self.handlers = [], {}
 
 
 class Workbench:
@@ -85,6 +115,7 @@ class Workbench:
         self.database_url = ""
         # Set when this Workbench created the first admin with a generated password.
         self.admin_password: str | None = None
+        self._extension_types: set[str] = set()  # task types added by `install`
 
     # ------------------------------------------------------------------ lifecycle
     def _start(self) -> None:
@@ -250,6 +281,60 @@ class Workbench:
             return handler
 
         return decorate
+
+    def install(self, extension: Any, *, prefix: str = EXTENSION_PREFIX) -> Installation:
+        """Plug an extension — a module such as a lab's — into the running system.
+
+        Whichever of these it defines is used, in this order:
+        `SCHEMA_SQL` (a string) and/or `async def migrate(conn)` create its tables, in one
+        transaction (keep them in a schema of its own); `register(registry)` registers its
+        task handlers (`registry.register(name, ...)(handler)`), which the in-process workers
+        take at once; `router` (an APIRouter) is mounted on the live app under `prefix` —
+        FastAPI looks routes up per request, so it answers at once. If a step fails, what
+        was plugged in is taken out again (tables stay) and the error is raised. Task types
+        the system already has (other than an earlier extension's) are refused."""
+        staged = TaskRegistry()
+        if hasattr(extension, "register"):
+            extension.register(staged)
+        taken = [n for n in staged.names() if registry.get(n) and n not in self._extension_types]
+        if taken:  # an extension adds task types; it does not replace the system's
+            raise ValueError(f"task type(s) {', '.join(taken)} already registered by the system")
+        schema_sql: str | None = getattr(extension, "SCHEMA_SQL", None)
+        migrate = getattr(extension, "migrate", None)
+        if schema_sql is not None or migrate is not None:
+
+            async def create_tables() -> None:
+                async with self.db.engine.begin() as conn:
+                    if schema_sql is not None:
+                        await conn.exec_driver_sql(schema_sql)
+                    if migrate is not None:
+                        await migrate(conn)
+
+            self.run(create_tables())
+        installation = Installation(getattr(extension, "__name__", repr(extension)), self.app)
+        try:
+            for spec in staged.specs():
+                self.task_handler(
+                    spec.name,
+                    spec.description,
+                    payload=spec.payload_model,
+                    timeout=spec.timeout_seconds,
+                    breaker=spec.breaker,
+                )(spec.handler)
+                self._extension_types.add(spec.name)
+                installation.handlers[spec.name] = spec.handler
+            router = getattr(extension, "router", None)
+            if router is not None:
+                before = list(self.app.router.routes)
+                self.app.include_router(router, prefix=prefix)
+                installation.routes = [
+                    route for route in self.app.router.routes if all(route is not b for b in before)
+                ]
+                self.app.openapi_schema = None  # the API docs list the new routes
+        except BaseException:
+            installation.uninstall()
+            raise
+        return installation
 
     def spawn_worker(self, **overrides: Any) -> subprocess.Popen[bytes]:
         """Start a `studypath worker` process on this Workbench's database (to scale out, or

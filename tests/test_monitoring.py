@@ -183,6 +183,7 @@ async def test_metric_name_rules(client: httpx.AsyncClient, people: dict[str, He
             "user_bob_x",
             "orders_total",
             "studypath_tasks_created",
+            "process_open_fds",
             "bad-name",
             "9lives",
         )
@@ -193,10 +194,13 @@ async def test_metric_name_rules(client: httpx.AsyncClient, people: dict[str, He
         "user_bob_x": 403,
         "orders_total": 403,
         "studypath_tasks_created": 403,
+        "process_open_fds": 403,
         "bad-name": 422,
         "9lives": 422,
     }
     assert (await post(client, "metrics", people["mod"], body("orders_total"))).status_code == 200
+    reserved = await post(client, "metrics", people["mod"], body("process_open_fds"))
+    assert reserved.status_code == 403  # the process's own family: the page would break
 
 
 @pytest.mark.parametrize(

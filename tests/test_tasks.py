@@ -23,7 +23,7 @@ from studypath.system import System
 from studypath.tasks import service
 from studypath.tasks.lifecycle import TRANSITIONS, InvalidTransition, check_transition
 from studypath.tasks.models import Task
-from studypath.tasks.registry import BreakerConfig
+from studypath.tasks.registry import BreakerConfig, TaskRegistry
 from studypath.tasks.retry import Backoff, RetryStrategy
 from studypath.tasks.states import TaskPriority, TaskStatus
 from tests.factories import DEFAULT_PASSWORD, create_user
@@ -699,3 +699,10 @@ def test_full_jitter_spreads_delays_within_the_cap() -> None:
     assert all(0 <= s <= 8 for s in samples)
     assert 3.5 < sum(samples) / len(samples) < 4.5  # uniform on [0, 8]: mean 4
     assert len({round(s, 3) for s in samples}) > 1000
+
+
+def test_task_type_names_follow_the_api_rule() -> None:
+    registry = TaskRegistry()
+    with pytest.raises(ValueError, match="letters, digits"):
+        registry.register("week7.flaky")
+    registry.register("week7-flaky")  # fine

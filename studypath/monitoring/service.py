@@ -5,7 +5,8 @@ Writers' rules (users; moderators and admins may write anywhere not reserved):
   or a generic client source (`client`, `frontend`, `browser`, `mobile`);
 - metrics: a user writes names starting with `user_<username>_` or `client_`;
 - reserved for the system itself, for everyone: event sources `alerts`, `incidents`,
-  `system` and metric names starting with `studypath_` (the process's own metrics).
+  `system` and metric names starting with `studypath_`, `process_` or `python_` (the
+  process's own metrics).
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ from studypath.rbac.roles import Role
 
 GENERIC_SOURCES = frozenset({"client", "frontend", "browser", "mobile"})
 RESERVED_SOURCES = frozenset({"alerts", "incidents", "system"})
-RESERVED_METRIC_PREFIX = "studypath_"
+# The process's own families (studypath_*, and prometheus_client's process_* and python_*):
+# a stored metric of the same name would make the Prometheus page invalid.
+RESERVED_METRIC_PREFIXES = ("studypath_", "process_", "python_")
 MAX_TAG_FILTERS = 20
 
 
@@ -203,8 +206,10 @@ async def get_event(session: AsyncSession, actor: Actor, event_id: uuid.UUID) ->
 
 # --- stored metrics ---------------------------------------------------------------------------
 def check_metric_name(actor: Actor, username: str, name: str) -> None:
-    if name.startswith(RESERVED_METRIC_PREFIX):
-        raise _forbidden(f"metric names starting with {RESERVED_METRIC_PREFIX!r} are the system's")
+    if name.startswith(RESERVED_METRIC_PREFIXES):
+        raise _forbidden(
+            f"metric names starting with {', '.join(RESERVED_METRIC_PREFIXES)} are the system's"
+        )
     if _is_staff(actor):
         return
     own = f"user_{username.replace('-', '_')}_"

@@ -12,11 +12,14 @@ everywhere because they come from the one database.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 from sqlalchemy import text
 
 from studypath.core.db import Database
 from studypath.tasks.states import TaskStatus
+
+# No `*_created` timestamp series next to every counter and histogram: noise on the page.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 # --- HTTP: labels are bounded (route templates, not paths; status classes, not codes) ------
 HTTP_REQUESTS = Counter(

@@ -114,7 +114,13 @@ class RequestsStartTraces(Sampler):
     spans."""
 
     def should_sample(  # type: ignore[no-untyped-def]
-        self, parent_context, trace_id, name, kind=None, attributes=None, links=None,
+        self,
+        parent_context,
+        trace_id,
+        name,
+        kind=None,
+        attributes=None,
+        links=None,
         trace_state=None,
     ) -> SamplingResult:
         if kind is SpanKind.SERVER:
@@ -156,10 +162,15 @@ def setup_tracing(otlp_endpoint: str | None = None) -> None:
         _configured = True
 
 
+def _domain(module: str) -> str:
+    """`studypath.users.service` → `users`; a module outside the package keeps its own name."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "studypath" else parts[-1]
+
+
 def traced(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     """Decorator for service functions: one span per call, named `domain.function`."""
-    parts = func.__module__.split(".")
-    name = f"{parts[1] if len(parts) > 2 else parts[-1]}.{func.__name__}"
+    name = f"{_domain(func.__module__)}.{func.__name__}"
 
     @functools.wraps(func)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -173,7 +184,7 @@ class TracedRoute(APIRoute):
     """An APIRoute whose endpoint runs in a `handler` span (after its dependencies ran)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        name = f"handler {endpoint.__module__.split('.')[1]}.{endpoint.__name__}"
+        name = f"handler {_domain(endpoint.__module__)}.{endpoint.__name__}"
 
         @functools.wraps(endpoint)
         async def traced_endpoint(*args: Any, **kw: Any) -> Any:

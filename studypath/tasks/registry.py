@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from studypath.core.db import Database
 log = logging.getLogger("studypath.tasks")
 
 P = TypeVar("P", bound=BaseModel)
+TASK_TYPE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 Handler = Callable[[Any, "TaskContext"], Awaitable[Any]]
 
 
@@ -113,6 +115,11 @@ class TaskRegistry:
 
         Registering a name twice is a mistake (two handlers for one type), unless `replace`
         says it is meant — as when a notebook cell that defines a handler runs again."""
+
+        if not TASK_TYPE_NAME.fullmatch(name):
+            raise ValueError(
+                f"task type {name!r}: 1-128 letters, digits, '_' or '-' (the API's rule)"
+            )
 
         def decorate(handler: Handler) -> Handler:
             existing = self._specs.get(name)

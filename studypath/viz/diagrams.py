@@ -242,20 +242,27 @@ def _type_name(column: Column[Any]) -> str:
     return _TYPE_NAMES.get(base, re.sub(r"\W+", "_", base))
 
 
-def _unique_columns(table: Table) -> set[str]:
-    """Columns covered by a unique constraint or a unique index (also `lower(email)`)."""
-    names = {column.name for column in table.columns if column.unique}
+def _unique_keys(table: Table) -> list[set[str]]:
+    """Column sets that are unique together: unique columns, constraints and indexes (also
+    `lower(email)`). A column of a composite key is not unique on its own."""
+    keys = [{column.name} for column in table.columns if column.unique]
     for constraint in table.constraints:
         if isinstance(constraint, UniqueConstraint):
-            names.update(column.name for column in constraint.columns)
+            keys.append({column.name for column in constraint.columns})
     for index in table.indexes:
         if not index.unique:
             continue
-        names.update(column.name for column in index.columns)
+        key = {column.name for column in index.columns}
         for expression in index.expressions:  # e.g. lower(username): find the column named
             words = set(re.findall(r"\w+", str(expression)))
-            names.update(column.name for column in table.columns if column.name in words)
-    return names
+            key.update(column.name for column in table.columns if column.name in words)
+        keys.append(key)
+    return keys
+
+
+def _unique_columns(table: Table) -> set[str]:
+    """Columns covered by a unique constraint or a unique index (also `lower(email)`)."""
+    return set().union(*_unique_keys(table))
 
 
 def _entity(table: Table) -> str:
@@ -294,7 +301,8 @@ def er_diagram(metadata: MetaData, tables: Iterable[str] | None = None) -> Merma
                 continue
             columns = list(fk.columns)
             optional = any(column.nullable for column in columns)
-            one_to_one = {column.name for column in columns} <= unique
+            names = {column.name for column in columns}
+            one_to_one = any(key <= names for key in _unique_keys(table))
             cardinality = ("|o" if optional else "||") + "--" + ("o|" if one_to_one else "o{")
             label = ", ".join(column.name for column in columns)
             relationships.append(
