@@ -191,8 +191,8 @@ def test_architecture_shows_every_group_and_each_target() -> None:
     assert diagram.startswith("graph LR\n")
     for group in ("other", "runtime", "stored"):
         assert f"<b>{group}</b>" in diagram
-    assert "demo_requests (counter + _created)" in diagram
-    assert "demo_requests_created" not in diagram  # folded into its counter
+    assert "demo_requests (counter)" in diagram
+    assert "_created" not in diagram  # studypath turns those series off
     assert "target: http://a:1/metrics" in diagram and "target: http://b:2/metrics" in diagram
     assert "db -.->|read per scrape|" in diagram  # the stored family comes from the database
     assert "evaluator" not in diagram

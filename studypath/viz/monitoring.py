@@ -286,12 +286,6 @@ def prometheus_route(app: FastAPI) -> str:
     raise LookupError("the app mounts no Prometheus endpoint")
 
 
-def _is_created(name: str, families: Mapping[str, Metric]) -> bool:
-    """A counter's or histogram's `…_created` gauge (its series' creation times)."""
-    base = name.removesuffix("_created")
-    return base != name and families.get(base) is not None and families[base].type != "gauge"
-
-
 def prometheus_architecture(
     scrape: Scrape,
     *,
@@ -303,22 +297,16 @@ def prometheus_architecture(
     """`graph LR` of the Prometheus integration, from one real scrape: the families the page
     holds, grouped by what fills them, the endpoint, the processes a Prometheus server must
     scrape (`targets`: one per server process), and — if given — the in-process alert
-    evaluator over the stored metrics. At most `per_group` family names per group; the
-    `…_created` gauges are noted with the family they belong to."""
+    evaluator over the stored metrics. At most `per_group` family names per group."""
     groups: dict[tuple[str, str], list[Metric]] = defaultdict(list)
-    created = {name for name in scrape.families if _is_created(name, scrape.families)}
     for family in scrape.families.values():
-        if family.name not in created:
-            groups[family_group(family)].append(family)
+        groups[family_group(family)].append(family)
     lines = ["graph LR", '    subgraph server["one server process (each one exposes its own)"]']
     node_of: dict[str, str] = {}
     for index, ((group, source), families) in enumerate(sorted(groups.items())):
         node = f"g{index}"
         node_of[group] = node
-        names = [
-            f"{escape(f.name)} ({f.type}{' + _created' if f'{f.name}_created' in created else ''})"
-            for f in families[:per_group]
-        ]
+        names = [f"{escape(f.name)} ({f.type})" for f in families[:per_group]]
         if len(families) > per_group:
             names.append(f"… {len(families) - per_group} more")
         label = f"<b>{escape(group)}</b>: {escape(source)}<br/>" + "<br/>".join(names)
