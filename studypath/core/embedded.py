@@ -232,7 +232,11 @@ class DockerPostgres:
     def start(self) -> str:
         try:
             import docker
-            from testcontainers.postgres import PostgresContainer
+
+            try:  # testcontainers ≥ 4.14 moved it; older releases have only the old path
+                from testcontainers.community.postgres import PostgresContainer
+            except ImportError:
+                from testcontainers.postgres import PostgresContainer
         except ImportError as exc:
             raise RuntimeError(
                 "STUDYPATH_DB=docker needs the 'docker' extra: pip install 'studypath[docker]'"
