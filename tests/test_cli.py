@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -182,6 +183,17 @@ def test_up_serves_healthy_within_20_s_on_the_given_port(up: Up) -> None:
     assert up.ready_seconds < 20
     assert body["data"]["status"] == "healthy"
     assert f"studypath is up at {up.url}" in up.service.output
+
+
+def test_up_on_a_fresh_data_dir_creates_the_admin_and_says_how_to_log_in(up: Up) -> None:
+    output = up.service.output
+    assert "Created the first admin" in output
+    [password] = re.findall(r"^  password  (\S+)$", output, re.MULTILINE)
+    login = httpx.post(
+        f"{up.url}/api/v1/auth/login", timeout=10, json={"username": "admin", "password": password}
+    )
+    assert login.status_code == 200
+    assert login.json()["data"]["user"]["role"] == "admin"
 
 
 def test_up_runs_a_live_worker_in_its_process(up: Up) -> None:
