@@ -340,13 +340,7 @@ async def test_breaker_opens_defers_probes_once_and_closes(
     async with running_system(settings, workers=1, registry=registry) as system:
         # Three failing tasks (no retries) open the breaker.
         for _ in range(3):
-            await service.create_task(
-                session,
-                task_type="work",
-                payload={"fail_times": 1},
-                created_by=user.id,
-                retry_strategy=RetryStrategy(type=Backoff.NONE),
-            )
+            await queue_failing_task(session, user.id)
         await wait_until(lambda: _state_is(db, "open"), within=5)
 
         # While open, new tasks wait: not run, not failed, no attempt spent.
@@ -381,6 +375,17 @@ async def test_breaker_opens_defers_probes_once_and_closes(
     assert starts[0]["finished_at"] <= min(row["started_at"] for row in starts[1:])
 
 
+async def queue_failing_task(session: AsyncSession, user_id: uuid.UUID) -> Task:
+    """A `work` task that fails on its one and only attempt (a breaker failure)."""
+    return await service.create_task(
+        session,
+        task_type="work",
+        payload={"fail_times": 1},
+        created_by=user_id,
+        retry_strategy=RetryStrategy(type=Backoff.NONE),
+    )
+
+
 async def _state_is(db: Database, state: str) -> bool:
     return await breaker_state(db) == state
 
@@ -393,23 +398,10 @@ async def test_failed_probe_opens_the_breaker_again(
         breaker=BreakerConfig(failure_threshold=1, recovery_timeout_seconds=0.5)
     )
     user = await create_user(session, username="alice")
-    none = RetryStrategy(type=Backoff.NONE)
     async with running_system(settings, workers=1, registry=registry):
-        await service.create_task(
-            session,
-            task_type="work",
-            payload={"fail_times": 1},
-            created_by=user.id,
-            retry_strategy=none,
-        )
+        await queue_failing_task(session, user.id)
         await wait_until(lambda: _state_is(db, "open"), within=5)
-        probe = await service.create_task(
-            session,
-            task_type="work",
-            payload={"fail_times": 1},
-            created_by=user.id,
-            retry_strategy=none,
-        )
+        probe = await queue_failing_task(session, user.id)
         await wait_status(db, probe.id, "failed", within=5)
         assert await breaker_state(db) == "open"
         async with db.engine.connect() as conn:
@@ -430,16 +422,9 @@ async def test_breaker_state_is_shared_by_workers(
         breaker=BreakerConfig(failure_threshold=2, recovery_timeout_seconds=0.6)
     )
     user = await create_user(session, username="alice")
-    none = RetryStrategy(type=Backoff.NONE)
     async with running_system(settings, workers=2, registry=registry):
         for _ in range(2):
-            await service.create_task(
-                session,
-                task_type="work",
-                payload={"fail_times": 1},
-                created_by=user.id,
-                retry_strategy=none,
-            )
+            await queue_failing_task(session, user.id)
         await wait_until(lambda: _state_is(db, "open"), within=5)
         for _ in range(6):
             await service.create_task(
