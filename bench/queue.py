@@ -59,7 +59,6 @@ from typing import Any, Protocol
 import psutil
 import psycopg
 from psycopg import sql
-from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from studypath.config import Settings
@@ -68,9 +67,7 @@ from studypath.core.embedded import EmbeddedPostgres
 from studypath.system import System
 from studypath.tasks import queue as studypath_queue
 from studypath.tasks import service
-from studypath.tasks.models import Task
 from studypath.tasks.registry import TaskContext, TaskRegistry
-from studypath.tasks.retry import DEFAULT_STRATEGY
 
 INSTALL_HINT = "pip install pgqueuer procrastinate asyncpg"
 try:
@@ -121,7 +118,7 @@ def studypath_registry() -> TaskRegistry:
 class Studypath:
     """`studypath worker` in each process: a `System` without the API, one `Worker`."""
 
-    enqueue_with: str = "bulk"  # "bulk": one multi-row INSERT; "service": create_task each
+    enqueue_with: str = "bulk"  # "bulk": service.enqueue_many; "service": create_task each
     name: str = "studypath"
     reset_sql: str = "TRUNCATE tasks"
     remaining_sql: str = "SELECT count(*) FROM tasks WHERE status <> 'completed'"
@@ -148,17 +145,10 @@ class Studypath:
                     await service.create_task(
                         session, task_type="noop", payload={}, created_by=None
                     )
-            else:  # the same row create_task writes, N at a time, then one NOTIFY
-                row = {
-                    "task_type": "noop",
-                    "payload": {},
-                    "metadata_": {},
-                    "retry_strategy": DEFAULT_STRATEGY.model_dump(mode="json"),
-                    "max_attempts": 5,
-                }
-                await session.execute(insert(Task), [row] * jobs)
-                await service.notify_workers(session, "noop")
-                await session.commit()
+            else:  # the batch API: every payload checked, one INSERT, one NOTIFY
+                await service.enqueue_many(
+                    session, task_type="noop", payloads=[{}] * jobs, created_by=None
+                )
         await db.dispose()
 
     async def work(self, url: str, concurrency: int) -> RunWorker:
@@ -511,7 +501,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--studypath-enqueue",
         choices=("bulk", "service"),
         default="bulk",
-        help="bulk: one multi-row INSERT; service: service.create_task per task (like the API)",
+        help="bulk: service.enqueue_many (one INSERT); service: create_task each (like the API)",
     )
     parser.add_argument(
         "--pgqueuer-driver",

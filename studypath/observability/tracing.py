@@ -195,9 +195,12 @@ class TracedRoute(APIRoute):
 
 
 def current_context_carrier() -> dict[str, str]:
-    """The current trace context as W3C headers (stored with a task, to continue its trace)."""
+    """The current trace context as W3C headers (stored with a task, to continue its trace);
+    empty when nothing is being recorded (no request started a sampled trace), so the task
+    does not pay for spans that nobody keeps."""
     carrier: dict[str, str] = {}
-    inject(carrier)
+    if trace.get_current_span().get_span_context().trace_flags.sampled:
+        inject(carrier)
     return carrier
 
 

@@ -184,6 +184,37 @@ async def create_task(
 ) -> Task:
     """Validate and enqueue a task; workers hear about it at once (NOTIFY on commit)."""
     metadata = metadata or {}
+    registered = await _registered_type(session, task_type)
+    if _json_size(payload) > MAX_PAYLOAD_BYTES:
+        raise _invalid("payload is larger than 1 MiB", "payload")
+    if _json_size(metadata) > MAX_METADATA_BYTES:
+        raise _invalid("metadata is larger than 64 KiB", "metadata")
+    if registered.payload_schema:  # the schema the type's worker registered: check it now
+        check_payload(task_type, registered.payload_schema, payload)
+    now = utcnow()
+    scheduled_at = _checked_schedule(scheduled_at, now)
+    task = Task(
+        task_type=task_type,
+        payload=payload,
+        priority=priority,
+        scheduled_at=scheduled_at or now,
+        metadata_=metadata,
+        max_attempts=max_attempts,
+        retry_strategy=(retry_strategy or DEFAULT_STRATEGY).model_dump(mode="json"),
+        created_by=created_by,
+        trace_context=current_context_carrier() or None,
+    )
+    session.add(task)
+    await session.flush()
+    await session.refresh(task)  # the row as created (a worker may claim it right after commit)
+    await notify_workers(session, task_type)
+    await session.commit()
+    TASKS_CREATED.labels(task_type=task_type).inc()
+    return task
+
+
+async def _registered_type(session: AsyncSession, task_type: str) -> Any:
+    """The type's row (is_active, payload_schema); 400 listing the types if it is unknown."""
     registered = (
         await session.execute(
             select(TaskType.is_active, TaskType.payload_schema).where(
@@ -203,38 +234,95 @@ async def create_task(
         raise _invalid(
             f"Unknown or inactive task type {task_type!r}; registered: {listed}", "task_type"
         )
-    if _json_size(payload) > MAX_PAYLOAD_BYTES:
-        raise _invalid("payload is larger than 1 MiB", "payload")
+    return registered
+
+
+def _checked_schedule(scheduled_at: datetime | None, now: datetime) -> datetime:
+    if scheduled_at is None:
+        return now
+    if scheduled_at.tzinfo is None:
+        scheduled_at = scheduled_at.replace(tzinfo=UTC)
+    if not now - timedelta(hours=1) <= scheduled_at <= now + timedelta(days=365):
+        raise _invalid("scheduled_at must be between 1 hour ago and 365 days ahead", "scheduled_at")
+    return scheduled_at
+
+
+MAX_BATCH = 100_000
+
+# Many tasks of one type in one statement: the payloads travel as one array of JSON texts.
+ENQUEUE_MANY = text(
+    """
+    INSERT INTO tasks (id, task_type, payload, priority, scheduled_at, metadata, max_attempts,
+                       retry_strategy, created_by, trace_context)
+    SELECT p.id, :task_type, CAST(p.payload AS jsonb), :priority, :scheduled_at,
+           CAST(:metadata AS jsonb), :max_attempts, CAST(:retry_strategy AS jsonb),
+           :created_by, CAST(:trace_context AS jsonb)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:payloads AS text[])) AS p(id, payload)
+    """
+)
+
+
+@traced
+async def enqueue_many(
+    session: AsyncSession,
+    *,
+    task_type: str,
+    payloads: list[dict[str, Any]],
+    created_by: uuid.UUID | None,
+    priority: TaskPriority = TaskPriority.NORMAL,
+    scheduled_at: datetime | None = None,
+    metadata: dict[str, Any] | None = None,
+    max_attempts: int = 5,
+    retry_strategy: RetryStrategy | None = None,
+) -> list[uuid.UUID]:
+    """Enqueue many tasks of one type at once: each payload is checked as `create_task`
+    checks it (a bad one refuses the whole batch, naming its index), then one INSERT, one
+    NOTIFY, one commit. Returns the new ids, in the payloads' order."""
+    if not payloads:
+        return []
+    if len(payloads) > MAX_BATCH:
+        raise _invalid(f"at most {MAX_BATCH} tasks per batch", "payloads")
+    metadata = metadata or {}
     if _json_size(metadata) > MAX_METADATA_BYTES:
         raise _invalid("metadata is larger than 64 KiB", "metadata")
-    if registered.payload_schema:  # the schema the type's worker registered: check it now
-        check_payload(task_type, registered.payload_schema, payload)
-    now = utcnow()
-    if scheduled_at is not None:
-        if scheduled_at.tzinfo is None:
-            scheduled_at = scheduled_at.replace(tzinfo=UTC)
-        if not now - timedelta(hours=1) <= scheduled_at <= now + timedelta(days=365):
-            raise _invalid(
-                "scheduled_at must be between 1 hour ago and 365 days ahead", "scheduled_at"
-            )
-    task = Task(
-        task_type=task_type,
-        payload=payload,
-        priority=priority,
-        scheduled_at=scheduled_at or now,
-        metadata_=metadata,
-        max_attempts=max_attempts,
-        retry_strategy=(retry_strategy or DEFAULT_STRATEGY).model_dump(mode="json"),
-        created_by=created_by,
-        trace_context=current_context_carrier() or None,
+    if not 1 <= max_attempts <= 100:
+        raise _invalid("max_attempts must be between 1 and 100", "max_attempts")
+    registered = await _registered_type(session, task_type)
+    texts = []
+    for index, payload in enumerate(payloads):
+        field = f"payloads[{index}]"
+        if not isinstance(payload, dict):
+            raise _invalid(f"{field}: a payload must be a JSON object", field)
+        encoded = json.dumps(payload, separators=(",", ":"), default=str)
+        if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
+            raise _invalid(f"{field}: payload is larger than 1 MiB", field)
+        if registered.payload_schema:
+            try:
+                check_payload(task_type, registered.payload_schema, payload)
+            except AppError as exc:
+                raise _invalid(f"{field}: {exc.message}", field) from None
+        texts.append(encoded)
+    ids = [uuid.uuid4() for _ in texts]
+    carrier = current_context_carrier()
+    await session.execute(
+        ENQUEUE_MANY,
+        {
+            "ids": ids,
+            "task_type": task_type,
+            "payloads": texts,
+            "priority": priority.value,
+            "scheduled_at": _checked_schedule(scheduled_at, utcnow()),
+            "metadata": json.dumps(metadata),
+            "max_attempts": max_attempts,
+            "retry_strategy": (retry_strategy or DEFAULT_STRATEGY).model_dump_json(),
+            "created_by": created_by,
+            "trace_context": json.dumps(carrier) if carrier else None,
+        },
     )
-    session.add(task)
-    await session.flush()
-    await session.refresh(task)  # the row as created (a worker may claim it right after commit)
     await notify_workers(session, task_type)
     await session.commit()
-    TASKS_CREATED.labels(task_type=task_type).inc()
-    return task
+    TASKS_CREATED.labels(task_type=task_type).inc(len(ids))
+    return ids
 
 
 async def notify_workers(session: AsyncSession, message: str) -> None:
