@@ -139,6 +139,9 @@ class Worker:
         )
         try:
             while not self._stop.is_set():
+                # Cleared before looking, not before sleeping: a NOTIFY or a freed slot that
+                # arrives while this round claims is not lost — the sleep returns at once.
+                self._wake.clear()
                 free = self._free_slots()
                 if free > 0 and self.task_types and (free >= self.batch or not self._backlog):
                     claimed = await self._claim(free)
@@ -188,7 +191,6 @@ class Worker:
 
     async def _sleep(self) -> None:
         """Until NOTIFY, a freed slot, a stop request — or the poll interval."""
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=self.settings.worker_poll_seconds)
 
