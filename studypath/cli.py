@@ -225,15 +225,21 @@ def server(port: PortOpt = None, host: HostOpt = None, data_dir: DataDirOpt = No
 def worker(
     data_dir: DataDirOpt = None,
     concurrency: Annotated[int | None, typer.Option(help="Tasks run at once.")] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this process's Prometheus metrics on this port.")
+    ] = None,
 ) -> None:
     """Run one worker process. Start as many as you like against the same database."""
-    settings = settings_from(data_dir=data_dir, worker_concurrency=concurrency)
-    run_system(
-        settings,
-        serve_api=False,
-        workers=1,
-        on_ready=lambda _url, _system: echo("worker running; Ctrl-C to stop"),
+    settings = settings_from(
+        data_dir=data_dir, worker_concurrency=concurrency, worker_metrics_port=metrics_port
     )
+
+    def ready(_url: str, system: System) -> None:
+        echo("worker running; Ctrl-C to stop")
+        if system.metrics_url:
+            echo(f"metrics at {system.metrics_url}")
+
+    run_system(settings, serve_api=False, workers=1, on_ready=ready)
 
 
 class MigrateAction(StrEnum):

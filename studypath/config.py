@@ -115,6 +115,13 @@ class Settings(BaseSettings):
         le=3600,
         description="On shutdown, wait this long for running tasks before handing them back.",
     )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="A worker process without the API (`studypath worker`) serves its own "
+        "Prometheus metrics (task counters and durations, process) at /metrics on this port.",
+    )
     worker_token: SecretStr | None = Field(
         default=None,
         description="Shared secret a worker may send as X-Worker-Token to register task types.",

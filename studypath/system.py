@@ -14,9 +14,11 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from prometheus_client import start_http_server
 
 import studypath.tasks.handlers  # noqa: F401  (registers the built-in task types)
 from studypath import migrations
@@ -26,6 +28,7 @@ from studypath.core.db import Database, ensure_reachable
 from studypath.core.embedded import DatabaseProvider, provide_database
 from studypath.core.errors import AppError
 from studypath.core.security import configure_hashing
+from studypath.observability.metrics import worker_registry
 from studypath.observability.tracing import setup_tracing
 from studypath.tasks import queue
 from studypath.tasks.registry import TaskRegistry
@@ -118,6 +121,8 @@ class System:
         self.workers: list[Worker] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self.initial_admin_created = False
+        self.metrics_url: str | None = None  # a worker process's own /metrics, if it serves one
+        self._metrics_server: Any = None
         self._stop: asyncio.Event | None = None
 
     def request_stop(self) -> None:
@@ -159,6 +164,8 @@ class System:
                     await queue.upsert_types(conn, default_registry.specs())
             if self.serve_api:
                 tasks.append(await self._start_server())
+            if not self.serve_api and self.worker_count and settings.worker_metrics_port:
+                self._serve_worker_metrics(settings.worker_metrics_port)
             for _ in range(self.worker_count):
                 worker = Worker(self.db, settings, registry=self.registry)
                 self.workers.append(worker)
@@ -174,6 +181,15 @@ class System:
                     raise task.exception()  # type: ignore[misc]
         finally:
             await self._shutdown(tasks)
+
+    def _serve_worker_metrics(self, port: int) -> None:
+        """A worker process has no API to scrape: serve its metrics on their own port
+        (prometheus_client's server, in a thread that never prints)."""
+        self._metrics_server, _thread = start_http_server(
+            port, addr=self.settings.host, registry=worker_registry()
+        )
+        self.metrics_url = f"http://{self.settings.host}:{port}/metrics"
+        log.info("worker metrics at %s", self.metrics_url)
 
     async def _workers_registered(self, tasks: list[asyncio.Task[None]]) -> None:
         """Ready means ready: every worker's task types are registered (or it failed)."""
@@ -246,6 +262,9 @@ class System:
                 await asyncio.gather(*pending, return_exceptions=True)
         if self.db is not None:
             await self.db.dispose()
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()
         if self.sock is not None:
             self.sock.close()
         log.info("system stopped")

@@ -3,6 +3,7 @@ export-openapi, migrate, db url/stop, and startup errors an operator can act on.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -21,12 +22,15 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath import migrations
 from studypath.core.db import libpq_url
 from studypath.core.embedded import EmbeddedPostgres
 from studypath.core.embedded import postgres_processes as postgres_on
+from studypath.tasks import service as tasks_service
 from tests.pg import TestPostgres
 
 pytestmark = pytest.mark.timeout(120)
@@ -425,3 +429,40 @@ def test_migrate_up_down_and_current(empty_database_url: str) -> None:
     assert migrations.current_revision(empty_database_url) == (
         None if below_head == "(none)" else below_head
     )
+
+
+async def test_a_worker_process_serves_its_own_task_metrics(
+    services: list[Service], tmp_path: Path, database_url: str, session: AsyncSession
+) -> None:
+    """`studypath worker` has no API to scrape: with --metrics-port its task counters are on
+    a page of its own (and the database-derived gauges are left to the API's page)."""
+    port = free_port()
+    worker = Service(
+        "worker",
+        "--metrics-port",
+        str(port),
+        data_dir=tmp_path / "data",
+        env=cli_env(STUDYPATH_DATABASE_URL=database_url),
+    )
+    services.append(worker)
+    running = await asyncio.to_thread(wait_for, lambda: "worker running" in worker.output, 40)
+    assert running, worker.output
+    assert f"metrics at http://127.0.0.1:{port}/metrics" in worker.output
+
+    await tasks_service.enqueue_many(
+        session, task_type="delay_task", payloads=[{"delay_seconds": 0}] * 3, created_by=None
+    )
+
+    def succeeded() -> float:
+        page = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        families = {family.name: family for family in text_string_to_metric_families(page)}
+        assert "studypath_queue_depth" not in families  # the API's page has it
+        return sum(
+            sample.value
+            for sample in families["studypath_tasks_succeeded"].samples
+            if sample.labels.get("task_type") == "delay_task"
+        )
+
+    assert await asyncio.to_thread(wait_for, lambda: succeeded() == 3, 20), worker.output
+    assert worker.ctrl_c() == 0, worker.output
+    assert "Traceback" not in worker.output

@@ -2,8 +2,8 @@
 
 Counters and histograms are updated where things happen (the HTTP middleware, the worker,
 task creation); the gauges read from the database (queue depth, breaker states) are
-refreshed by `refresh_queue_gauges` — by workers on every heartbeat, and by the API just
-before it answers a scrape.
+refreshed by `refresh_queue_gauges` when the API answers a scrape — only then: counting the
+tasks table by status is a scan, not something every worker should do on every heartbeat.
 
 Several processes: each one exposes its own numbers (per-process scrape, the way
 Prometheus scrapes every instance of a service); the database-derived gauges are the same
@@ -12,7 +12,18 @@ everywhere because they come from the one database.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+from collections.abc import Iterator
+
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import text
 
 from studypath.core.db import Database
@@ -82,3 +93,22 @@ def refresh_pool_gauges(db: Database) -> None:
     DB_POOL.labels(state="checked_out").set(status["checked_out"])
     DB_POOL.labels(state="idle").set(status["idle"])
     DB_POOL.labels(state="size").set(status["size"])
+
+
+# A worker process without the API serves its own page (`studypath worker --metrics-port`):
+# what happens in that process — task counters, durations, the process itself. The gauges
+# read from the database are left to the API's page (one reading of one database).
+WORKER_FAMILIES = ("studypath_task", "process_", "python_")
+
+
+class _WorkerFamilies(Collector):
+    def collect(self) -> Iterator[Metric]:
+        for family in REGISTRY.collect():
+            if family.name.startswith(WORKER_FAMILIES):
+                yield family
+
+
+def worker_registry() -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_WorkerFamilies())
+    return registry

@@ -484,7 +484,6 @@ class Worker:
             await self._register()  # list it, so /tasks/types counts this worker for it
         async with self.db.sessionmaker() as session:
             await service.heartbeat_worker(session, self.id)
-        await metrics.refresh_queue_gauges(self.db)
 
     # ------------------------------------------------------------------ LISTEN / NOTIFY
     async def _listen(self) -> None:
