@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -33,6 +34,10 @@ from studypath.observability.tracing import setup_tracing
 
 STATIC_DIR = Path(__file__).parent / "static"
 OPENAPI_URL = "/api-docs/openapi.json"
+# Swagger UI's own files, from the fastapi-offline wheel (Swagger UI 5: renders OpenAPI 3.1),
+# served by this process: the docs work on a laptop with no network, as the notebooks do.
+DOCS_ASSETS_URL = "/api-docs/assets"
+DOCS_ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
 
 DESCRIPTION = """
 The studypath system API, wire-compatible with the study guide's starter API.
@@ -128,9 +133,17 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     for router in ROUTERS:
         app.include_router(router)
 
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS_DIR), name="api-docs-assets")
+
     @app.get("/api-docs", include_in_schema=False)
     async def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="studypath API docs")
+        return get_swagger_ui_html(
+            openapi_url=OPENAPI_URL,
+            title="studypath API docs",
+            swagger_js_url=f"{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
+        )
 
     app.router.default = SinglePageApp(directory=STATIC_DIR, html=True)
 

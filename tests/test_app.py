@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 
@@ -71,6 +73,25 @@ async def test_api_docs_and_openapi(client: httpx.AsyncClient) -> None:
     assert spec["info"]["title"] == "studypath API"
     assert "/api/v1/health" in spec["paths"]
     assert "/api/v1/health/detailed" in spec["paths"]
+
+
+async def test_api_docs_load_nothing_from_other_hosts(client: httpx.AsyncClient) -> None:
+    """Offline learners get working docs: Swagger UI's script, style and icon come from
+    this server, and they are Swagger UI 5 — the first to render OpenAPI 3.1."""
+    page = (await client.get("/api-docs")).text
+    links = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page)
+    assert links, page
+    assert all(link.startswith("/") for link in links), links
+    kinds = {}
+    for link in links:
+        asset = await client.get(link)
+        assert asset.status_code == 200, link
+        kinds[link.rsplit(".", 1)[-1]] = asset.headers["content-type"].split(";")[0]
+        if link.endswith(".js"):
+            assert re.search(r'"5\.\d+\.\d+"', asset.text), "not Swagger UI 5"
+    assert kinds == {"js": "text/javascript", "css": "text/css", "png": "image/png"}, kinds
+    spec = (await client.get("/api-docs/openapi.json")).json()
+    assert spec["openapi"].startswith("3.1")
 
 
 def test_listening_socket_says_tcp_so_nagle_is_off() -> None:
