@@ -250,14 +250,22 @@ def _checked_schedule(scheduled_at: datetime | None, now: datetime) -> datetime:
 MAX_BATCH = 100_000
 
 # Many tasks of one type in one statement: the payloads travel as one array of JSON texts.
+# The database generates the ids (in a CTE, materialized because it is used twice), and the
+# statement returns them in the payloads' order.
 ENQUEUE_MANY = text(
     """
-    INSERT INTO tasks (id, task_type, payload, priority, scheduled_at, metadata, max_attempts,
-                       retry_strategy, created_by, trace_context)
-    SELECT p.id, :task_type, CAST(p.payload AS jsonb), :priority, :scheduled_at,
-           CAST(:metadata AS jsonb), :max_attempts, CAST(:retry_strategy AS jsonb),
-           :created_by, CAST(:trace_context AS jsonb)
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:payloads AS text[])) AS p(id, payload)
+    WITH new AS MATERIALIZED (
+        SELECT gen_random_uuid() AS id, p.payload, p.n
+        FROM unnest(CAST(:payloads AS text[])) WITH ORDINALITY AS p(payload, n)
+    ), inserted AS (
+        INSERT INTO tasks (id, task_type, payload, priority, scheduled_at, metadata,
+                           max_attempts, retry_strategy, created_by, trace_context)
+        SELECT new.id, :task_type, CAST(new.payload AS jsonb), :priority, :scheduled_at,
+               CAST(:metadata AS jsonb), :max_attempts, CAST(:retry_strategy AS jsonb),
+               :created_by, CAST(:trace_context AS jsonb)
+        FROM new
+    )
+    SELECT id FROM new ORDER BY n
     """
 )
 
@@ -302,12 +310,10 @@ async def enqueue_many(
             except AppError as exc:
                 raise _invalid(f"{field}: {exc.message}", field) from None
         texts.append(encoded)
-    ids = [uuid.uuid4() for _ in texts]
     carrier = current_context_carrier()
-    await session.execute(
+    new_ids = await session.scalars(
         ENQUEUE_MANY,
         {
-            "ids": ids,
             "task_type": task_type,
             "payloads": texts,
             "priority": priority.value,
@@ -319,6 +325,7 @@ async def enqueue_many(
             "trace_context": json.dumps(carrier) if carrier else None,
         },
     )
+    ids: list[uuid.UUID] = list(new_ids)
     await notify_workers(session, task_type)
     await session.commit()
     TASKS_CREATED.labels(task_type=task_type).inc(len(ids))
