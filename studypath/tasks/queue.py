@@ -246,16 +246,6 @@ async def claim(
 
 
 # --- outcomes (all fenced on status = 'running' AND locked_by = :worker) ---------------------
-COMPLETE = text(
-    """
-    UPDATE tasks
-    SET status = 'completed', result = :result, completed_at = now(),
-        locked_by = NULL, lease_expires_at = NULL, updated_at = now()
-    WHERE id = :id AND status = 'running' AND locked_by = :worker
-    RETURNING id
-    """
-).bindparams(bindparam("result", type_=JSONB))
-
 # Many completions in one statement: the worker collects finished tasks while the previous
 # write is under way and writes them together. The breaker is reset in the same statement for
 # the types that had failures counted (or whose half-open probe just succeeded).
@@ -360,13 +350,6 @@ REAP_EXPIRED = text(
 )
 
 
-async def complete(conn: AsyncConnection, task_id: uuid.UUID, worker_id: str, result: Any) -> bool:
-    row = (
-        await conn.execute(COMPLETE, {"id": task_id, "worker": worker_id, "result": result})
-    ).first()
-    return row is not None
-
-
 _COMPLETE_MANY_SQL = driver_sql(COMPLETE_MANY)
 
 
@@ -462,18 +445,8 @@ async def reap_expired(conn: AsyncConnection) -> list[tuple[uuid.UUID, str, Task
 
 
 # --- the circuit breaker's bookkeeping --------------------------------------------------------
-BREAKER_SUCCESS = text(
-    """
-    UPDATE circuit_breakers
-    SET state = 'closed', failure_count = 0, probe_task_id = NULL, opened_at = NULL,
-        updated_at = now()
-    WHERE task_type = :task_type
-      AND ((state = 'closed' AND failure_count > 0)
-           OR (state = 'half_open' AND probe_task_id = :id))
-    RETURNING state
-    """
-).bindparams(bindparam("id", type_=UUID(as_uuid=True)))
-
+# A failure is counted here; a success resets the count (or ends a successful probe) inside
+# COMPLETE_MANY, in the same statement that records the completions.
 BREAKER_FAILURE = text(
     """
     UPDATE circuit_breakers
@@ -493,12 +466,6 @@ BREAKER_FAILURE = text(
     RETURNING state
     """
 ).bindparams(bindparam("id", type_=UUID(as_uuid=True)))
-
-
-async def breaker_success(conn: AsyncConnection, task_type: str, task_id: uuid.UUID) -> str | None:
-    """Close the breaker after a success (resets the count; ends a probe). New state or None."""
-    row = (await conn.execute(BREAKER_SUCCESS, {"task_type": task_type, "id": task_id})).first()
-    return row.state if row is not None else None
 
 
 async def breaker_failure(conn: AsyncConnection, task_type: str, task_id: uuid.UUID) -> str | None:

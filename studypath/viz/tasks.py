@@ -76,7 +76,7 @@ class BreakerMove:
     event: str
 
 
-# The breaker's rules live in SQL (queue.BREAKER_FAILURE, BREAKER_SUCCESS, PROBE_CANDIDATES);
+# The breaker's rules live in SQL (queue.BREAKER_FAILURE, COMPLETE_MANY, PROBE_CANDIDATES);
 # this names each move they make, in words.
 BREAKER_TRANSITIONS: tuple[BreakerMove, ...] = (
     BreakerMove(BreakerState.CLOSED, BreakerState.CLOSED, "failure below the threshold: count + 1"),
