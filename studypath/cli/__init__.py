@@ -1,0 +1,18 @@
+"""The `studypath` command: run the system from a terminal, migrate, check, export.
+
+studypath up                 # embedded PostgreSQL + API server + 1 worker, foreground
+studypath server             # API only          studypath worker   # worker only
+studypath migrate up|down|current
+studypath admin list-tasks | task-stats | clear-completed | requeue-dead-letter
+studypath health-check       # exit 0 healthy / 1 not (a container HEALTHCHECK)
+studypath labs list | release | check | grade
+"""
+
+from studypath.cli import admin, database, labs, run  # noqa: F401  (each registers its commands)
+from studypath.cli.common import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,150 @@
+"""What every `studypath` command shares: the app, messages, settings, running the system."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from studypath.config import Settings, SettingsError, load_settings
+from studypath.core.db import DatabaseUnavailable
+from studypath.core.logging import configure_console_logging
+
+if TYPE_CHECKING:
+    from studypath.core.db import Database
+    from studypath.system import System
+
+app = typer.Typer(
+    name="studypath",
+    help="studypath: a production-style web system you can run, trace and break.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+T = TypeVar("T")
+
+PortOpt = Annotated[int | None, typer.Option("--port", "-p", help="HTTP port (default 3000).")]
+HostOpt = Annotated[str | None, typer.Option("--host", help="Interface to listen on.")]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (embedded database, outbox, reports)."),
+]
+
+
+def echo(message: str = "", err: bool = False) -> None:
+    typer.echo(message, err=err)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def settings_from(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+
+
+@contextmanager
+def explained_errors() -> Iterator[None]:
+    """Startup failures an operator can fix get one clear line, not a traceback."""
+    try:
+        yield
+    except (SettingsError, DatabaseUnavailable, OSError, RuntimeError, TimeoutError) as exc:
+        raise fail(str(exc)) from None
+
+
+def run_system(
+    settings: Settings,
+    *,
+    serve_api: bool,
+    workers: int,
+    on_ready: Callable[[str, System], None],
+) -> None:
+    """Database → migrations → server/workers in the foreground; Ctrl-C stops all of it."""
+    configure_console_logging(settings.log_level, json_lines=settings.log_json)
+    # Until the system's own handlers are installed, SIGTERM (a container stop) should unwind
+    # like Ctrl-C does, so the embedded database we started is stopped, not orphaned.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _run_system(settings, serve_api=serve_api, workers=workers, on_ready=on_ready)
+    except KeyboardInterrupt:
+        echo("interrupted during startup; stopped.", err=True)
+        raise typer.Exit(130) from None
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _run_system(
+    settings: Settings,
+    *,
+    serve_api: bool,
+    workers: int,
+    on_ready: Callable[[str, System], None],
+) -> None:
+    from studypath.system import System, bind_socket, prepare_database
+
+    with explained_errors():
+        provider = prepare_database(settings, progress=echo)
+        try:
+            sock = bind_socket(settings.host, settings.port) if serve_api else None
+            system = System(
+                settings.model_copy(update={"database_url": provider.url}),
+                serve_api=serve_api,
+                workers=workers,
+                sock=sock,
+            )
+            host = f"[{settings.host}]" if ":" in settings.host else settings.host
+            url = f"http://{host}:{system.port}"
+            asyncio.run(system.run(on_ready=lambda: on_ready(url, system)))
+        finally:
+            provider.stop()
+    echo("stopped.")
+
+
+def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the database (embedded by default, migrated), run `work`, close everything."""
+    from studypath.core.db import Database
+    from studypath.core.security import configure_hashing
+    from studypath.system import prepare_database
+
+    configure_console_logging("WARNING")
+    configure_hashing(
+        settings.password_hash_time_cost,
+        settings.password_hash_memory_kib,
+        settings.password_hash_parallelism,
+    )
+
+    async def run(url: str) -> T:
+        database = Database(url, pool_size=2, connect_timeout=settings.db_connect_timeout)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    with explained_errors():
+        provider = prepare_database(settings)
+        try:
+            return asyncio.run(run(provider.url))
+        finally:
+            provider.stop()
+
+
+def rendered(*tables: Any) -> str:
+    """Rich tables as plain text (run_admin prints what the work returns)."""
+    from rich.console import Console
+
+    console = Console(width=160)
+    with console.capture() as captured:
+        for table in tables:
+            console.print(table)
+    return captured.get().rstrip()

@@ -1,0 +1,75 @@
+"""`studypath db …`: the embedded database."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from studypath.core.db import libpq_url, masked
+from studypath.core.embedded import EmbeddedPostgres, postgres_processes
+
+if TYPE_CHECKING:
+    pass
+
+from studypath.cli.common import DataDirOpt, app, echo, explained_errors, fail, settings_from
+
+db_app = typer.Typer(
+    help="The database studypath uses (embedded by default).", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("url")
+def db_url(
+    data_dir: DataDirOpt = None,
+    show_password: Annotated[bool, typer.Option(help="Print the password too.")] = False,
+) -> None:
+    """Print the database URL (for psql, GUI tools, `STUDYPATH_DATABASE_URL`)."""
+    settings = settings_from(data_dir=data_dir)
+    if settings.database_url:
+        echo(libpq_url(settings.database_url) if show_password else masked(settings.database_url))
+        return
+    url = EmbeddedPostgres.running_url(settings.pgdata_dir)
+    if url is None:
+        raise fail(
+            f"the embedded database in {settings.pgdata_dir} is not running; "
+            "start it with `studypath up` (or `studypath db start`)"
+        )
+    echo(url)
+
+
+@db_app.command("start")
+def db_start(data_dir: DataDirOpt = None) -> None:
+    """Start the embedded database and leave it running (stop it with `studypath db stop`)."""
+    from studypath import migrations
+
+    settings = settings_from(data_dir=data_dir)
+    with explained_errors():
+        embedded = EmbeddedPostgres(settings.pgdata_dir, durable=settings.embedded_durable)
+        url = embedded.start()
+        migrations.upgrade(url)
+        embedded.detach()
+    echo(url)
+
+
+@db_app.command("stop")
+def db_stop(data_dir: DataDirOpt = None) -> None:
+    """Stop the embedded database, also one left running by a killed process."""
+    settings = settings_from(data_dir=data_dir)
+    if EmbeddedPostgres.force_stop(settings.pgdata_dir):
+        echo(f"stopped the embedded database in {settings.pgdata_dir}")
+    else:
+        echo(f"no embedded database running in {settings.pgdata_dir}")
+
+
+@db_app.command("status")
+def db_status(data_dir: DataDirOpt = None) -> None:
+    """Say whether the embedded database runs, and where."""
+    settings = settings_from(data_dir=data_dir)
+    procs = postgres_processes(settings.pgdata_dir.resolve())
+    url = EmbeddedPostgres.running_url(settings.pgdata_dir)
+    if url is None:
+        echo(f"not running ({settings.pgdata_dir})")
+        raise typer.Exit(1)
+    echo(f"running: {url}  ({len(procs)} postgres process(es))")
