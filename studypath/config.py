@@ -149,6 +149,15 @@ class Settings(BaseSettings):
         description="Folder (inside the data directory) for .eml files when no SMTP host is set.",
     )
 
+    # --- webhooks (the `webhook` task) ---------------------------------------------------
+    webhook_allow_private_networks: bool = Field(
+        default=True,
+        description="Let webhook tasks call loopback and private addresses (the workbench's "
+        "exercises call servers on this machine). Set false in production, where a task's URL "
+        "must not reach internal services. Link-local addresses (cloud metadata, "
+        "169.254.169.254) are refused either way.",
+    )
+
     # --- monitoring -----------------------------------------------------------------------
     alert_evaluation_seconds: float = Field(
         default=15.0, gt=0, le=3600, description="How often the server evaluates alert rules."

@@ -559,6 +559,64 @@ async def test_webhook_timeout_and_refused_connection_are_retried(
     assert "s3cret" not in str(refused.value)  # the error lands in last_error and the logs
 
 
+async def test_webhook_connects_to_the_checked_address_with_the_hosts_name(
+    local_settings: Settings, local_db: Database, web_server: WebServer
+) -> None:
+    """The host is resolved once and the request goes to that address; the receiver still
+    sees the name it was called by (virtual hosts keep working)."""
+    port = web_server.server_address[1]
+    result = await run_handler(
+        "webhook",
+        {"url": f"http://localhost:{port}/named", "headers": {"Host": "evil.example"}},
+        context(local_settings, local_db),
+    )
+    assert result["status_code"] == 200
+    [seen] = web_server.seen
+    assert seen.headers["Host"] == f"localhost:{port}"  # not the payload's: ours, always
+
+
+@pytest.mark.parametrize(
+    ("url", "allow_private", "why"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", True, "link-local"),
+        ("http://[fe80::1]/", True, "link-local"),
+        ("http://0.0.0.0:9/", True, "not a host address"),
+        ("http://127.0.0.1:{port}/secret", False, "loopback or private"),
+        ("http://localhost:{port}/secret", False, "loopback or private"),
+        ("http://[::ffff:127.0.0.1]:{port}/secret", False, "loopback or private"),
+        ("http://10.1.2.3/", False, "loopback or private"),
+    ],
+    ids=["metadata", "link-local-v6", "unspecified", "loopback", "name", "mapped", "private"],
+)
+async def test_webhook_refuses_internal_addresses_before_sending_anything(
+    local_settings: Settings,
+    local_db: Database,
+    web_server: WebServer,
+    url: str,
+    allow_private: bool,
+    why: str,
+) -> None:
+    settings = local_settings.model_copy(update={"webhook_allow_private_networks": allow_private})
+    started = time.monotonic()
+    with pytest.raises(PermanentError, match=f"refused to call .*{why}"):
+        await run_handler(
+            "webhook",
+            {"url": url.format(port=web_server.server_address[1]), "timeout_seconds": 5.0},
+            context(settings, local_db),
+        )
+    assert time.monotonic() - started < 1.0  # refused before any connection attempt
+    assert web_server.seen == []
+
+
+async def test_webhook_unknown_host_is_retried(
+    local_settings: Settings, local_db: Database
+) -> None:
+    with pytest.raises(WebhookFailed, match=r"cannot resolve no-such-host\.invalid"):
+        await run_handler(
+            "webhook", {"url": "http://no-such-host.invalid/"}, context(local_settings, local_db)
+        )
+
+
 @pytest.mark.parametrize(
     ("payload", "field_name"),
     [

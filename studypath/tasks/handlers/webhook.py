@@ -13,11 +13,21 @@ can help decides how:
 
 Each request carries `Idempotency-Key: <task id>` (unless the payload sets one), so a
 receiver can tell a retry from a new event.
+
+Where a task's URL may point is checked before anything is sent (server-side request
+forgery: a task must not become a way into the internal network). The host is resolved
+once, every address it resolves to is checked, and the request goes to the checked
+address — with the original `Host` header and TLS server name — so a DNS answer that
+changes between the check and the connection cannot slip past it. Link-local addresses
+(cloud metadata services) are always refused; loopback and private ones unless
+`STUDYPATH_WEBHOOK_ALLOW_PRIVATE_NETWORKS` (true in the workbench, false in production).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -64,6 +74,40 @@ class WebhookFailed(Exception):
     """The receiver was down, slow or busy (5xx, 408, 429, timeout, connection): retried."""
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def refusal(address: IPAddress, *, allow_private: bool) -> str | None:
+    """Why a webhook may not call this address, or None when it may."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_link_local:
+        return "a link-local address (where cloud metadata services answer)"
+    if address.is_unspecified or address.is_multicast or address.is_reserved:
+        return "not a host address"
+    if not allow_private and (address.is_loopback or address.is_private):
+        return "a loopback or private address (STUDYPATH_WEBHOOK_ALLOW_PRIVATE_NETWORKS is false)"
+    return None
+
+
+async def checked_address(url: httpx.URL, *, allow_private: bool) -> str:
+    """Resolve the URL's host once; refuse it if any of its addresses may not be called;
+    return the address to connect to."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            url.host, url.port or (443 if url.scheme == "https" else 80), type=socket.SOCK_STREAM
+        )
+    except socket.gaierror as exc:
+        raise WebhookFailed(f"cannot resolve {url.host}: {exc.strerror or exc}") from None
+    addresses = [str(info[4][0]).split("%")[0] for info in infos]
+    for address in addresses:
+        why = refusal(ipaddress.ip_address(address), allow_private=allow_private)
+        if why is not None:
+            shown = url.host if url.host == address else f"{url.host} ({address})"
+            raise PermanentError(f"refused to call {shown}: {why}")
+    return addresses[0]
+
+
 @task_handler(
     "webhook",
     "Make an HTTP request; a 2xx answer is success, 5xx and timeouts are retried",
@@ -73,18 +117,26 @@ class WebhookFailed(Exception):
 )
 async def call_webhook(payload: WebhookPayload, ctx: TaskContext) -> WebhookResult:
     """Send the request; the whole exchange (body included) must fit in timeout_seconds."""
-    url = str(payload.url)
-    shown = str(httpx.URL(url).copy_with(username=None, password=None))  # errors show no password
+    url = httpx.URL(str(payload.url))
+    shown = str(url.copy_with(username=None, password=None))  # errors show no password
+    allow_private = getattr(ctx.settings, "webhook_allow_private_networks", True)
     headers = httpx.Headers(
         {"User-Agent": f"studypath-webhook/{__version__}", "Idempotency-Key": str(ctx.task_id)}
     )
     headers.update(payload.headers)  # case-insensitive: the payload's own headers win
+    headers["Host"] = url.netloc.decode("ascii")  # the name, though we connect to the address
     started = time.perf_counter()
     try:
         async with asyncio.timeout(payload.timeout_seconds):
+            address = await checked_address(url, allow_private=allow_private)
             async with httpx.AsyncClient(timeout=payload.timeout_seconds) as client:
                 request = client.build_request(
-                    payload.method, url, headers=headers, json=payload.json_, content=payload.body
+                    payload.method,
+                    url.copy_with(host=address),
+                    headers=headers,
+                    json=payload.json_,
+                    content=payload.body,
+                    extensions={"sni_hostname": url.host} if url.scheme == "https" else None,
                 )
                 response = await client.send(request, stream=True)
                 try:
