@@ -137,7 +137,6 @@ def list_users(
     data_dir: DataDirOpt = None,
 ) -> None:
     """List accounts (deleted ones excluded)."""
-    from rich.console import Console
     from rich.table import Table
     from sqlalchemy import select
 
@@ -155,10 +154,7 @@ def list_users(
             table.add_row(
                 user.username, user.email, user.role.value, "yes" if user.is_active else "no", last
             )
-        console = Console(width=120)
-        with console.capture() as captured:
-            console.print(table)
-        return captured.get().rstrip() + f"\n{len(users)} user(s)"
+        return rendered(table) + f"\n{len(users)} user(s)"
 
     run_admin(work, data_dir)
 

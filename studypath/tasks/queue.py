@@ -23,6 +23,8 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import namedtuple_row
+from pydantic_core import to_jsonable_python
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
@@ -90,7 +92,8 @@ CLAIM = text(
 # PostgreSQL has not analysed yet (a fresh queue hit by a burst), its guess of "a few rows"
 # makes reading every ready task and sorting them look cheaper — 10,000 rows read per claim.
 # Forbidding the sort on the claiming connection pins the plan to the index.
-PIN_CLAIM_PLAN = "SET enable_sort = off"
+PIN_CLAIM_PLAN = "SET enable_sort = off"  # for a connection that only claims
+PIN_CLAIM_PLAN_LOCAL = "SET LOCAL enable_sort = off"  # for one transaction
 
 # Breakers ready to let one probe through: open long enough, or half-open with no probe
 # running (it finished, was released, or its worker died). Locked, so one worker decides.
@@ -175,27 +178,17 @@ async def claim_ready(
 ) -> list[ClaimedTask]:
     """The CLAIM statement alone (no breaker is open, so there is no probe to take), on an
     autocommit psycopg connection: one statement, one transaction, one round trip."""
-    cursor = await pg.execute(
+    cursor = pg.cursor(row_factory=namedtuple_row)
+    await cursor.execute(
         _CLAIM_SQL,
         {"types": types, "limit": limit, "worker": worker_id, "lease": lease_seconds},
     )
-    claimed = [
-        ClaimedTask(
-            id=row[0],
-            task_type=row[1],
-            payload=row[2],
-            attempt=row[3],
-            max_attempts=row[4],
-            retry_strategy=row[5] or {},
-            created_by=row[6],
-            priority_rank=row[7],
-            scheduled_at=row[8],
-            trace_context=row[9],
-        )
-        for row in await cursor.fetchall()
-    ]
-    claimed.sort(key=lambda task: (-task.priority_rank, task.scheduled_at))
-    return claimed
+    return _in_claim_order([_claimed(row) for row in await cursor.fetchall()])
+
+
+def _in_claim_order(claimed: list[ClaimedTask]) -> list[ClaimedTask]:
+    # UPDATE … RETURNING gives rows in no particular order: start the best first.
+    return sorted(claimed, key=lambda task: (-task.priority_rank, task.scheduled_at))
 
 
 async def claim(
@@ -210,8 +203,8 @@ async def claim(
     """Claim up to `limit` tasks: first one probe for each breaker ready to half-open,
     then ready tasks of closed-breaker types. Caller commits.
 
-    With `probes=False` (no breaker of these types is open) it is the single CLAIM
-    statement, which an autocommit connection runs as its own transaction."""
+    Runs in the caller's transaction, with the claim's plan pinned for that transaction."""
+    await conn.exec_driver_sql(PIN_CLAIM_PLAN_LOCAL)
     claimed: list[ClaimedTask] = []
     ready_to_probe = (
         (await conn.execute(PROBE_CANDIDATES, {"types": types})).scalars().all() if probes else []
@@ -241,8 +234,7 @@ async def claim(
             },
         )
         claimed.extend(_claimed(row) for row in rows)
-    claimed.sort(key=lambda task: (-task.priority_rank, task.scheduled_at))
-    return claimed
+    return _in_claim_order(claimed)
 
 
 # --- outcomes (all fenced on status = 'running' AND locked_by = :worker) ---------------------
@@ -354,17 +346,17 @@ _COMPLETE_MANY_SQL = driver_sql(COMPLETE_MANY)
 
 
 async def complete_many(
-    pg: psycopg.AsyncConnection[Any], worker_id: str, results: dict[uuid.UUID, Any]
+    pg: psycopg.AsyncConnection[Any], worker_id: str, results: dict[uuid.UUID, str]
 ) -> set[uuid.UUID]:
-    """Complete several tasks at once (results already JSON-able) on an autocommit psycopg
-    connection; returns the ids that were still ours — the others were fenced off (their
-    lease was lost)."""
+    """Complete several tasks at once (results as JSON text, see `result_json`) on an
+    autocommit psycopg connection; returns the ids that were still ours — the others were
+    fenced off (their lease was lost)."""
     if not results:
         return set()
     ids = list(results)
     cursor = await pg.execute(
         _COMPLETE_MANY_SQL,
-        {"ids": ids, "results": [json.dumps(results[i]) for i in ids], "worker": worker_id},
+        {"ids": ids, "results": [results[i] for i in ids], "worker": worker_id},
     )
     return {row[0] for row in await cursor.fetchall()}
 
@@ -511,10 +503,7 @@ async def upsert_types(conn: AsyncConnection, specs: list[TaskSpec]) -> None:
         )
 
 
-def json_result(value: Any) -> Any:
-    """A handler's result as JSON (pydantic models, dates, UUIDs and paths included)."""
-    from pydantic_core import to_jsonable_python
-
-    converted = to_jsonable_python(value, fallback=str)
-    json.dumps(converted)  # fail here, not in the database, if it still is not JSON
-    return converted
+def result_json(value: Any) -> str:
+    """A handler's result as JSON text (pydantic models, dates, UUIDs and paths included);
+    raises TypeError/ValueError here, not in the database, if it cannot be JSON."""
+    return json.dumps(to_jsonable_python(value, fallback=str))

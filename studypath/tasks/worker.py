@@ -96,8 +96,8 @@ class Worker:
         self._recorders: set[asyncio.Task[None]] = set()  # writing a failure, cancel, release
         # Successes waiting to be written (one statement for many) and the batch being
         # written; the hot path's own autocommit psycopg connections (no pool, no BEGIN).
-        self._done: dict[uuid.UUID, tuple[Running, Any]] = {}
-        self._writing: dict[uuid.UUID, tuple[Running, Any]] = {}
+        self._done: dict[uuid.UUID, tuple[Running, str]] = {}  # entry, result as JSON text
+        self._writing: dict[uuid.UUID, tuple[Running, str]] = {}
         self._done_ready = asyncio.Event()
         self._written = asyncio.Event()  # set whenever nothing is left to write
         self._written.set()
@@ -219,7 +219,6 @@ class Worker:
         try:
             if self._breakers_open:  # a probe may be due: claim in a real transaction
                 async with self.db.engine.begin() as conn:
-                    await conn.exec_driver_sql(queue.PIN_CLAIM_PLAN.replace("SET", "SET LOCAL"))
                     return await queue.claim(
                         conn,
                         worker_id=self.id,
@@ -292,7 +291,7 @@ class Worker:
         handler = entry.handler
         if not handler.cancelled() and handler.exception() is None:
             try:
-                value = queue.json_result(handler.result())
+                value = queue.result_json(handler.result())
             except (TypeError, ValueError) as exc:
                 error = f"result is not JSON: {exc}"
                 self._record(entry, self._failed(entry.task, error, permanent=True))

@@ -119,7 +119,7 @@ async def call_webhook(payload: WebhookPayload, ctx: TaskContext) -> WebhookResu
     """Send the request; the whole exchange (body included) must fit in timeout_seconds."""
     url = httpx.URL(str(payload.url))
     shown = str(url.copy_with(username=None, password=None))  # errors show no password
-    allow_private = getattr(ctx.settings, "webhook_allow_private_networks", True)
+    allow_private = ctx.settings.webhook_allow_private_networks
     headers = httpx.Headers(
         {"User-Agent": f"studypath-webhook/{__version__}", "Idempotency-Key": str(ctx.task_id)}
     )
