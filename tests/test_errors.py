@@ -7,14 +7,16 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from studypath.config import Settings
-from studypath.core.errors import AppError, ErrorCode
+from studypath.core.errors import AppError, ErrorCode, validation_status
 from tests.helpers import client_for, running_system
 
 
 class Probe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=10)
     count: int = Field(ge=0)
 
@@ -98,20 +100,42 @@ async def test_malformed_json_is_400_envelope(probe_client: httpx.AsyncClient) -
     assert_envelope(response, 400, "INVALID_INPUT")
 
 
-async def test_schema_violation_is_422_envelope_naming_the_fields(
+async def test_value_rule_violation_is_400_envelope_naming_the_fields(
     probe_client: httpx.AsyncClient,
 ) -> None:
     response = await probe_client.post("/api/v1/probe/echo", json={"name": "", "count": -1})
-    error = assert_envelope(response, 422, "VALIDATION_FAILED")
+    error = assert_envelope(response, 400, "VALIDATION_FAILED")
     fields = {detail["field"] for detail in error["details"]}  # type: ignore[attr-defined]
     assert fields == {"name", "count"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "a"},  # a required field missing
+        {"name": "a", "count": "many"},  # a JSON type the field cannot hold
+        {"name": ["a"], "count": 1},
+        {"name": "a", "count": 1, "colour": "red"},  # an unknown field
+        ["not", "an", "object"],
+    ],
+)
+async def test_body_that_does_not_fit_the_schema_is_422(
+    probe_client: httpx.AsyncClient, body: object
+) -> None:
+    response = await probe_client.post("/api/v1/probe/echo", json=body)
+    assert_envelope(response, 422, "VALIDATION_FAILED")
+
+
+def test_one_structural_error_makes_the_whole_answer_422() -> None:
+    assert validation_status([{"type": "string_too_short"}, {"type": "missing"}]) == 422
+    assert validation_status([{"type": "string_too_short"}, {"type": "enum"}]) == 400
 
 
 async def test_validation_error_does_not_echo_the_input(probe_client: httpx.AsyncClient) -> None:
     response = await probe_client.post(
         "/api/v1/probe/echo", json={"name": "x" * 11 + "SECRET", "count": 1}
     )
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "SECRET" not in response.text
 
 

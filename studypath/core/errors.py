@@ -142,6 +142,54 @@ def _clean_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
+# Pydantic error types that mean "the body cannot be read as this schema": a missing field,
+# a JSON type the field cannot hold, an unknown field. Everything else is a value rule
+# (length, pattern, range, one of a set, a validator's check) and answers 400, as the
+# guide's system does for the checks it makes in code.
+STRUCTURAL_ERROR_TYPES = frozenset(
+    {
+        "missing",
+        "extra_forbidden",
+        "model_type",
+        "model_attributes_type",
+        "dataclass_type",
+        "dict_type",
+        "list_type",
+        "tuple_type",
+        "set_type",
+        "frozen_set_type",
+        "string_type",
+        "bytes_type",
+        "int_type",
+        "int_parsing",
+        "int_from_float",
+        "float_type",
+        "float_parsing",
+        "bool_type",
+        "bool_parsing",
+        "uuid_type",
+        "uuid_parsing",
+        "datetime_type",
+        "datetime_parsing",
+        "datetime_from_date_parsing",
+        "date_type",
+        "date_parsing",
+        "decimal_type",
+        "decimal_parsing",
+        "none_required",
+        "is_instance_of",
+        "union_tag_invalid",
+        "union_tag_not_found",
+        "json_type",
+    }
+)
+
+
+def validation_status(errors: list[Any]) -> int:
+    """The one rule: 422 when any error is structural, else 400 (a value rule refused it)."""
+    return 422 if any(err.get("type") in STRUCTURAL_ERROR_TYPES for err in errors) else 400
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
@@ -150,7 +198,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     details = _clean_validation_errors(errors)
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
     return error_response(
-        422, ErrorCode.VALIDATION_FAILED, f"Request validation failed: {summary}", details
+        validation_status(errors),
+        ErrorCode.VALIDATION_FAILED,
+        f"Request validation failed: {summary}",
+        details,
     )
 
 

@@ -1,0 +1,90 @@
+"""Input types every request model uses: text, numbers and free-form JSON a database can hold.
+
+PostgreSQL refuses a NUL character in text and Python refuses to encode a lone UTF-16
+surrogate (`"\\ud800"` is valid JSON); `NaN` and `Infinity` are accepted by Python's JSON
+parser but are not JSON and overflow aggregates. Refusing them here, at the edge, turns what
+would be a 500 deep in the stack into a 400 that names the field.
+
+The status rule (one place: `core.errors`): a body that cannot be read as the endpoint's
+schema (wrong JSON types, missing fields) answers 422; a value the schema can read but a rule
+refuses (too long, not one of the choices, NUL byte, too deep) answers 400.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, Strict
+
+MAX_JSON_DEPTH = 16
+"""Nesting a free-form JSON field may have: deep enough for any real document."""
+DEFAULT_JSON_BYTES = 64 * 1024
+
+
+def check_text(value: str) -> str:
+    """Refuse what PostgreSQL or UTF-8 cannot store: NUL and lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(check_text)]
+"""A string a client sends: any length (add `StringConstraints`), never NUL or a surrogate."""
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+"""A JSON number that is a number: NaN and ±Infinity are refused."""
+
+StrictBool = Annotated[bool, Strict()]
+"""`true` or `false` in a JSON body; not 0/1 or "yes" (a typed client never sends those)."""
+
+
+def check_json_value(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Walk a decoded JSON value without recursion: bounded depth, text and numbers storable."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > max_depth:
+                raise ValueError(f"must not be nested more than {max_depth} levels deep")
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if not isinstance(key, str):
+                        raise ValueError("object keys must be strings")
+                    check_text(key)
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            check_text(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("must not contain NaN or Infinity")
+        elif item is not None and not isinstance(item, bool | int | float):
+            raise ValueError(f"must be JSON, not {type(item).__name__}")
+
+
+def json_size(value: Any) -> int:
+    """Bytes of the value as compact JSON (call after `check_json_value`)."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def bounded_json(max_bytes: int = DEFAULT_JSON_BYTES, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """A validator for a free-form JSON field: depth, size, storable text, finite numbers."""
+
+    def check(value: Any) -> Any:
+        check_json_value(value, max_depth=max_depth)
+        size = json_size(value)
+        if size > max_bytes:
+            raise ValueError(f"must be at most {max_bytes} bytes as JSON (got {size})")
+        return value
+
+    return AfterValidator(check)
+
+
+JSONObject = Annotated[dict[str, Any], bounded_json()]
+"""A free-form JSON object (tags, labels, metadata, payloads): ≤ 64 KiB, ≤ 16 levels."""
