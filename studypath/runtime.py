@@ -273,6 +273,7 @@ class Workbench:
             async def upsert() -> None:
                 async with self.db.engine.begin() as conn:
                     await queue.upsert_types(conn, [spec])
+                await registry.announce()  # running workers list the type before we return
 
             self.run(upsert())
             if self._system is not None:

@@ -14,11 +14,12 @@ import asyncio
 import logging
 import re
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -97,9 +98,30 @@ class TaskSpec:
         return self.payload_model.model_json_schema() if self.payload_model else None
 
 
+class RegistryListener(Protocol):
+    """Something that must know when the registry changes (a running worker)."""
+
+    async def registry_changed(self) -> None: ...
+
+
 class TaskRegistry:
     def __init__(self) -> None:
         self._specs: dict[str, TaskSpec] = {}
+        self._listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def listen(self, listener: RegistryListener) -> None:
+        """Tell `listener` about changes (workers listen while they run; weakly held)."""
+        self._listeners.add(listener)
+
+    def unlisten(self, listener: RegistryListener) -> None:
+        self._listeners.discard(listener)
+
+    async def announce(self) -> None:
+        """Wait until every listening worker has acted on a change: a handler registered
+        after the workers started is listed in their `workers` rows when this returns, so
+        `/tasks/types` counts them at once rather than after their next heartbeat."""
+        for listener in list(self._listeners):
+            await listener.registry_changed()
 
     def register(
         self,

@@ -125,6 +125,7 @@ class Worker:
     # ------------------------------------------------------------------ the main loop
     async def run(self) -> None:
         await self._register()
+        self.registry.listen(self)
         self.registered.set()
         helpers = [
             asyncio.create_task(self._listen(), name=f"{self.id} listen"),
@@ -156,6 +157,7 @@ class Worker:
                         continue
                 await self._sleep()
         finally:
+            self.registry.unlisten(self)
             await self._shutdown()
             for helper in helpers:
                 helper.cancel()
@@ -167,6 +169,11 @@ class Worker:
                 async with self.db.sessionmaker() as session:
                     await service.deregister_worker(session, self.id)
             log.info("worker %s stopped", self.id)
+
+    async def registry_changed(self) -> None:
+        """A handler was added or removed while we run: list our types again now."""
+        if self.task_types != self._registered_types:
+            await self._register()
 
     async def _register(self) -> None:
         self._registered_types = self.task_types
