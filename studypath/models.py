@@ -13,6 +13,12 @@ from studypath.users.models import User
 
 metadata = Base.metadata
 
+# Each table remembers the domain whose models define it (`studypath.tasks.models` -> `tasks`):
+# the diagrams group the schema by it.
+for _mapper in Base.registry.mappers:
+    _table = metadata.tables[_mapper.class_.__tablename__]
+    _table.info.setdefault("domain", _mapper.class_.__module__.split(".")[1])
+
 __all__ = [
     "Alert",
     "ApiKey",

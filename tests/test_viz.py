@@ -22,14 +22,17 @@ from studypath.viz import (
     api_routes,
     er_diagram,
     mermaid,
+    node_count,
     request_flow,
     request_flow_for,
     request_trace,
     routes_diagram,
     routes_markdown,
     routes_table,
+    schema_overview,
+    table_domains,
 )
-from studypath.viz.diagrams import HIDDEN, short_sql
+from studypath.viz.diagrams import HIDDEN, MAX_NODES, short_sql
 from studypath.viz.mermaid import escape
 from tests.helpers import app_of, client_for, running_system
 
@@ -158,13 +161,52 @@ async def test_routes_table_markdown_and_diagram_agree(system: System) -> None:
     assert [(row["method"], row["path"]) for row in table] == [(r.method, r.path) for r in routes]
     markdown = routes_markdown(app).splitlines()
     assert len(markdown) == 2 + len(routes)
-    diagram = routes_diagram(app).source
-    assert diagram.startswith("graph LR\n") and 'db[("PostgreSQL")]' in diagram
+    overview = routes_diagram(app).source
+    assert overview.startswith("graph TD\n") and 'db[("PostgreSQL")]' in overview
+    assert overview.splitlines()[1].startswith('    browser["Browser"]')  # entry point on top
     for route in routes:
-        assert f'["{route.method} {route.path}"]' in diagram
         assert any(f"`{route.path}`" in line for line in markdown)
     for domain in {r.domain for r in routes if r.kind == "api"}:
-        assert f"    domain_{domain} --> db" in diagram
+        count = sum(r.kind == "api" and r.domain == domain for r in routes)
+        assert f'domain_{domain}["{domain}<br/>{count} routes"]' in overview
+        assert f"    domain_{domain} --> db" in overview
+        detail = routes_diagram(app, domain).source
+        for route in (r for r in routes if r.kind == "api" and r.domain == domain):
+            assert f'["{route.method} {route.path}<br/>' in detail
+
+
+async def test_no_route_diagram_grows_unreadable(system: System) -> None:
+    app = app_of(system)
+    assert node_count(routes_diagram(app)) <= MAX_NODES
+    for domain in {r.domain for r in api_routes(app) if r.kind == "api"}:
+        assert node_count(routes_diagram(app, domain)) <= MAX_NODES
+    with pytest.raises(ValueError, match="domains"):
+        routes_diagram(app, "no_such_domain")
+
+
+def test_schema_overview_shows_every_table_and_foreign_key_grouped_by_domain() -> None:
+    source = schema_overview(metadata).source
+    domains = table_domains(metadata)
+    assert domains["tasks"] == "tasks" and domains["sessions"] == "auth"
+    for name in metadata.tables:
+        assert f'{name}["{name}"]' in source
+    for table in metadata.tables.values():
+        for fk in table.foreign_key_constraints:
+            assert f"    {fk.referred_table.name} --> {table.name}" in source
+    assert node_count(schema_overview(metadata)) <= MAX_NODES
+
+
+def test_each_domain_er_diagram_is_small_and_shows_its_foreign_keys_targets() -> None:
+    for domain in set(table_domains(metadata).values()):
+        diagram = er_diagram(metadata, domain=domain)
+        assert node_count(diagram) <= 8, domain
+        attribute_lines = sum(line.startswith("        ") for line in diagram.source.splitlines())
+        assert attribute_lines <= 60, domain
+    notes = er_diagram(metadata, domain="notes").source
+    assert "    notes {" in notes and "    users {" not in notes  # users: a bare box
+    assert 'users ||--o{ notes : "owner_id"' in notes
+    with pytest.raises(ValueError, match="domains"):
+        er_diagram(metadata, domain="nothing")
 
 
 probe = APIRouter(tags=["probe"])
@@ -194,7 +236,7 @@ async def test_a_newly_mounted_router_appears_as_its_own_domain(settings: Settin
         secret = routes[("GET", "/api/v1/probe/hidden")]  # not in OpenAPI, still an API route
         assert (secret.kind, secret.domain, secret.summary) == ("api", "test_viz", HIDDEN)
         assert "/api/v1/probe/hidden" not in app.openapi()["paths"]
-        assert '["GET /api/v1/probe/ping"]' in routes_diagram(app).source
+        assert '["GET /api/v1/probe/ping<br/>ping()"]' in routes_diagram(app, "test_viz").source
         async with client_for(system) as client:
             assert (await client.get("/api/v1/probe/ping")).json() == {"pong": True}
 

@@ -4,12 +4,15 @@ from studypath.viz.diagrams import (
     RouteInfo,
     api_routes,
     er_diagram,
+    node_count,
     request_flow,
     request_flow_for,
     request_trace,
     routes_diagram,
     routes_markdown,
     routes_table,
+    schema_overview,
+    table_domains,
 )
 from studypath.viz.mermaid import Mermaid, mermaid
 
@@ -19,12 +22,15 @@ __all__ = [
     "api_routes",
     "er_diagram",
     "mermaid",
+    "node_count",
     "request_flow",
     "request_flow_for",
     "request_trace",
     "routes_diagram",
     "routes_markdown",
     "routes_table",
+    "schema_overview",
+    "table_domains",
 ]
 
 # Who may call what, computed from the routes' dependencies (studypath/viz/access.py).

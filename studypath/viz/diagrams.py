@@ -167,27 +167,46 @@ def routes_markdown(app: FastAPI) -> str:
     return "\n".join(lines)
 
 
-def routes_diagram(app: FastAPI) -> Mermaid:
-    """`graph LR`: Browser -> one server -> SPA, docs and `/api/v1/*` -> domains -> routes,
-    and the database behind the domains."""
+MAX_NODES = 30
+"""A diagram with more boxes than this cannot be read at notebook width: split it."""
+
+
+def node_count(diagram: Mermaid) -> int:
+    """Boxes in a generated `graph`/`erDiagram` (node definitions and entities)."""
+    source = diagram.source
+    if source.startswith("erDiagram"):
+        entities = set(re.findall(r"^    (\w+) \{", source, re.MULTILINE))
+        for left, right in re.findall(r"^    (\w+) \S+ (\w+) :", source, re.MULTILINE):
+            entities.update((left, right))
+        return len(entities)
+    return len(set(re.findall(r"(\w+)\s*(?:\[|\(\[|\[\()", source)))
+
+
+def routes_diagram(app: FastAPI, module: str | None = None) -> Mermaid:
+    """The routes, at a size one can read.
+
+    Without `module`: the overview, top-down from the entry point — Browser, one server,
+    the SPA and docs beside `/api/v1/*`, one box per domain with its number of routes, and
+    the database behind them. With `module` (a domain such as `"tasks"`): that domain's
+    routes, each box naming the function that answers it."""
     routes = api_routes(app)
+    domains = sorted({route.domain for route in routes if route.kind == "api"})
+    if module is not None:
+        return _domain_routes_diagram(routes, module, domains)
     lines = [
-        "graph LR",
+        "graph TD",
         '    browser["Browser"] --> server["uvicorn + FastAPI<br/>one process, one port"]',
     ]
-    domains = sorted({route.domain for route in routes if route.kind == "api"})
     for kind, label in _GROUPS.items():
-        if any(route.kind == kind for route in routes):
-            lines.append(f'    server --> {kind}["{label}"]')
+        count = sum(route.kind == kind for route in routes)
+        if count:
+            lines.append(f'    server --> {kind}["{label}<br/>{count} route(s)"]')
     lines.append(f'    server --> api["{API_PREFIX}/*"]')
     for domain in domains:
-        modules = sorted({r.module for r in routes if r.kind == "api" and r.domain == domain})
-        label = f"{escape(domain)}<br/>{escape(', '.join(modules))}"
-        lines.append(f'    api --> domain_{_node_id(domain)}["{label}"]')
-    for number, route in enumerate(routes):
-        parent = f"domain_{_node_id(route.domain)}" if route.kind == "api" else route.kind
-        label = escape(f"{route.method} {route.path}")
-        lines.append(f'    {parent} --> route_{number}["{label}"]')
+        count = sum(r.kind == "api" and r.domain == domain for r in routes)
+        lines.append(
+            f'    api --> domain_{_node_id(domain)}["{escape(domain)}<br/>{count} routes"]'
+        )
     lines.append('    db[("PostgreSQL")]')
     lines.extend(f"    domain_{_node_id(domain)} --> db" for domain in domains)
     lines += [
@@ -197,6 +216,21 @@ def routes_diagram(app: FastAPI) -> Mermaid:
     ]
     if any(route.kind == "static" for route in routes):
         lines.append("    style static fill:#e3f2fd")
+    return Mermaid("\n".join(lines))
+
+
+def _domain_routes_diagram(routes: list[RouteInfo], module: str, domains: list[str]) -> Mermaid:
+    chosen = [route for route in routes if route.kind == "api" and route.domain == module]
+    if not chosen:
+        raise ValueError(f"no API routes in {module!r}; domains: {', '.join(domains)}")
+    modules = sorted({route.module for route in chosen})
+    domain = f"domain_{_node_id(module)}"
+    lines = ["graph LR", f'    {domain}["{escape(module)}<br/>{escape(", ".join(modules))}"]']
+    for number, route in enumerate(chosen):
+        function = route.endpoint.rsplit(".", 1)[-1]
+        label = f"{escape(f'{route.method} {route.path}')}<br/>{escape(function)}()"
+        lines.append(f'    {domain} --> route_{number}["{label}"]')
+    lines.append(f"    style {domain} fill:#fff3e0")
     return Mermaid("\n".join(lines))
 
 
@@ -269,15 +303,55 @@ def _entity(table: Table) -> str:
     return _node_id(table.fullname)
 
 
-def er_diagram(metadata: MetaData, tables: Iterable[str] | None = None) -> Mermaid:
-    """`erDiagram` of the metadata (or of `tables` only): columns with their PostgreSQL
-    types and PK/FK/UK markers, and one relationship per foreign key."""
+def table_domains(metadata: MetaData) -> dict[str, str]:
+    """Table name -> the domain whose models define it (`studypath.tasks.models` -> `tasks`),
+    read from the `domain` each table records in its `info` (set by `studypath.models`)."""
+    return {name: str(table.info.get("domain", "other")) for name, table in metadata.tables.items()}
+
+
+def schema_overview(metadata: MetaData) -> Mermaid:
+    """Every table as one box, grouped by the domain that owns it, one arrow per foreign key
+    (parent --> child): the whole schema on one screen. `er_diagram(metadata, domain=...)`
+    shows one domain's columns."""
+    domains = table_domains(metadata)
+    lines = ["graph LR"]
+    for domain in sorted(set(domains.values())):
+        lines.append(f'    subgraph {_node_id("d_" + domain)}["{escape(domain)}"]')
+        lines.extend(
+            f'        {_entity(metadata.tables[name])}["{escape(name)}"]'
+            for name in sorted(n for n, d in domains.items() if d == domain)
+        )
+        lines.append("    end")
+    edges = set()
+    for table in metadata.tables.values():
+        for fk in table.foreign_key_constraints:
+            parent = fk.referred_table
+            if parent is not table:
+                edges.add(f"    {_entity(parent)} --> {_entity(table)}")
+    return Mermaid("\n".join(lines + sorted(edges)))
+
+
+def er_diagram(
+    metadata: MetaData, tables: Iterable[str] | None = None, *, domain: str | None = None
+) -> Mermaid:
+    """`erDiagram` of the given `tables`, or of one `domain`'s tables (plus the tables they
+    point to, drawn small), or of everything: columns with their PostgreSQL types and
+    PK/FK/UK markers, one relationship per foreign key."""
+    if domain is not None:
+        owned = {name for name, d in table_domains(metadata).items() if d == domain}
+        if not owned:
+            known = ", ".join(sorted(set(table_domains(metadata).values())))
+            raise ValueError(f"no tables in domain {domain!r}; domains: {known}")
+        tables = owned
     chosen = sorted(metadata.tables if tables is None else set(tables))
     unknown = [name for name in chosen if name not in metadata.tables]
     if unknown:
         raise ValueError(f"not in the metadata: {', '.join(unknown)}")
     lines = ["erDiagram"]
     relationships: list[str] = []
+    # A domain's diagram also shows the tables its foreign keys point to, as boxes without
+    # columns (mermaid draws an entity named only in a relationship as a bare box).
+    outside_parents = domain is not None
     for name in chosen:
         table = metadata.tables[name]
         unique = _unique_columns(table)
@@ -297,7 +371,7 @@ def er_diagram(metadata: MetaData, tables: Iterable[str] | None = None) -> Merma
         lines.append("    }")
         for fk in table.foreign_key_constraints:
             parent = fk.referred_table
-            if parent.fullname not in chosen:
+            if parent.fullname not in chosen and not outside_parents:
                 continue
             columns = list(fk.columns)
             optional = any(column.nullable for column in columns)
