@@ -171,6 +171,11 @@ class Settings(BaseSettings):
     retention_interval_seconds: float = Field(
         default=3600.0, gt=0, le=86400, description="How often the retention job runs."
     )
+    metrics_scrape_token: SecretStr | None = Field(
+        default=None,
+        description="A scraper sending this as `Authorization: Bearer <token>` reads the "
+        "Prometheus page with the metrics users stored (otherwise only admins do).",
+    )
 
     # --- tracing --------------------------------------------------------------------------
     tracing_enabled: bool = Field(

@@ -96,21 +96,38 @@ async def test_user2_cannot_see_user1_note(
 
 # --- validation --------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "body",
+    ("body", "status"),
     [
-        {"title": "", "content": "c"},
-        {"title": "   ", "content": "c"},
-        {"title": "x" * 201},
-        {"title": "t", "content": "x" * (100 * 1024 + 1)},
-        {"title": "t", "owner_id": "me"},
+        ({"title": "", "content": "c"}, 400),
+        ({"title": "   ", "content": "c"}, 400),
+        ({"title": "x" * 201}, 400),
+        ({"title": "t", "content": "x" * (100 * 1024 + 1)}, 400),
+        ({"title": "t\u0000", "content": "c"}, 400),
+        ({"title": "t", "is_public": "yes"}, 422),
+        ({"title": "t", "owner_id": "me"}, 422),
+        ({"content": "c"}, 422),
     ],
-    ids=["empty-title", "blank-title", "long-title", "big-content", "unknown-field"],
+    ids=[
+        "empty-title",
+        "blank-title",
+        "long-title",
+        "big-content",
+        "nul-title",
+        "string-bool",
+        "unknown-field",
+        "missing-title",
+    ],
 )
 async def test_note_validation(
-    client: httpx.AsyncClient, user1: Person, body: dict[str, object], session: AsyncSession
+    client: httpx.AsyncClient,
+    user1: Person,
+    body: dict[str, object],
+    status: int,
+    session: AsyncSession,
 ) -> None:
+    """A value rule (length, NUL) answers 400; a body not of the schema's shape, 422."""
     response = await client.post("/api/v1/notes", json=body, headers=user1.headers)
-    assert response.status_code == 422
+    assert response.status_code == status, response.text
     from studypath.notes.models import Note
 
     assert await session.scalar(select(func.count()).select_from(Note)) == 0
@@ -137,6 +154,55 @@ async def test_owner_updates_and_deletes(client: httpx.AsyncClient, user1: Perso
     assert (
         await client.get(f"/api/v1/notes/{note['id']}", headers=user1.headers)
     ).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": None},
+        {"content": None},
+        {"is_public": None},
+        {"title": "   "},
+        {"title": "x" * 201},
+        {"content": "x" * (100 * 1024 + 1)},
+        {"title": "a\u0000b"},
+        {"is_public": "yes"},
+    ],
+    ids=["null-title", "null-content", "null-public", "blank", "long", "big", "nul", "str-bool"],
+)
+async def test_note_update_validates_as_create_and_refuses_null(
+    client: httpx.AsyncClient, user1: Person, body: dict[str, object]
+) -> None:
+    """A PUT checks each value sent exactly as a POST does; `null` is not "leave it"."""
+    note = await new_note(client, user1)
+    response = await client.put(f"/api/v1/notes/{note['id']}", headers=user1.headers, json=body)
+    assert response.status_code in (400, 422), response.text
+    assert response.json()["error"]["code"] == "VALIDATION_FAILED"
+    unchanged = await client.get(f"/api/v1/notes/{note['id']}", headers=user1.headers)
+    assert {k: unchanged.json()["data"][k] for k in ("title", "content", "is_public")} == {
+        "title": "Groceries",
+        "content": "milk, eggs",
+        "is_public": False,
+    }
+
+
+async def test_note_routes_take_only_uuids(client: httpx.AsyncClient, user1: Person) -> None:
+    for method, path in (
+        ("GET", "/api/v1/notes/not-an-id"),
+        ("PUT", "/api/v1/notes/not-an-id"),
+        ("DELETE", "/api/v1/notes/not-an-id"),
+        ("GET", "/api/v1/notes/not-an-id/shares"),
+        ("POST", "/api/v1/notes/not-an-id/share"),
+        ("DELETE", f"/api/v1/notes/{uuid.uuid4()}/share/not-an-id"),
+        ("POST", "/api/v1/notifications/not-an-id/read"),
+    ):
+        response = await client.request(
+            method, path, headers=user1.headers, json={} if method in ("PUT", "POST") else None
+        )
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["error"]["code"] == "NOT_FOUND"
+    wrong_method = await client.put("/api/v1/notifications/read-all", headers=user1.headers)
+    assert wrong_method.status_code == 405
 
 
 # --- sharing -------------------------------------------------------------------------------------
@@ -206,8 +272,8 @@ async def test_sharing_again_changes_the_permission(
         ({"username": "user1"}, 400, "VALIDATION_FAILED"),
         ({"username": "nobody"}, 404, "USER_NOT_FOUND"),
         ({"user_id": str(uuid.uuid4())}, 404, "USER_NOT_FOUND"),
-        ({"username": "user2", "user_id": str(uuid.uuid4())}, 422, "VALIDATION_FAILED"),
-        ({"username": "user2", "permission": "admin"}, 422, "VALIDATION_FAILED"),
+        ({"username": "user2", "user_id": str(uuid.uuid4())}, 400, "VALIDATION_FAILED"),
+        ({"username": "user2", "permission": "admin"}, 400, "VALIDATION_FAILED"),
     ],
     ids=["self", "unknown-name", "unknown-id", "both", "permission"],
 )
@@ -309,6 +375,41 @@ async def test_full_text_search_over_title_and_content(
     assert [n["id"] for n in both.json()["data"]] == [content_hit["id"]]
     nothing = await client.get("/api/v1/notes?q=kubernetes", headers=user1.headers)
     assert nothing.json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    "q", ["'", "&", "!", ":*", "a & | b", '"unclosed', "(", ")", "\\", "<->", "a:*B", "!!!&|"]
+)
+async def test_note_search_accepts_any_text(
+    client: httpx.AsyncClient, user1: Person, q: str
+) -> None:
+    await new_note(client, user1, "Groceries", "milk")
+    response = await client.get("/api/v1/notes", params={"q": q}, headers=user1.headers)
+    assert response.status_code == 200, response.text
+
+
+async def test_note_search_with_nul_is_400(client: httpx.AsyncClient, user1: Person) -> None:
+    response = await client.get("/api/v1/notes", params={"q": "a\x00b"}, headers=user1.headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == "query.q"
+
+
+async def test_note_search_for_wildcard_characters_finds_them_literally(
+    client: httpx.AsyncClient, user1: Person
+) -> None:
+    percent = await new_note(client, user1, "Discounts", "50% off")
+    underscore = await new_note(client, user1, "Names", "snake_case")
+    backslash = await new_note(client, user1, "Paths", "C:\\temp")
+    await new_note(client, user1, "Plain", "nothing special here")
+
+    async def found(q: str) -> list[object]:
+        response = await client.get("/api/v1/notes", params={"q": q}, headers=user1.headers)
+        assert response.status_code == 200, response.text
+        return [note["id"] for note in response.json()["data"]]
+
+    assert await found("%") == [percent["id"]]
+    assert await found("_") == [underscore["id"]]
+    assert await found("\\") == [backslash["id"]]
 
 
 # --- the notification, through the worker ---------------------------------------------------------

@@ -88,3 +88,20 @@ def bounded_json(max_bytes: int = DEFAULT_JSON_BYTES, *, max_depth: int = MAX_JS
 
 JSONObject = Annotated[dict[str, Any], bounded_json()]
 """A free-form JSON object (tags, labels, metadata, payloads): ≤ 64 KiB, ≤ 16 levels."""
+
+
+def _no_default_in_schema(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def absent(**field: Any) -> Any:
+    """The default of a field in a partial update (PUT/PATCH): changed only when sent.
+
+    Give the field the *create* model's type (`title: Title = absent()`, not
+    `Title | None = None`): a value that is sent — `null` included — is then validated
+    exactly as on create, so `{"title": null}` is refused like a missing title would be on
+    create, instead of reaching a NOT NULL column. Pydantic does not validate defaults, so
+    leaving the field out is fine; read the model with `model_dump(exclude_unset=True)`.
+    Keyword arguments go to `Field` (a description, say).
+    """
+    return Field(default=None, json_schema_extra=_no_default_in_schema, **field)

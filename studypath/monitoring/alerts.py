@@ -10,6 +10,10 @@
 Every state change records an event (source `alerts`); a firing alert with
 `opens_incident` opens an incident unless one from it is still open. With several server
 processes, an advisory lock lets one of them evaluate each round.
+
+Each alert is evaluated in a savepoint of its own: one that fails (its query overflows, its
+data is odd) is rolled back alone and records an `error` event — once, not every round —
+while the others are evaluated as usual.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
@@ -32,6 +37,7 @@ from studypath.monitoring import service
 from studypath.monitoring.models import (
     Alert,
     AlertStatus,
+    Event,
     EventLevel,
     EventType,
     Incident,
@@ -80,6 +86,7 @@ class Evaluation:
     value: float | None
     before: AlertStatus
     after: AlertStatus
+    error: str | None = None
 
 
 def next_status(alert: Alert, condition: bool, now: datetime) -> AlertStatus:
@@ -154,7 +161,6 @@ async def _transition(
         ),
         tags={"alert_id": str(alert.id), "alert_name": alert.name, "status": after.value},
         payload={"value": value, "threshold": alert.threshold, "before": before.value},
-        commit=False,
     )
     if after is AlertStatus.FIRING and alert.opens_incident:
         await _open_incident(session, alert)
@@ -183,7 +189,8 @@ async def _open_incident(session: AsyncSession, alert: Alert) -> None:
 
 
 async def evaluate_all(db: Database) -> list[Evaluation]:
-    """One round over every active alert, in one transaction, by one process at a time."""
+    """One round over every active alert, by one process at a time; each alert in its own
+    savepoint, so one that cannot be evaluated does not stop the others."""
     async with db.sessionmaker() as session:
         locked = await session.scalar(
             text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": EVALUATION_LOCK}
@@ -194,14 +201,55 @@ async def evaluate_all(db: Database) -> list[Evaluation]:
         alerts = list(
             await session.scalars(select(Alert).where(Alert.is_active.is_(True)).with_for_update())
         )
-        results = [await evaluate_alert(session, alert, now) for alert in alerts]
+        results = [await evaluate_isolated(session, alert, now) for alert in alerts]
         await session.commit()
     return results
 
 
+async def evaluate_isolated(session: AsyncSession, alert: Alert, now: datetime) -> Evaluation:
+    """Evaluate one alert inside a savepoint; on a database error, roll back just that and
+    record the error as the alert's event."""
+    alert_id, name, before = alert.id, alert.name, alert.status
+    try:
+        async with session.begin_nested():
+            return await evaluate_alert(session, alert, now)
+    except (DBAPIError, ArithmeticError) as exc:
+        original = exc.orig if isinstance(exc, DBAPIError) else exc
+        reason = (str(original).strip().splitlines() or [type(original).__name__])[0][:500]
+    await session.refresh(alert)
+    await _record_error(session, alert, reason)
+    return Evaluation(alert_id, name, None, before, before, error=reason)
+
+
+async def _record_error(session: AsyncSession, alert: Alert, reason: str) -> None:
+    """An `error` event for the alert, unless its latest event already says the same."""
+    latest = await session.scalar(
+        select(Event.message)
+        .where(Event.source == "alerts", Event.tags["alert_id"].astext == str(alert.id))
+        .order_by(Event.recorded_at.desc(), Event.created_at.desc())
+        .limit(1)
+    )
+    message = f"alert {alert.name!r} could not be evaluated: {reason}"
+    if latest == message:
+        return
+    await service.record_event(
+        session,
+        event_type=EventType.ALERT,
+        source="alerts",
+        level=EventLevel.ERROR,
+        message=message,
+        tags={"alert_id": str(alert.id), "alert_name": alert.name, "status": "error"},
+        payload={"error": reason},
+    )
+
+
 async def _run(db: Database, settings: Settings) -> str | None:
-    changed = [r for r in await evaluate_all(db) if r.before is not r.after]
-    return ", ".join(f"{r.name}: {r.before.value}→{r.after.value}" for r in changed) or None
+    results = await evaluate_all(db)
+    changed = [
+        f"{r.name}: {r.before.value}→{r.after.value}" for r in results if r.before is not r.after
+    ]
+    failed = [f"{r.name}: error ({r.error})" for r in results if r.error is not None]
+    return ", ".join(changed + failed) or None
 
 
 EVALUATE_ALERTS = PeriodicJob(

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from studypath.auth.dependencies import CurrentUser
+from studypath.auth.dependencies import CurrentUser, optional_principal, read_credential
 from studypath.core.db import DbSession
 from studypath.core.pagination import Page
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
+from studypath.core.validation import Text
 from studypath.monitoring import prometheus, service
 from studypath.monitoring.models import (
     AlertStatus,
@@ -36,17 +40,26 @@ from studypath.monitoring.schemas import (
 )
 from studypath.observability.tracing import TracedRoute
 from studypath.rbac.dependencies import Moderator
+from studypath.rbac.roles import Role
 
 router = APIRouter(prefix=f"{API_PREFIX}/monitoring", tags=["monitoring"], route_class=TracedRoute)
 
 TagFilter = Annotated[
-    str | None,
+    Text | None,
     Query(max_length=2000, description="`key:value,key2:value2` — all must match"),
 ]
+Out = TypeVar("Out", bound=BaseModel)
 
 
 def _total(response: Response, total: int) -> None:
     response.headers["X-Total-Count"] = str(total)
+
+
+async def committed(db: AsyncSession, out: Out) -> Out:
+    """Serialize the response, then commit: a row the API could not return is never stored."""
+    out.model_dump_json()
+    await db.commit()
+    return out
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -56,7 +69,7 @@ async def create_event(
 ) -> Envelope[EventOut]:
     """Record an event. Users write under `user:<username>` or a generic client source."""
     event = await service.create_event(db, principal, principal.username, **body.model_dump())
-    return ok(EventOut.model_validate(event), "Event recorded")
+    return ok(await committed(db, EventOut.model_validate(event)), "Event recorded")
 
 
 @router.get("/events", response_model=Envelope[list[EventOut]])
@@ -66,7 +79,7 @@ async def list_events(
     page: Page,
     response: Response,
     event_type: EventType | None = None,
-    source: Annotated[str | None, Query(max_length=200)] = None,
+    source: Annotated[Text | None, Query(max_length=200)] = None,
     level: EventLevel | None = None,
     tags: TagFilter = None,
     start_time: datetime | None = None,
@@ -88,7 +101,7 @@ async def list_events(
     return ok([EventOut.model_validate(event) for event in events])
 
 
-@router.get("/events/{event_id}", response_model=Envelope[EventOut])
+@router.get("/events/{event_id:uuid}", response_model=Envelope[EventOut])
 async def get_event(
     event_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> Envelope[EventOut]:
@@ -100,9 +113,10 @@ async def get_event(
 async def create_metric(
     body: CreateMetric, principal: CurrentUser, db: DbSession
 ) -> Envelope[MetricOut]:
-    """Store a sample. Users write names `user_<username>_…` or `client_…`."""
+    """Store a sample. Users write names `<username>_…` (or `user_<username>_…`) or a generic
+    name (`cpu_usage…`, `client_…`, …)."""
     metric = await service.create_metric(db, principal, principal.username, **body.model_dump())
-    return ok(MetricOut.model_validate(metric), "Metric recorded")
+    return ok(await committed(db, MetricOut.model_validate(metric)), "Metric recorded")
 
 
 @router.get("/metrics", response_model=Envelope[list[MetricOut]])
@@ -111,7 +125,7 @@ async def list_metrics(
     db: DbSession,
     page: Page,
     response: Response,
-    name: Annotated[str | None, Query(max_length=200)] = None,
+    name: Annotated[Text | None, Query(max_length=200)] = None,
     metric_type: MetricType | None = None,
     labels: TagFilter = None,
     start_time: datetime | None = None,
@@ -131,15 +145,34 @@ async def list_metrics(
     return ok([MetricOut.model_validate(metric) for metric in metrics])
 
 
+async def may_read_stored_metrics(request: Request, db: DbSession) -> bool:
+    """True for the scrape token or an admin; anyone else reads only the process's metrics
+    (stored metrics hold what users wrote: names and label values are theirs)."""
+    credential = read_credential(request)
+    if credential is None:
+        return False
+    token = request.app.state.settings.metrics_scrape_token
+    if token is not None and hmac.compare_digest(
+        credential.encode(), token.get_secret_value().encode()
+    ):
+        return True
+    principal = await optional_principal(request, db)
+    return principal is not None and principal.role is Role.ADMIN
+
+
 @router.get(
     "/metrics/prometheus",
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
-async def prometheus_metrics(request: Request) -> Response:
-    """Prometheus exposition of this process: HTTP, tasks, queue, breakers, pool, process —
-    plus the stored metrics. Scrape every server process (each exposes its own counters)."""
-    body = await prometheus.exposition(request.app.state.db)
+async def prometheus_metrics(
+    request: Request, with_stored: Annotated[bool, Depends(may_read_stored_metrics)]
+) -> Response:
+    """Prometheus exposition of this process: HTTP, tasks, queue, breakers, pool, process.
+    Scrape every server process (each exposes its own counters). Public; the metrics users
+    stored are added for an admin or a scraper sending the scrape token
+    (`STUDYPATH_METRICS_SCRAPE_TOKEN`) as `Authorization: Bearer <token>`."""
+    body = await prometheus.exposition(request.app.state.db, with_stored=with_stored)
     return Response(content=body, media_type=prometheus.CONTENT_TYPE)
 
 
@@ -160,28 +193,30 @@ async def list_alerts(
 @router.post("/alerts", response_model=Envelope[AlertOut])
 async def create_alert(body: AlertRule, actor: Moderator, db: DbSession) -> Envelope[AlertOut]:
     """A rule: aggregate `metric_name` (matching `label_match`) over `window_seconds`,
-    compare with `threshold`; fire once that holds for `for_seconds`."""
-    alert = await service.create_alert(db, actor, **body.model_dump())
-    return ok(AlertOut.model_validate(alert), "Alert created")
+    compare with `threshold`; fire once that holds for `for_seconds`. The guide's body
+    (`query: "cpu_usage > 80"`, `threshold_value`) sets `metric_name`, `comparator` and
+    `threshold` from its query."""
+    alert = await service.create_alert(db, actor, **body.rule())
+    return ok(await committed(db, AlertOut.model_validate(alert)), "Alert created")
 
 
-@router.get("/alerts/{alert_id}", response_model=Envelope[AlertOut])
+@router.get("/alerts/{alert_id:uuid}", response_model=Envelope[AlertOut])
 async def get_alert(
     alert_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> Envelope[AlertOut]:
     return ok(AlertOut.model_validate(await service.get_alert(db, alert_id)))
 
 
-@router.put("/alerts/{alert_id}", response_model=Envelope[AlertOut])
+@router.put("/alerts/{alert_id:uuid}", response_model=Envelope[AlertOut])
 async def update_alert(
     alert_id: uuid.UUID, body: UpdateAlert, actor: Moderator, db: DbSession
 ) -> Envelope[AlertOut]:
     """Change a rule (a changed condition starts again from `ok`)."""
-    alert = await service.update_alert(db, alert_id, body.model_dump(exclude_unset=True))
-    return ok(AlertOut.model_validate(alert), "Alert updated")
+    alert = await service.update_alert(db, alert_id, body.changes())
+    return ok(await committed(db, AlertOut.model_validate(alert)), "Alert updated")
 
 
-@router.delete("/alerts/{alert_id}", response_model=Envelope[None])
+@router.delete("/alerts/{alert_id:uuid}", response_model=Envelope[None])
 async def delete_alert(alert_id: uuid.UUID, actor: Moderator, db: DbSession) -> Envelope[None]:
     await service.delete_alert(db, alert_id)
     return ok(None, "Alert deleted")
@@ -195,7 +230,7 @@ async def create_incident(
     incident = await service.create_incident(
         db, created_by=principal.user_id, alert_id=None, **body.model_dump()
     )
-    return ok(IncidentOut.model_validate(incident), "Incident opened")
+    return ok(await committed(db, IncidentOut.model_validate(incident)), "Incident opened")
 
 
 @router.get("/incidents", response_model=Envelope[list[IncidentOut]])
@@ -211,14 +246,14 @@ async def list_incidents(
     return ok([IncidentOut.model_validate(incident) for incident in incidents])
 
 
-@router.get("/incidents/{incident_id}", response_model=Envelope[IncidentOut])
+@router.get("/incidents/{incident_id:uuid}", response_model=Envelope[IncidentOut])
 async def get_incident(
     incident_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> Envelope[IncidentOut]:
     return ok(IncidentOut.model_validate(await service.get_incident(db, incident_id)))
 
 
-@router.put("/incidents/{incident_id}", response_model=Envelope[IncidentOut])
+@router.put("/incidents/{incident_id:uuid}", response_model=Envelope[IncidentOut])
 async def update_incident(
     incident_id: uuid.UUID, body: UpdateIncident, principal: CurrentUser, db: DbSession
 ) -> Envelope[IncidentOut]:
@@ -226,10 +261,10 @@ async def update_incident(
     incident = await service.update_incident(
         db, principal, incident_id, body.model_dump(exclude_unset=True)
     )
-    return ok(IncidentOut.model_validate(incident), "Incident updated")
+    return ok(await committed(db, IncidentOut.model_validate(incident)), "Incident updated")
 
 
-@router.get("/incidents/{incident_id}/timeline", response_model=Envelope[list[EventOut]])
+@router.get("/incidents/{incident_id:uuid}/timeline", response_model=Envelope[list[EventOut]])
 async def incident_timeline(
     incident_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> Envelope[list[EventOut]]:

@@ -1,8 +1,14 @@
-"""The Prometheus page: this process's own metrics, plus the stored metrics as families.
+"""The Prometheus page: this process's own metrics, plus (for admins and the scrape token)
+the stored metrics as families.
 
 Stored samples become valid exposition: counters and gauges expose the latest value of
 each series (name + labels); histograms turn their retained samples into cumulative
 buckets with `_sum` and `_count`; summaries expose `_count` and `_sum`.
+
+The page must stay valid whatever users stored: the API refuses names and labels that
+would break it (`monitoring.schemas`), and this module skips any stored row that breaks the
+same rules anyway (written before those rules, or straight into the table) — one family
+per name, no name of the process's own, no `le`/`quantile` label.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import text
 
 from studypath.core.db import Database
+from studypath.monitoring.schemas import check_label_name, check_stored_metric_name
+from studypath.monitoring.service import RESERVED_METRIC_PREFIXES
 from studypath.observability.metrics import refresh_pool_gauges, refresh_queue_gauges
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -46,6 +54,19 @@ DISTRIBUTIONS = text(
 )
 
 
+def exposable(name: str, labels: dict[str, Any]) -> bool:
+    """Whether a stored series can join the page without breaking it."""
+    try:
+        check_stored_metric_name(name)
+        for key, value in labels.items():
+            check_label_name(key)
+            if not isinstance(value, str):
+                return False
+    except ValueError:
+        return False
+    return not name.startswith(RESERVED_METRIC_PREFIXES)
+
+
 class StoredMetrics(Collector):
     """A collector over rows already read from the database (collect() must not do I/O)."""
 
@@ -55,9 +76,11 @@ class StoredMetrics(Collector):
     def collect(self) -> Iterator[Metric]:
         series: dict[tuple[str, str], list[tuple[dict[str, str], Any]]] = defaultdict(list)
         for row in self.latest:
-            series[(row.name, row.metric_type)].append((row.labels, row.value))
+            if exposable(row.name, row.labels):
+                series[(row.name, row.metric_type)].append((row.labels, row.value))
         for row in self.distributions:
-            series[(row.name, row.metric_type)].append((row.labels, row.samples))
+            if exposable(row.name, row.labels):
+                series[(row.name, row.metric_type)].append((row.labels, row.samples))
         seen: set[str] = set()
         for (name, metric_type), items in sorted(series.items()):
             if name in seen:  # one name, two types: the first (alphabetical) type wins
@@ -97,10 +120,12 @@ def _add(family: Metric, metric_type: str, values: list[str], value: Any) -> Non
         family.add_metric(values, float(value))  # type: ignore[attr-defined]
 
 
-async def exposition(db: Database) -> bytes:
-    """The whole page: process metrics (refreshed from the database first) + stored ones."""
+async def exposition(db: Database, *, with_stored: bool) -> bytes:
+    """The page: process metrics (refreshed from the database first), + stored ones if asked."""
     await refresh_queue_gauges(db)
     refresh_pool_gauges(db)
+    if not with_stored:
+        return generate_latest(REGISTRY)
     async with db.engine.connect() as conn:
         latest = list(await conn.execute(LATEST))
         distributions = list(await conn.execute(DISTRIBUTIONS))

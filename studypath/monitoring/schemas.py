@@ -1,15 +1,39 @@
-"""Request and response shapes of the monitoring API (API.md, Monitoring)."""
+"""Request and response shapes of the monitoring API (API.md, Monitoring).
+
+Each field's type is declared once (`Source`, `Labels`, `AlertName`, …) and used by both the
+create and the update model of a resource, so a PUT checks a value exactly as a POST does.
+Update models give their fields `absent()` as default: a field left out is not changed, a
+field sent as `null` is refused like any other value of the wrong type.
+"""
 
 from __future__ import annotations
 
-import json
 import math
+import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from studypath.core.validation import (
+    FiniteFloat,
+    JSONObject,
+    StrictBool,
+    Text,
+    absent,
+    bounded_json,
+    check_text,
+)
 from studypath.monitoring.models import (
     AlertStatus,
     EventLevel,
@@ -20,60 +44,94 @@ from studypath.monitoring.models import (
 )
 
 MAX_TAGS = 20
-MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_METRIC_VALUE = 1e15
+"""Stored samples and thresholds stay within ±10^15: sums and averages of many of them (and
+PostgreSQL's sum of squares inside `avg`) cannot overflow a double."""
 
+# Series a Prometheus client derives from a family's name: a stored metric named like one of
+# them would give the page two families for one name (an `x` counter is exposed as
+# `x_total`; a histogram `x` as `x_bucket`, `x_count`, `x_sum`).
+DERIVED_SUFFIXES = ("_total", "_count", "_sum", "_bucket", "_created", "_info")
+# Label names the exposition itself uses (histogram buckets, summary quantiles).
+RESERVED_LABELS = frozenset({"le", "quantile"})
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+TAG_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+# --- field types ------------------------------------------------------------------------------
 Source = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/-]+$")
+    Text, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/-]+$")
 ]
-# Prometheus names: the stored metrics are exposed in its text format.
+Message = Annotated[Text, StringConstraints(max_length=10_000)]
+# Prometheus metric names: the stored metrics are exposed in its text format.
 MetricName = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    Text, StringConstraints(min_length=1, max_length=200, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 ]
-TagValue = Annotated[str, StringConstraints(max_length=500)] | int | float | bool
-Comparator = Literal[">", ">=", "<", "<=", "==", "!="]
-Aggregation = Literal["avg", "max", "min", "sum", "count", "rate"]
+BoundedValue = Annotated[FiniteFloat, Field(ge=-MAX_METRIC_VALUE, le=MAX_METRIC_VALUE)]
+TagValue = (
+    Annotated[Text, StringConstraints(max_length=500)]
+    | StrictBool
+    | Annotated[int, Field(ge=-(2**53), le=2**53)]
+    | FiniteFloat
+)
+LabelValue = Annotated[Text, StringConstraints(max_length=200)]
 
 
-def _check_tags(tags: dict[str, Any]) -> dict[str, Any]:
+def check_stored_metric_name(name: str) -> str:
+    """A stored metric's name must not be one the exposition derives from another family."""
+    if name.endswith(DERIVED_SUFFIXES):
+        raise ValueError(
+            f"must not end with {', '.join(DERIVED_SUFFIXES)}: the Prometheus page derives "
+            "those series from a family's name (a counter `x` is exposed as `x_total`)"
+        )
+    return name
+
+
+def check_tags(tags: dict[str, Any]) -> dict[str, Any]:
     if len(tags) > MAX_TAGS:
         raise ValueError(f"at most {MAX_TAGS} tags")
     for key in tags:
-        if not key or len(key) > 100 or not all(c.isalnum() or c in "_.-" for c in key):
+        if not TAG_KEY.match(key):
             raise ValueError(f"tag key {key!r}: 1-100 of letters, digits, '_', '.', '-'")
     return tags
 
 
-def _check_labels(labels: dict[str, str]) -> dict[str, str]:
+def check_label_name(key: str) -> None:
+    """A label name Prometheus accepts and the exposition does not use itself."""
+    if not LABEL_NAME.match(key) or key.startswith("__") or len(key) > 100:
+        raise ValueError(
+            f"label name {key!r} is not a valid Prometheus label name "
+            "([a-zA-Z_][a-zA-Z0-9_]*, at most 100, not starting with __)"
+        )
+    if key in RESERVED_LABELS:
+        raise ValueError(f"label name {key!r} is reserved for histogram and summary series")
+
+
+def check_labels(labels: dict[str, str]) -> dict[str, str]:
     if len(labels) > MAX_TAGS:
         raise ValueError(f"at most {MAX_TAGS} labels")
-    for key, value in labels.items():
-        valid = key and (key[0].isalpha() or key[0] == "_") and key.replace("_", "a").isalnum()
-        if not valid or key.startswith("__") or len(key) > 100 or not key.isascii():
-            raise ValueError(f"label name {key!r} is not a valid Prometheus label name")
-        if len(value) > 200:
-            raise ValueError(f"label {key!r}: value longer than 200 characters")
+    for key in labels:
+        check_label_name(key)
     return labels
 
 
+StoredMetricName = Annotated[MetricName, AfterValidator(check_stored_metric_name)]
+Tags = Annotated[dict[str, TagValue], AfterValidator(check_tags), bounded_json(16 * 1024)]
+Labels = Annotated[dict[str, LabelValue], AfterValidator(check_labels), bounded_json(8 * 1024)]
+
+
+# --- events -----------------------------------------------------------------------------------
 class CreateEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event_type: EventType
     source: Source
-    message: str | None = Field(default=None, max_length=10_000)
+    message: Message | None = None
     level: EventLevel | None = None
-    tags: dict[str, TagValue] = Field(default_factory=dict)
-    payload: dict[str, Any] = Field(default_factory=dict, description="At most 64 KiB as JSON.")
+    tags: Tags = Field(default_factory=dict, description="At most 20; values are scalars.")
+    payload: JSONObject = Field(
+        default_factory=dict, description="At most 64 KiB as JSON, 16 levels deep."
+    )
     recorded_at: datetime | None = None
-
-    _tags = field_validator("tags")(_check_tags)
-
-    @field_validator("payload")
-    @classmethod
-    def _payload_size(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if len(json.dumps(value, default=str).encode()) > MAX_PAYLOAD_BYTES:
-            raise ValueError("payload is larger than 64 KiB")
-        return value
 
 
 class EventOut(BaseModel):
@@ -91,23 +149,18 @@ class EventOut(BaseModel):
     created_by: uuid.UUID | None
 
 
+# --- stored metrics ---------------------------------------------------------------------------
 class CreateMetric(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: MetricName
+    name: StoredMetricName = Field(
+        description="A Prometheus name, not ending with _total, _count, _sum, _bucket, "
+        "_created or _info."
+    )
     metric_type: MetricType
-    value: float
-    labels: dict[str, str] = Field(default_factory=dict)
+    value: BoundedValue = Field(description="Finite, at most 10^15 in magnitude.")
+    labels: Labels = Field(default_factory=dict, description="Prometheus labels: text values.")
     recorded_at: datetime | None = None
-
-    _labels = field_validator("labels")(_check_labels)
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
 
 
 class MetricOut(BaseModel):
@@ -122,45 +175,171 @@ class MetricOut(BaseModel):
     created_by: uuid.UUID | None
 
 
+# --- alerts -----------------------------------------------------------------------------------
+Comparator = Literal[">", ">=", "<", "<=", "==", "!="]
+Aggregation = Literal["avg", "max", "min", "sum", "count", "rate"]
+AlertName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(check_text),
+]
+Description = Annotated[Text, StringConstraints(max_length=2000)]
+WindowSeconds = Annotated[int, Field(ge=1, le=86_400)]
+ForSeconds = Annotated[int, Field(ge=0, le=86_400)]
+QUERY_FORM = "<metric_name> <op> <number>, op one of > >= < <= == != (e.g. 'error_rate > 0.05')"
+QUERY = re.compile(
+    r"^\s*(?P<metric>[a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?P<op>>=|<=|==|!=|>|<)\s*"
+    r"(?P<number>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
+)
+RULE_FIELDS = ("metric_name", "comparator", "threshold")
+
+
+def parse_query(query: str) -> tuple[str, str, float]:
+    """`error_rate > 0.05` → ("error_rate", ">", 0.05); ValueError naming the form otherwise."""
+    match = QUERY.match(query)
+    if match is None or len(match["metric"]) > 200:
+        raise ValueError(f"unsupported query {query[:100]!r}: the supported form is {QUERY_FORM}")
+    threshold = float(match["number"])
+    if not math.isfinite(threshold) or abs(threshold) > MAX_METRIC_VALUE:
+        raise ValueError(f"the query's number must be finite and at most {MAX_METRIC_VALUE:g}")
+    return match["metric"], match["op"], threshold
+
+
+AlertQuery = Annotated[Text, StringConstraints(max_length=500)]
+
+
+def _rule_from_query(model: Any, query: str | None) -> None:
+    """Turn the guide's `query` into the rule's fields (in place); it cannot come with them."""
+    if query is None:
+        return
+    given = [name for name in RULE_FIELDS if name in model.model_fields_set]
+    if given:
+        raise ValueError(f"give either query or {', '.join(given)}, not both")
+    model.metric_name, model.comparator, model.threshold = parse_query(query)
+
+
+def _two_shapes(schema: dict[str, Any]) -> None:
+    """OpenAPI: an alert is created either with studypath's fields or with the guide's query."""
+    properties: dict[str, Any] = schema.pop("properties")
+    schema.pop("required", None)
+    schema.pop("additionalProperties", None)
+    shared = {k: v for k, v in properties.items() if k not in {*RULE_FIELDS, "query"}}
+    shared.pop("threshold_value")
+    schema["oneOf"] = [
+        {
+            "title": "Rule",
+            "type": "object",
+            "properties": {**shared, **{k: properties[k] for k in RULE_FIELDS}},
+            "required": ["name", "metric_name", "threshold"],
+            "additionalProperties": False,
+        },
+        {
+            "title": "Query (the guide's form)",
+            "type": "object",
+            "properties": {
+                **shared,
+                "query": properties["query"],
+                "threshold_value": properties["threshold_value"],
+            },
+            "required": ["name", "query"],
+            "additionalProperties": False,
+        },
+    ]
+
+
 class AlertRule(BaseModel):
-    """What an alert watches: aggregate a metric over a window, compare, hold for a while."""
+    """What an alert watches: aggregate a metric over a window, compare, hold for a while.
 
-    model_config = ConfigDict(extra="forbid")
+    Either studypath's fields (`metric_name`, `comparator`, `threshold`) or the guide's
+    `query` (`"cpu_usage > 80"`, with an optional `threshold_value` that must agree)."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    description: str | None = Field(default=None, max_length=2000)
-    metric_name: MetricName
-    label_match: dict[str, str] = Field(default_factory=dict)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_two_shapes)
+
+    name: AlertName
+    description: Description | None = None
+    metric_name: MetricName = absent()
+    label_match: Labels = Field(default_factory=dict)
     aggregation: Aggregation = "avg"
-    window_seconds: int = Field(default=300, ge=1, le=86_400)
+    window_seconds: WindowSeconds = 300
     comparator: Comparator = ">"
-    threshold: float
-    for_seconds: int = Field(default=0, ge=0, le=86_400)
+    threshold: BoundedValue = absent()
+    for_seconds: ForSeconds = 0
     severity: IncidentSeverity = IncidentSeverity.MEDIUM
-    is_active: bool = True
-    opens_incident: bool = False
+    is_active: StrictBool = True
+    opens_incident: StrictBool = False
+    query: AlertQuery | None = Field(default=None, description=f"The guide's form: {QUERY_FORM}.")
+    threshold_value: FiniteFloat | None = Field(
+        default=None, description="With `query`: must equal the query's number."
+    )
 
-    _labels = field_validator("label_match")(_check_labels)
+    @field_validator("query")
+    @classmethod
+    def _query_form(cls, query: str | None) -> str | None:
+        if query is not None:
+            parse_query(query)
+        return query
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Self:
+        _rule_from_query(self, self.query)
+        if self.query is None:
+            if self.threshold_value is not None:
+                raise ValueError("threshold_value goes with query; the rule's field is threshold")
+            missing = [name for name in ("metric_name", "threshold") if getattr(self, name) is None]
+            if missing:
+                raise PydanticCustomError(
+                    "missing",
+                    "Field required: {fields} (or give the guide's query)",
+                    {"fields": ", ".join(missing)},
+                )
+        elif self.threshold_value is not None and self.threshold_value != self.threshold:
+            raise ValueError(
+                f"threshold_value {self.threshold_value:g} differs from the query's "
+                f"{self.threshold:g}"
+            )
+        return self
+
+    def rule(self) -> dict[str, Any]:
+        """The alert's columns."""
+        return self.model_dump(exclude={"query", "threshold_value"})
 
 
 class UpdateAlert(BaseModel):
+    """Change some of a rule's fields (or its condition with the guide's `query`)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-        | None
-    ) = None
-    description: str | None = Field(default=None, max_length=2000)
-    metric_name: MetricName | None = None
-    label_match: dict[str, str] | None = None
-    aggregation: Aggregation | None = None
-    window_seconds: int | None = Field(default=None, ge=1, le=86_400)
-    comparator: Comparator | None = None
-    threshold: float | None = None
-    for_seconds: int | None = Field(default=None, ge=0, le=86_400)
-    severity: IncidentSeverity | None = None
-    is_active: bool | None = None
-    opens_incident: bool | None = None
+    name: AlertName = absent()
+    description: Description | None = None
+    metric_name: MetricName = absent()
+    label_match: Labels = absent()
+    aggregation: Aggregation = absent()
+    window_seconds: WindowSeconds = absent()
+    comparator: Comparator = absent()
+    threshold: BoundedValue = absent()
+    for_seconds: ForSeconds = absent()
+    severity: IncidentSeverity = absent()
+    is_active: StrictBool = absent()
+    opens_incident: StrictBool = absent()
+    query: AlertQuery = absent(description=f"Sets the condition: {QUERY_FORM}.")
+
+    @field_validator("query")
+    @classmethod
+    def _query_form(cls, query: str) -> str:
+        parse_query(query)
+        return query
+
+    @model_validator(mode="after")
+    def _condition(self) -> Self:
+        _rule_from_query(self, self.query)
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The columns to change: the fields sent (a query becomes the three it sets)."""
+        changes = self.model_dump(exclude_unset=True, exclude={"query"})
+        if self.query is not None:
+            changes.update({name: getattr(self, name) for name in RULE_FIELDS})
+        return changes
 
 
 class AlertOut(BaseModel):
@@ -188,28 +367,44 @@ class AlertOut(BaseModel):
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
+    query: str = Field(default="", description="The condition in the guide's form.")
+    threshold_value: float | None = Field(default=None, description="The guide's name for it.")
+
+    @model_validator(mode="after")
+    def _guide_fields(self) -> Self:
+        self.query = f"{self.metric_name} {self.comparator} {self.threshold:g}"
+        self.threshold_value = self.threshold
+        return self
+
+
+# --- incidents --------------------------------------------------------------------------------
+IncidentTitle = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(check_text),
+]
+IncidentText = Annotated[Text, StringConstraints(max_length=10_000)]
 
 
 class CreateIncident(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    description: str | None = Field(default=None, max_length=10_000)
+    title: IncidentTitle
+    description: IncidentText | None = None
     severity: IncidentSeverity = IncidentSeverity.MEDIUM
 
 
 class UpdateIncident(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-        | None
-    ) = None
-    description: str | None = Field(default=None, max_length=10_000)
-    severity: IncidentSeverity | None = None
-    status: IncidentStatus | None = None
-    root_cause: str | None = Field(default=None, max_length=10_000)
-    assigned_to: uuid.UUID | None = Field(default=None, description="Moderators and admins only.")
+    title: IncidentTitle = absent()
+    description: IncidentText | None = None
+    severity: IncidentSeverity = absent()
+    status: IncidentStatus = absent()
+    root_cause: IncidentText | None = None
+    assigned_to: uuid.UUID | None = Field(
+        default=None, description="A user's id (null: unassigned). Moderators and admins only."
+    )
 
 
 class IncidentOut(BaseModel):

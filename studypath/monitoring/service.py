@@ -1,16 +1,25 @@
 """Monitoring: events, stored metrics, alert rules, incidents — and who may write what.
 
-Writers' rules (users; moderators and admins may write anywhere not reserved):
-- events: a user writes under their own source (`user:<username>`, or `user:<username>/…`)
-  or a generic client source (`client`, `frontend`, `browser`, `mobile`);
-- metrics: a user writes names starting with `user_<username>_` or `client_`;
-- reserved for the system itself, for everyone: event sources `alerts`, `incidents`,
-  `system` and metric names starting with `studypath_`, `process_` or `python_` (the
-  process's own metrics).
+Writers' rules — the guide's, plus studypath's own forms:
+
+- events, a user's own sources: `<username>-…`, `user-<user id>-…`, `user:<username>` and
+  `user:<username>/…`; generic sources: any without a `-` (`client`, `payments`, except
+  another user's `user:<name>`) and those starting `app-`, `web-`, `api-`, `test-`, `db-`;
+- metrics, a user's own names: `<username>_…`, `user_<username>_…`, `user_<user id>_…`;
+  generic names: the guide's list (`http_requests…`, `cpu_usage…`, …) and `client_…`;
+- for moderators and admins only: sources starting `system-`, `health-`, `monitoring-` and
+  metric names starting `system_`, `health_`, `monitoring_` — and anything else not reserved;
+- reserved for the system itself, for everyone: event sources `alerts`, `incidents` and
+  `system` (alone or followed by `/`, `:` or `.`) and metric names starting `studypath_`,
+  `process_` or `python_` (the process's own metrics on the Prometheus page).
+
+Writes flush and leave the commit to the caller (the API commits once the response is
+built, so a row it could not return is never stored).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,12 +44,33 @@ from studypath.monitoring.models import (
 from studypath.observability.tracing import traced
 from studypath.rbac.policy import Actor, can_access_owned
 from studypath.rbac.roles import Role
+from studypath.users.models import User
 
-GENERIC_SOURCES = frozenset({"client", "frontend", "browser", "mobile"})
 RESERVED_SOURCES = frozenset({"alerts", "incidents", "system"})
+STAFF_SOURCE_PREFIXES = ("system-", "health-", "monitoring-")
+GENERIC_SOURCE_PREFIXES = ("app-", "web-", "api-", "test-", "db-")
 # The process's own families (studypath_*, and prometheus_client's process_* and python_*):
 # a stored metric of the same name would make the Prometheus page invalid.
 RESERVED_METRIC_PREFIXES = ("studypath_", "process_", "python_")
+STAFF_METRIC_PREFIXES = ("system_", "health_", "monitoring_")
+# The guide's generic metric names (any name starting with one of them), plus studypath's.
+GENERIC_METRIC_PREFIXES = (
+    "http_requests",
+    "http_requests_total",
+    "response_time",
+    "response_time_seconds",
+    "cpu_usage",
+    "memory_usage",
+    "disk_usage",
+    "network_bytes",
+    "error_rate",
+    "latency",
+    "throughput",
+    "requests_per_second",
+    "active_connections",
+    "queue_size",
+    "client_",
+)
 MAX_TAG_FILTERS = 20
 
 
@@ -80,17 +110,43 @@ def _forbidden(message: str) -> AppError:
 
 
 # --- events -----------------------------------------------------------------------------------
+LEADING_WORD = re.compile(r"^([A-Za-z0-9_]+)(?:$|[/:.])")
+
+
+def _is_reserved_source(source: str) -> bool:
+    """`alerts`, `incidents`, `system` — alone or as the first part of a path (`system/db`)."""
+    match = LEADING_WORD.match(source)
+    return match is not None and match[1] in RESERVED_SOURCES
+
+
+def is_own_source(actor: Actor, username: str, source: str) -> bool:
+    own = f"user:{username}"
+    return source == own or source.startswith((own + "/", f"{username}-", f"user-{actor.user_id}-"))
+
+
+def is_generic_source(source: str) -> bool:
+    """No owner in it: no `-` (and not someone's `user:<name>`), or a generic prefix."""
+    if source.startswith("user:"):
+        return False
+    return "-" not in source or source.startswith(GENERIC_SOURCE_PREFIXES)
+
+
 def check_event_source(actor: Actor, username: str, source: str) -> None:
-    if source in RESERVED_SOURCES or source.split("/")[0] in RESERVED_SOURCES:
+    if _is_reserved_source(source):
         raise _forbidden(f"source {source!r} is reserved for the system itself")
     if _is_staff(actor):
         return
-    own = f"user:{username}"
-    if source in GENERIC_SOURCES or source == own or source.startswith(own + "/"):
+    if source.startswith(STAFF_SOURCE_PREFIXES):
+        raise _forbidden(
+            f"sources starting with {', '.join(STAFF_SOURCE_PREFIXES)} are for moderators "
+            "and admins"
+        )
+    if is_own_source(actor, username, source) or is_generic_source(source):
         return
     raise _forbidden(
-        f"users may write events only under {own!r} (or {own}/…) or a generic source "
-        f"({', '.join(sorted(GENERIC_SOURCES))})"
+        f"users may write events only under their own source ({username}-…, "
+        f"user-{actor.user_id}-…, user:{username}) or a generic one (without '-', or "
+        f"starting with {', '.join(GENERIC_SOURCE_PREFIXES)})"
     )
 
 
@@ -118,9 +174,9 @@ async def record_event(
     payload: dict[str, Any] | None = None,
     recorded_at: datetime | None = None,
     created_by: uuid.UUID | None = None,
-    commit: bool = True,
 ) -> Event:
-    """Store an event (the system's own callers skip the ownership check)."""
+    """Add an event to the session's transaction (the system's own callers skip the
+    ownership check); the caller commits."""
     event = Event(
         event_type=event_type,
         source=source,
@@ -134,8 +190,6 @@ async def record_event(
         event.recorded_at = recorded_at
     session.add(event)
     await session.flush()
-    if commit:
-        await session.commit()
     await session.refresh(event)
     return event
 
@@ -205,6 +259,18 @@ async def get_event(session: AsyncSession, actor: Actor, event_id: uuid.UUID) ->
 
 
 # --- stored metrics ---------------------------------------------------------------------------
+def own_metric_prefixes(actor: Actor, username: str) -> tuple[str, ...]:
+    """`<username>_`, `user_<username>_`, `user_<id>_` (a name holds no `-`: it becomes `_`)."""
+    name = username.replace("-", "_")
+    user_id = str(actor.user_id)
+    return (
+        f"{name}_",
+        f"user_{name}_",
+        f"user_{user_id.replace('-', '_')}_",
+        f"user_{user_id.replace('-', '')}_",
+    )
+
+
 def check_metric_name(actor: Actor, username: str, name: str) -> None:
     if name.startswith(RESERVED_METRIC_PREFIXES):
         raise _forbidden(
@@ -212,9 +278,17 @@ def check_metric_name(actor: Actor, username: str, name: str) -> None:
         )
     if _is_staff(actor):
         return
-    own = f"user_{username.replace('-', '_')}_"
-    if not (name.startswith(own) or name.startswith("client_")):
-        raise _forbidden(f"users may write metrics named {own}… or client_…")
+    if name.startswith(STAFF_METRIC_PREFIXES):
+        raise _forbidden(
+            f"metric names starting with {', '.join(STAFF_METRIC_PREFIXES)} are for "
+            "moderators and admins"
+        )
+    own = own_metric_prefixes(actor, username)
+    if not name.startswith((*own, *GENERIC_METRIC_PREFIXES)):
+        raise _forbidden(
+            f"users may write metrics named {own[0]}… or {own[1]}…, or a generic name "
+            f"({', '.join(GENERIC_METRIC_PREFIXES)}…)"
+        )
 
 
 @traced
@@ -237,7 +311,7 @@ async def create_metric(
     if checked is not None:
         metric.recorded_at = checked
     session.add(metric)
-    await session.commit()
+    await session.flush()
     await session.refresh(metric)
     return metric
 
@@ -270,7 +344,7 @@ async def list_metrics(
 async def create_alert(session: AsyncSession, actor: Actor, **rule: Any) -> Alert:
     alert = Alert(**rule, created_by=actor.user_id)
     session.add(alert)
-    await session.commit()
+    await session.flush()
     await session.refresh(alert)
     return alert
 
@@ -303,7 +377,7 @@ async def update_alert(
         setattr(alert, key, value)
     if rule_changed:  # a new rule starts from a clean slate
         alert.status, alert.pending_since = AlertStatus.OK, None
-    await session.commit()
+    await session.flush()
     await session.refresh(alert)
     return alert
 
@@ -331,7 +405,6 @@ async def incident_event(
         tags=tags,
         payload={"status": incident.status.value, "severity": incident.severity.value},
         created_by=actor_id,
-        commit=False,
     )
 
 
@@ -356,7 +429,6 @@ async def create_incident(
     await session.flush()
     await session.refresh(incident)
     await incident_event(session, incident, f"incident opened: {title}", created_by)
-    await session.commit()
     await session.refresh(incident)
     return incident
 
@@ -388,6 +460,8 @@ async def update_incident(
         raise _forbidden("only the incident's creator, moderators and admins may update it")
     if "assigned_to" in changes and not _is_staff(actor):
         raise _forbidden("only moderators and admins assign incidents")
+    if changes.get("assigned_to") is not None:
+        await _check_assignee(session, changes["assigned_to"])
     described = []
     for key, value in changes.items():
         if getattr(incident, key) != value:
@@ -398,9 +472,20 @@ async def update_incident(
         incident.resolved_at = incident.resolved_at or utcnow() if resolved else None
     if described:
         await incident_event(session, incident, "updated: " + "; ".join(described), actor.user_id)
-    await session.commit()
+    await session.flush()
     await session.refresh(incident)
     return incident
+
+
+async def _check_assignee(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """An incident is assigned to a user who exists and is active: a 400 naming the field."""
+    active = await session.scalar(select(User.is_active).where(User.id == user_id))
+    if not active:
+        raise AppError(
+            ErrorCode.VALIDATION_FAILED,
+            f"assigned_to: no active user has the id {user_id}",
+            details=[{"field": "assigned_to", "message": "no active user has this id"}],
+        )
 
 
 @traced

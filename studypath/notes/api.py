@@ -14,7 +14,14 @@ from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.notes import service
 from studypath.notes.models import Note
-from studypath.notes.schemas import CreateNote, NoteOut, ShareNote, ShareOut, UpdateNote
+from studypath.notes.schemas import (
+    CreateNote,
+    NoteOut,
+    SearchText,
+    ShareNote,
+    ShareOut,
+    UpdateNote,
+)
 from studypath.observability.tracing import TracedRoute
 
 router = APIRouter(prefix=f"{API_PREFIX}/notes", tags=["notes"], route_class=TracedRoute)
@@ -39,11 +46,12 @@ async def list_notes(
     db: DbSession,
     page: Page,
     response: Response,
-    q: Annotated[str | None, Query(max_length=200, description="Full-text search")] = None,
+    q: Annotated[SearchText | None, Query(description="Full-text search")] = None,
     include_public: bool = False,
 ) -> Envelope[list[NoteOut]]:
     """Your notes and notes shared with you (and public ones, if asked). Total in
-    `X-Total-Count`; `q` searches title and content, best match first."""
+    `X-Total-Count`; `q` searches title and content for its words, best match first (a `q`
+    without words, like `%` or `C++`'s `++`, finds the notes containing it as typed)."""
     rows, total = await service.list_notes(
         db, principal.user_id, page, search=q, include_public=include_public
     )
@@ -57,14 +65,14 @@ async def create_note(body: CreateNote, principal: CurrentUser, db: DbSession) -
     return ok(note_out(note, "owner"), "Note created")
 
 
-@router.get("/{note_id}", response_model=Envelope[NoteOut])
+@router.get("/{note_id:uuid}", response_model=Envelope[NoteOut])
 async def get_note(note_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> Envelope[NoteOut]:
     """The owner, a share recipient, or anyone if it is public. Otherwise 404."""
     note, access = await service.get_note(db, principal.user_id, note_id)
     return ok(note_out(note, access))
 
 
-@router.put("/{note_id}", response_model=Envelope[NoteOut])
+@router.put("/{note_id:uuid}", response_model=Envelope[NoteOut])
 async def update_note(
     note_id: uuid.UUID, body: UpdateNote, principal: CurrentUser, db: DbSession
 ) -> Envelope[NoteOut]:
@@ -75,14 +83,14 @@ async def update_note(
     return ok(note_out(note, access), "Note updated")
 
 
-@router.delete("/{note_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{note_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_note(note_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> Response:
     """The owner only; its shares go with it."""
     await service.delete_note(db, principal.user_id, note_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{note_id}/shares", response_model=Envelope[list[ShareOut]])
+@router.get("/{note_id:uuid}/shares", response_model=Envelope[list[ShareOut]])
 async def list_shares(
     note_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> Envelope[list[ShareOut]]:
@@ -92,7 +100,7 @@ async def list_shares(
 
 
 @router.post(
-    "/{note_id}/share", response_model=Envelope[ShareOut], status_code=status.HTTP_201_CREATED
+    "/{note_id:uuid}/share", response_model=Envelope[ShareOut], status_code=status.HTTP_201_CREATED
 )
 async def share_note(
     note_id: uuid.UUID, body: ShareNote, principal: CurrentUser, db: DbSession
@@ -112,7 +120,7 @@ async def share_note(
     return ok(out, "Note shared")
 
 
-@router.delete("/{note_id}/share/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{note_id:uuid}/share/{user_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_share(
     note_id: uuid.UUID, user_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> Response:

@@ -6,14 +6,31 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+from studypath.core.validation import StrictBool, Text, absent, check_text
 from studypath.notes.models import SharePermission
 
 MAX_CONTENT = 100 * 1024  # characters; the guide's "content ≤ 100 KB"
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Content = Annotated[str, Field(max_length=MAX_CONTENT)]
+# One type per field, used by create and update alike: a PUT checks what a POST checks.
+# (Stripped text: the constraints come before `check_text`, so the length is the stripped
+# one — `Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1)]` would
+# measure before stripping and let "   " through as "".)
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(check_text),
+]
+Content = Annotated[Text, StringConstraints(max_length=MAX_CONTENT)]
+SearchText = Annotated[Text, StringConstraints(max_length=200)]
 
 
 class CreateNote(BaseModel):
@@ -21,15 +38,17 @@ class CreateNote(BaseModel):
 
     title: Title
     content: Content = ""
-    is_public: bool = False
+    is_public: StrictBool = False
 
 
 class UpdateNote(BaseModel):
+    """The fields sent are changed; `null` is refused (no field of a note is nullable)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    title: Title | None = None
-    content: Content | None = None
-    is_public: bool | None = Field(default=None, description="The owner only.")
+    title: Title = absent()
+    content: Content = absent()
+    is_public: StrictBool = absent(description="The owner only.")
 
 
 class NoteOut(BaseModel):
@@ -50,7 +69,12 @@ class ShareNote(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+    username: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, max_length=50), AfterValidator(check_text)
+        ]
+        | None
+    ) = None
     user_id: uuid.UUID | None = None
     permission: SharePermission = SharePermission.READ
 

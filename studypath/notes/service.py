@@ -85,6 +85,43 @@ def _listing(user_id: uuid.UUID, include_public: bool) -> Select[Any]:
     )
 
 
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, as typed: its `%`, `_` and `\\` are escaped."""
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
+async def _has_words(session: AsyncSession, search: str) -> bool:
+    """Whether full-text search sees any word in `search` (`%`, `++` or `'&!` have none)."""
+    nodes = await session.scalar(select(func.numnode(func.websearch_to_tsquery("simple", search))))
+    return bool(nodes)
+
+
+async def _matching(
+    session: AsyncSession, query: Select[Any], search: str
+) -> tuple[Select[Any], Any]:
+    """Notes matching `search`, and the rank to sort them by (None: no rank).
+
+    Words: full-text search over title and content (`websearch_to_tsquery` reads any input
+    without a syntax error). No words: the notes containing the text as typed."""
+    if await _has_words(session, search):
+        terms = func.websearch_to_tsquery("simple", search)
+        return query.where(Note.search.op("@@")(terms)), func.ts_rank(Note.search, terms)
+    pattern = contains_pattern(search)
+    contains = or_(
+        Note.title.ilike(pattern, escape=LIKE_ESCAPE),
+        Note.content.ilike(pattern, escape=LIKE_ESCAPE),
+    )
+    return query.where(contains), None
+
+
 @traced
 async def list_notes(
     session: AsyncSession,
@@ -98,9 +135,9 @@ async def list_notes(
     query = _listing(user_id, include_public)
     order: list[Any] = [Note.updated_at.desc(), Note.id]
     if search:
-        terms = func.websearch_to_tsquery("simple", search)
-        query = query.where(Note.search.op("@@")(terms))
-        order = [func.ts_rank(Note.search, terms).desc(), *order]
+        query, rank = await _matching(session, query, search)
+        if rank is not None:
+            order = [rank.desc(), *order]
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = (
         await session.execute(query.order_by(*order).limit(page.limit).offset(page.offset))

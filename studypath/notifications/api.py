@@ -37,7 +37,7 @@ async def list_notifications(
     return ok([NotificationOut.model_validate(row) for row in rows])
 
 
-@router.post("/{notification_id}/read", response_model=Envelope[NotificationOut])
+@router.post("/{notification_id:uuid}/read", response_model=Envelope[NotificationOut])
 async def mark_read(
     notification_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> Envelope[NotificationOut]:
