@@ -108,6 +108,11 @@ EXTRA_STATUSES: dict[tuple[str, str], set[int]] = {
     ("POST", "/tasks/{task_id}/retry"): {409},
     ("DELETE", "/tasks/{task_id}"): {409},
     ("POST", "/notes/{note_id}/share"): {409},
+    # Users may record events and metrics under their own source only; incidents are
+    # changed by their reporter, assignee or a moderator.
+    ("POST", "/monitoring/events"): {403},
+    ("POST", "/monitoring/metrics"): {403},
+    ("PUT", "/monitoring/incidents/{incident_id}"): {403},
 }
 
 
