@@ -155,6 +155,7 @@ class Database:
             },
         )
         self.health_sessionmaker = async_sessionmaker(self.health_engine, expire_on_commit=False)
+        event.listen(self.health_engine.sync_engine, "before_cursor_execute", _log_statement)
         self._ping_in_flight: asyncio.Task[float] | None = None
 
     @property
