@@ -7,6 +7,9 @@ binary does. Startup connects to the database first, so a bad URL fails fast and
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +31,7 @@ from studypath.config import Settings
 from studypath.core.db import Database
 from studypath.core.errors import install_error_handlers
 from studypath.core.middleware import RequestContextMiddleware
+from studypath.core.openapi import install_openapi
 from studypath.core.periodic import PeriodicRunner
 from studypath.core.security import configure_hashing, prepare_dummy_hash
 from studypath.observability.tracing import setup_tracing
@@ -83,6 +87,31 @@ class SinglePageApp(StaticFiles):
             return await super().get_response("index.html", scope)
 
 
+def swagger_ui_page() -> HTMLResponse:
+    """Swagger UI, loading its files from this server, with a CSP of its own: the page
+    starts Swagger UI from one inline script, allowed by its hash (not 'unsafe-inline');
+    Swagger UI sets inline styles and draws icons from data: URLs."""
+    page = get_swagger_ui_html(
+        openapi_url=OPENAPI_URL,
+        title="studypath API docs",
+        swagger_js_url=f"{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS_URL}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
+    )
+    html = bytes(page.body).decode()
+    inline = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(code.encode()).digest()).decode()}'"
+        for code in inline
+    )
+    policy = (
+        f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "frame-ancestors 'none'"
+    )
+    return HTMLResponse(html, headers={"Content-Security-Policy": policy})
+
+
 def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
     """Build the application. The database is opened at startup (lifespan), not here, so
     `create_app` also serves tools that only need the routes (OpenAPI export, diagrams)."""
@@ -132,18 +161,13 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_openapi(app)
 
     app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS_DIR), name="api-docs-assets")
 
     @app.get("/api-docs", include_in_schema=False)
     async def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=OPENAPI_URL,
-            title="studypath API docs",
-            swagger_js_url=f"{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{DOCS_ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
-        )
+        return swagger_ui_page()
 
     app.router.default = SinglePageApp(directory=STATIC_DIR, html=True)
 
@@ -155,7 +179,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After"],
     )
-    app.add_middleware(RequestContextMiddleware, api_prefix="/api/")
+    app.add_middleware(
+        RequestContextMiddleware, api_prefix="/api/", max_body_bytes=settings.max_body_bytes
+    )
     if settings.tracing_enabled:  # outermost: the request's span encloses everything else
         setup_tracing(settings.otlp_endpoint)
         app.add_middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"]
     )
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Refuse request bodies larger than this (413 PAYLOAD_TOO_LARGE): by "
+        "Content-Length before reading, or as soon as a chunked body passes it.",
+    )
 
     # --- sessions -------------------------------------------------------------------------
     session_lifetime_seconds: int = Field(default=24 * 3600, ge=60, le=365 * 24 * 3600)

@@ -236,6 +236,7 @@ class System:
             lifespan="on",
             timeout_graceful_shutdown=2,
             ws="none",
+            server_header=False,  # no `server: uvicorn`: do not advertise the stack
         )
         self.server = _Server(config)
         if self.sock is None:

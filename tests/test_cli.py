@@ -202,11 +202,18 @@ def test_up_on_a_fresh_data_dir_creates_the_admin_and_says_how_to_log_in(up: Up)
 
 def test_up_runs_a_live_worker_in_its_process(up: Up) -> None:
     detailed = get_json(f"{up.url}/api/v1/health/detailed")["data"]
+    [password] = re.findall(r"^  password  (\S+)$", up.service.output, re.MULTILINE)
+    login = httpx.post(
+        f"{up.url}/api/v1/auth/login", timeout=10, json={"username": "admin", "password": password}
+    )
+    token = login.json()["data"]["session_token"]
+    full = httpx.get(
+        f"{up.url}/api/v1/admin/health", timeout=5, headers={"Authorization": f"Bearer {token}"}
+    ).json()["data"]
 
-    worker = detailed["checks"]["worker"]
     assert detailed["status"] == "healthy"
-    assert worker["details"]["live_workers"] == 1
-    assert worker["details"]["workers"][0]["pid"] == up.service.pid
+    assert detailed["checks"]["worker"]["details"]["live_workers"] == 1
+    assert full["checks"]["worker"]["details"]["workers"][0]["pid"] == up.service.pid
 
 
 def test_health_check_exits_0_against_a_running_server(up: Up) -> None:

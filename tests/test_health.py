@@ -8,11 +8,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath import __version__
 from studypath.config import Settings
 from studypath.migrations import head_revision
+from studypath.rbac.roles import Role
 from studypath.system import System
+from tests.factories import create_user, start_session
 from tests.helpers import client_for, running_system
 from tests.pg import TestPostgres
 
@@ -59,13 +62,19 @@ async def test_detailed_without_worker_is_degraded_but_200(client: httpx.AsyncCl
     assert data["checks"]["worker"]["status"] == "degraded"
 
 
-async def test_detailed_with_a_live_worker_is_healthy(settings: Settings) -> None:
+async def test_detailed_with_a_live_worker_is_healthy(
+    settings: Settings, session: AsyncSession
+) -> None:
+    admin = await create_user(session, role=Role.ADMIN)
+    token = await start_session(session, admin, settings)
     async with running_system(settings, workers=1) as system, client_for(system) as client:
         data = (await client.get("/api/v1/health/detailed")).json()["data"]
+        full = (
+            await client.get("/api/v1/admin/health", headers={"Authorization": f"Bearer {token}"})
+        ).json()["data"]
     assert data["status"] == "healthy"
-    worker = data["checks"]["worker"]
-    assert worker["details"]["live_workers"] == 1
-    assert worker["details"]["workers"][0]["id"] == system.workers[0].id
+    assert data["checks"]["worker"]["details"] == {"live_workers": 1}
+    assert full["checks"]["worker"]["details"]["workers"][0]["id"] == system.workers[0].id
 
 
 @pytest.fixture

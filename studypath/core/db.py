@@ -45,6 +45,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# The health pool: one connection kept open, one more for a detailed report's second query
+# while a ping holds the first.
+HEALTH_POOL_OVERFLOW = 1
+
+
 class DatabaseUnavailable(ConnectionError):
     """The database could not be reached; the message is safe to show (password masked)."""
 
@@ -136,6 +141,22 @@ class Database:
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self.engine.sync_engine, "before_cursor_execute", _log_statement)
+        # Health checks use connections of their own: a server busy enough to use its whole
+        # request pool is busy, not down, and its probes must still answer at once.
+        self.health_engine: AsyncEngine = sa_asyncio.create_async_engine(
+            self.url,
+            pool_size=1,
+            max_overflow=HEALTH_POOL_OVERFLOW,
+            pool_pre_ping=True,
+            pool_timeout=connect_timeout,
+            connect_args={
+                "connect_timeout": max(1, int(connect_timeout)),
+                "application_name": f"{application_name}-health",
+            },
+        )
+        self.health_sessionmaker = async_sessionmaker(self.health_engine, expire_on_commit=False)
+        event.listen(self.health_engine.sync_engine, "before_cursor_execute", _log_statement)
+        self._ping_in_flight: asyncio.Task[float] | None = None
 
     @property
     def description(self) -> str:
@@ -167,9 +188,24 @@ class Database:
         return str(version)
 
     async def ping(self) -> float:
-        """Round-trip one `SELECT 1`; returns milliseconds. Raises on failure."""
+        """Round-trip one `SELECT 1` on the health connection; returns milliseconds. Raises
+        on failure or after `connect_timeout`.
+
+        Probes that arrive while a ping is running share its answer (one ping at a time),
+        so a burst of probes costs the database one query, not one per probe."""
+        running = self._ping_in_flight
+        if (
+            running is None
+            or running.done()
+            or running.get_loop() is not asyncio.get_running_loop()
+        ):
+            running = asyncio.ensure_future(self._ping_once())
+            self._ping_in_flight = running
+        return await asyncio.shield(running)
+
+    async def _ping_once(self) -> float:
         started = time.perf_counter()
-        async with asyncio.timeout(self.connect_timeout), self.engine.connect() as conn:
+        async with asyncio.timeout(self.connect_timeout), self.health_engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         return (time.perf_counter() - started) * 1000
 
@@ -184,6 +220,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self.health_engine.dispose()
 
 
 def _log_statement(

@@ -12,7 +12,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 
 class ErrorCode(StrEnum):
@@ -117,17 +119,37 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
 
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this request's path, in a stable order.
+
+    Starlette's own `Allow` names only the first route whose path matched; GET and POST of
+    one path are two routes here, so we ask all of them (through the included routers)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        route_methods = route.methods
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(route_methods)
+    rank = {method: index for index, method in enumerate(METHOD_ORDER)}
+    return sorted(methods, key=lambda method: (rank.get(method, len(rank)), method))
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = CODE_FOR_STATUS.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
+    headers = dict(exc.headers) if exc.headers else {}
     if exc.status_code == 404:
         message = f"No route for {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}"
+        allowed = allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
     else:
         message = str(exc.detail)
-    headers = dict(exc.headers) if exc.headers else None
-    return error_response(exc.status_code, code, message, headers=headers)
+    return error_response(exc.status_code, code, message, headers=headers or None)
 
 
 def _clean_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""The outermost layer of every request: id, security headers, JSON-only bodies, access log.
+"""The outermost layer of every request: id, security headers, JSON-only bodies, body size
+limit, access log.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so it costs little and sees every response,
 including the masked 500 it produces itself when a handler raises something unexpected.
@@ -13,6 +14,7 @@ import time
 import uuid
 from typing import Any
 
+from fastapi import HTTPException
 from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +34,24 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# API answers may carry tokens, keys and personal data: no cache (browser, proxy) keeps them,
+# unless a handler chose its own Cache-Control.
+API_CACHE_CONTROL = b"no-store"
+# The web page loads its script, style and data from this server only; nothing may frame it.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` when a body grows past the limit; FastAPI lets HTTPExceptions
+    through its body reading, so the handler never runs and the client gets the 413 envelope."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request body is larger than {limit} bytes")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -48,6 +68,31 @@ def _is_json(content_type: str | None) -> bool:
     return mime == "application/json" or (
         mime.startswith("application/") and mime.endswith("+json")
     )
+
+
+def _declared_length(scope: Scope) -> int | None:
+    """The Content-Length the client announced, if it sent a readable one."""
+    length = _header(scope, b"content-length")
+    if length is None or not length.strip().isdigit():
+        return None  # absent, or malformed (the HTTP server refuses those before us)
+    return int(length)
+
+
+def limited_receive(receive: Receive, limit: int) -> Receive:
+    """`receive`, counting body bytes: past `limit` it raises BodyTooLarge instead of handing
+    on more, so a chunked body (no Content-Length) is not read further than the limit."""
+    received = 0
+
+    async def receive_counted() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return receive_counted
 
 
 def _has_body(scope: Scope) -> bool:
@@ -77,9 +122,31 @@ def _unrouted(path: str) -> str:
 class RequestContextMiddleware:
     """Give each request an id, guard its content type, stamp headers, log one line."""
 
-    def __init__(self, app: ASGIApp, *, api_prefix: str = "/api/") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        api_prefix: str = "/api/",
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        page_csp: str = PAGE_CSP,
+    ) -> None:
         self.app = app
         self.api_prefix = api_prefix
+        self.max_body_bytes = max_body_bytes
+        self.page_csp = page_csp.encode()
+
+    def _response_headers(self, path: str, headers: list[tuple[bytes, bytes]]) -> None:
+        """Add the headers every response gets, and those of its kind (API answer, web page),
+        unless the handler set its own."""
+        names = {name.lower() for name, _ in headers}
+        headers.extend(SECURITY_HEADERS)
+        if path.startswith(self.api_prefix) and b"cache-control" not in names:
+            headers.append((b"cache-control", API_CACHE_CONTROL))
+        content_type = next(
+            (value for name, value in headers if name.lower() == b"content-type"), b""
+        )
+        if content_type.startswith(b"text/html") and b"content-security-policy" not in names:
+            headers.append((b"content-security-policy", self.page_csp))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -138,7 +205,7 @@ class RequestContextMiddleware:
                 response_started = True
                 status = message["status"]
                 headers = list(message.get("headers", []))
-                headers.extend(SECURITY_HEADERS)
+                self._response_headers(path, headers)
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
                 message = {**message, "headers": headers}
             elif message["type"] == "http.response.body" and not message.get("more_body"):
@@ -153,7 +220,15 @@ class RequestContextMiddleware:
             extra={"layer": "api", "event": "request.start", "method": method, "path": path},
         )
         try:
-            if (
+            declared = _declared_length(scope)
+            if declared is not None and declared > self.max_body_bytes:
+                await self._send_error(
+                    send_with_headers,
+                    413,
+                    ErrorCode.PAYLOAD_TOO_LARGE,
+                    f"Request body is larger than {self.max_body_bytes} bytes",
+                )
+            elif (
                 path.startswith(self.api_prefix)
                 and method in BODY_METHODS
                 and _has_body(scope)
@@ -166,7 +241,13 @@ class RequestContextMiddleware:
                     "Request body must be JSON (Content-Type: application/json)",
                 )
             else:
-                await self.app(scope, receive, send_with_headers)
+                receive_limited = limited_receive(receive, self.max_body_bytes)
+                await self.app(scope, receive_limited, send_with_headers)
+        except BodyTooLarge as too_large:  # read outside a route (no handler turned it into 413)
+            if not response_started:
+                await self._send_error(
+                    send_with_headers, 413, ErrorCode.PAYLOAD_TOO_LARGE, str(too_large.detail)
+                )
         except Exception:
             log.exception("unhandled error on %s %s", method, path)
             if not response_started:

@@ -1,4 +1,8 @@
-"""Health endpoints, no authentication: what load balancers and orchestrators poll."""
+"""Health endpoints, no authentication: what load balancers and orchestrators poll.
+
+Anonymous answers show each check's status and harmless numbers only (`service.public_view`);
+the database target, pool and worker hosts/PIDs are in the admin view, `/admin/health`.
+"""
 
 from __future__ import annotations
 
@@ -49,13 +53,14 @@ def _unavailable(message: str, details: Any) -> AppError:
 
 @router.get("", response_model=Envelope[HealthSummary], responses=UNHEALTHY)
 async def health(request: Request) -> Envelope[HealthSummary]:
-    """Basic health: 200 when the API and its database answer, 503 otherwise."""
-    database = await service.check_database(_db(request))
+    """Basic health: 200 when the API and its database answer (`degraded` when the database
+    is slow), 503 when the database fails."""
+    database = service.public_check("database", await service.check_database(_db(request)))
     if database.status == "unhealthy":
         raise _unavailable(database.message, {"checks": {"database": database.model_dump()}})
     return ok(
         HealthSummary(
-            status="healthy",
+            status="degraded" if database.status == "degraded" else "healthy",
             version=__version__,
             uptime=_uptime(request),
             documentation=Documentation(
@@ -65,7 +70,8 @@ async def health(request: Request) -> Envelope[HealthSummary]:
     )
 
 
-async def detailed_report(request: Request) -> DetailedHealth:
+async def detailed_report(request: Request, *, public: bool) -> DetailedHealth:
+    """Every check; `public` cuts the details down to what anonymous callers may see."""
     settings = request.app.state.settings
     checks = {
         "database": await service.check_database(_db(request)),
@@ -74,6 +80,8 @@ async def detailed_report(request: Request) -> DetailedHealth:
             _db(request), heartbeat_seconds=settings.worker_heartbeat_seconds
         ),
     }
+    if public:
+        checks = service.public_checks(checks)
     return DetailedHealth(
         status=service.overall(checks),
         timestamp=utcnow(),
@@ -85,8 +93,12 @@ async def detailed_report(request: Request) -> DetailedHealth:
 
 @router.get("/detailed", response_model=Envelope[DetailedHealth], responses=UNHEALTHY)
 async def health_detailed(request: Request) -> Envelope[DetailedHealth]:
-    """Every check with its details; `degraded` (e.g. no worker) still answers 200."""
-    report = await detailed_report(request)
+    """Every check, with the details anonymous callers may see; `degraded` (e.g. no worker)
+    still answers 200. The full report is `GET /admin/health`."""
+    return _detailed_answer(await detailed_report(request, public=True))
+
+
+def _detailed_answer(report: DetailedHealth) -> Envelope[DetailedHealth]:
     if report.status == "unhealthy":
         raise _unavailable("one or more checks failed", report.model_dump(mode="json"))
     return ok(report)
@@ -102,7 +114,7 @@ async def health_live() -> Envelope[Liveness]:
 @router.get("/ready", response_model=Envelope[Readiness], responses=UNHEALTHY)
 async def health_ready(request: Request) -> Envelope[Readiness]:
     """Readiness: send traffic here only if the database answers."""
-    checks = {"database": await service.check_database(_db(request))}
+    checks = service.public_checks({"database": await service.check_database(_db(request))})
     ready = checks["database"].status != "unhealthy"
     body = Readiness(
         status="ready" if ready else "not_ready",
@@ -118,10 +130,12 @@ async def health_ready(request: Request) -> Envelope[Readiness]:
 @router.get("/startup", response_model=Envelope[Startup], responses=UNHEALTHY)
 async def health_startup(request: Request) -> Envelope[Startup]:
     """Startup: the database answers and the schema is migrated to this code's revision."""
-    checks = {
-        "database": await service.check_database(_db(request)),
-        "schema": await service.check_schema(_db(request)),
-    }
+    checks = service.public_checks(
+        {
+            "database": await service.check_database(_db(request)),
+            "schema": await service.check_schema(_db(request)),
+        }
+    )
     started = all(check.status == "healthy" for check in checks.values())
     body = Startup(
         status="started" if started else "starting",
@@ -136,5 +150,6 @@ async def health_startup(request: Request) -> Envelope[Startup]:
 
 @admin_router.get("/health", response_model=Envelope[DetailedHealth], responses=UNHEALTHY)
 async def admin_health(request: Request, actor: Admin) -> Envelope[DetailedHealth]:
-    """The detailed report, for admins (the same checks as /health/detailed)."""
-    return await health_detailed(request)
+    """The detailed report with every detail, for admins: database target and pool, worker
+    hosts and PIDs, the error text of failed checks."""
+    return _detailed_answer(await detailed_report(request, public=False))

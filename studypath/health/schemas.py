@@ -22,7 +22,7 @@ class Documentation(BaseModel):
 
 
 class HealthSummary(BaseModel):
-    status: Literal["healthy"]
+    status: Literal["healthy", "degraded"]
     version: str
     uptime: float
     documentation: Documentation

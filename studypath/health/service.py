@@ -1,4 +1,9 @@
-"""The checks behind the health endpoints. Each returns a `Check`; none raises."""
+"""The checks behind the health endpoints. Each returns a `Check`; none raises.
+
+They run on the database's health connections (`Database.health_engine`), not the request
+pool: a busy server answers its probes. `public_view` cuts a report down to what anonymous
+callers may see; the full one (database target, pool, worker hosts and PIDs) is for admins.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,27 @@ from studypath.migrations import head_revision
 from studypath.observability.tracing import traced
 from studypath.tasks import service as tasks_service
 
+# A ping slower than this reports `degraded` (still 200): slowness alone is not a failure.
+SLOW_PING_MS = 1000.0
+
+# What anonymous callers see of each check's details; everything else is for admins.
+PUBLIC_DETAILS: dict[str, frozenset[str]] = {
+    "database": frozenset({"latency_ms"}),
+    "schema": frozenset({"revision", "current", "expected"}),
+    "worker": frozenset({"live_workers"}),
+}
+
 
 @traced
 async def check_database(db: Database) -> Check:
     try:
         latency_ms = await db.ping()
+    except TimeoutError:
+        return Check(
+            status="unhealthy",
+            message=f"database did not answer within {db.connect_timeout:g} s",
+            details={"target": db.description},
+        )
     except Exception as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         return Check(
@@ -24,9 +45,10 @@ async def check_database(db: Database) -> Check:
             message=f"database unreachable: {reason[0] if reason else type(exc).__name__}",
             details={"target": db.description},
         )
+    slow = latency_ms > SLOW_PING_MS
     return Check(
-        status="healthy",
-        message="database reachable",
+        status="degraded" if slow else "healthy",
+        message=f"database slow ({latency_ms:.0f} ms)" if slow else "database reachable",
         details={
             "latency_ms": round(latency_ms, 2),
             "pool": db.pool_status(),
@@ -39,7 +61,7 @@ async def check_database(db: Database) -> Check:
 async def check_schema(db: Database) -> Check:
     """The database is migrated to the revision this code expects."""
     try:
-        async with db.engine.connect() as conn:
+        async with db.health_engine.connect() as conn:
             current = (
                 await conn.execute(text("SELECT version_num FROM alembic_version"))
             ).scalar_one_or_none()
@@ -59,7 +81,7 @@ async def check_schema(db: Database) -> Check:
 async def check_workers(db: Database, *, heartbeat_seconds: float) -> Check:
     """Workers are optional for serving the API: none alive is `degraded`, not `unhealthy`."""
     try:
-        async with db.sessionmaker() as session:
+        async with db.health_sessionmaker() as session:
             workers = await tasks_service.live_workers(
                 session, stale_after=timedelta(seconds=heartbeat_seconds * 3)
             )
@@ -85,3 +107,18 @@ def overall(checks: dict[str, Check]) -> CheckStatus:
     if "degraded" in statuses:
         return "degraded"
     return "healthy"
+
+
+def public_check(name: str, check: Check) -> Check:
+    """The check as anonymous callers see it: no database target or pool, no worker hosts
+    or PIDs, and a failure's message without the error text (which may name a host)."""
+    allowed = PUBLIC_DETAILS.get(name, frozenset())
+    details = {key: value for key, value in check.details.items() if key in allowed}
+    message = check.message
+    if check.status == "unhealthy":
+        message = f"{name} check failed (details: GET /api/v1/admin/health, admins only)"
+    return Check(status=check.status, message=message, details=details)
+
+
+def public_checks(checks: dict[str, Check]) -> dict[str, Check]:
+    return {name: public_check(name, check) for name, check in checks.items()}
