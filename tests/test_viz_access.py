@@ -66,7 +66,7 @@ async def test_every_api_route_appears_once_per_method(system: System) -> None:
     counts = Counter((rule.method, rule.path) for rule in matrix)
     assert counts and max(counts.values()) == 1
     mounted = {
-        (method, route.path)
+        (method, route.path_format)
         for route in fastapi.routing.iter_route_contexts(app.routes)
         if route.path.startswith(API_PREFIX + "/")
         for method in route.methods or ()

@@ -103,11 +103,14 @@ def _has_body(scope: Scope) -> bool:
 
 
 def _route_fields(scope: Scope) -> dict[str, str]:
-    """Which route template and handler served the request (set by the router on the scope)."""
+    """Which route template and handler served the request (set by the router on the scope).
+
+    The template as the OpenAPI document writes it (`/tasks/{task_id}`), without the path
+    converter the route declares (`{task_id:uuid}`)."""
     fields: dict[str, str] = {}
     route = scope.get("route")
     if route is not None and hasattr(route, "path"):
-        fields["route"] = str(route.path)
+        fields["route"] = str(getattr(route, "path_format", route.path))
     endpoint = scope.get("endpoint")
     if endpoint is not None and hasattr(endpoint, "__qualname__"):
         fields["endpoint"] = f"{endpoint.__module__}.{endpoint.__qualname__}"

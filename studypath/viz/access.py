@@ -172,7 +172,8 @@ def access_matrix(app: FastAPI) -> list[AccessRule]:
     """
     rules: dict[tuple[str, str], AccessRule] = {}
     for route in _route_contexts(app):
-        path = getattr(route, "path", None)
+        # The template as OpenAPI writes it: `{task_id}`, not the converter's `{task_id:uuid}`.
+        path = getattr(route, "path_format", getattr(route, "path", None))
         if path is None or not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
             continue
         endpoint = _qualified(getattr(route, "endpoint", None))

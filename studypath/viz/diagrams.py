@@ -72,7 +72,8 @@ def _mounted_endpoints(app: FastAPI) -> dict[tuple[str, str], Callable[..., Any]
     routes: Iterable[Any] = expand(app.routes) if expand is not None else app.routes
     found: dict[tuple[str, str], Callable[..., Any]] = {}
     for route in routes:
-        path, endpoint = getattr(route, "path", None), getattr(route, "endpoint", None)
+        path = getattr(route, "path_format", getattr(route, "path", None))  # no `:uuid`
+        endpoint = getattr(route, "endpoint", None)
         if path is None or endpoint is None:
             continue
         for method in getattr(route, "methods", None) or ():
