@@ -158,11 +158,12 @@ class Settings(BaseSettings):
 
     # --- webhooks (the `webhook` task) ---------------------------------------------------
     webhook_allow_private_networks: bool = Field(
-        default=True,
-        description="Let webhook tasks call loopback and private addresses (the workbench's "
-        "exercises call servers on this machine). Set false in production, where a task's URL "
-        "must not reach internal services. Link-local addresses (cloud metadata, "
-        "169.254.169.254) are refused either way.",
+        default=False,
+        description="Let webhook tasks call loopback and private addresses (127.0.0.0/8, ::1, "
+        "10/8, 172.16/12, 192.168/16, fc00::/7). Off by default: a task's URL must not reach "
+        "internal services. The workbench turns it on (its exercises call servers on this "
+        "machine) unless set explicitly. Link-local addresses (cloud metadata, "
+        "169.254.169.254, fe80::/10) are refused either way.",
     )
 
     # --- monitoring -----------------------------------------------------------------------

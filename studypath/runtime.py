@@ -454,6 +454,7 @@ def start(
             settings.setdefault("embedded_durable", False)
             if port is None:
                 port = 0
+        _allow_local_webhooks(settings)
         loaded = load_settings(
             data_dir=data_dir, port=port, host=host, database_url=database_url, **settings
         )
@@ -466,6 +467,17 @@ def start(
             raise
         _current = workbench
         return workbench
+
+
+WEBHOOK_PRIVATE_SETTING = "webhook_allow_private_networks"
+
+
+def _allow_local_webhooks(overrides: dict[str, Any]) -> None:
+    """The workbench's exercises send webhooks to servers on this machine, which production
+    refuses (`STUDYPATH_WEBHOOK_ALLOW_PRIVATE_NETWORKS` is false by default): opt in here,
+    unless the caller or the environment said otherwise."""
+    if f"{ENV_PREFIX}{WEBHOOK_PRIVATE_SETTING.upper()}" not in os.environ:
+        overrides.setdefault(WEBHOOK_PRIVATE_SETTING, True)
 
 
 def current() -> Workbench | None:

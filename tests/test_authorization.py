@@ -190,6 +190,42 @@ TABLE: list[Row] = [
         body=lambda w: {"task_type": f"registered{w.tag}", "description": "via HTTP"},
     ),
     Row("POST", "/api/v1/tasks", SIGNED_IN, body={"task_type": AUTHZ_TASK_TYPE, "payload": {}}),
+    Row(
+        "POST",
+        "/api/v1/tasks",
+        ADMINS,
+        body={"task_type": "file_cleanup", "payload": {"path": "reports", "max_age_days": 30}},
+        note="(file_cleanup: admins only)",
+    ),
+    Row(
+        "POST",
+        "/api/v1/tasks",
+        (401, 403, 403, 200, 200),
+        body={
+            "task_type": "email",
+            "payload": {
+                "to": [f"reader{n}@example.com" for n in range(11)],
+                "subject": "News",
+                "body": "…",
+            },
+        },
+        note="(email to 11 recipients: staff only)",
+    ),
+    Row(
+        "POST",
+        "/api/v1/tasks",
+        (401, 403, 403, 200, 200),
+        body={
+            "task_type": "email",
+            "payload": {
+                "to": "reader@example.com",
+                "from": "ceo@example.com",
+                "subject": "News",
+                "body": "…",
+            },
+        },
+        note="(email from another address: staff only)",
+    ),
     Row("GET", "/api/v1/tasks", SIGNED_IN),
     Row("GET", "/api/v1/tasks/stats", MODERATORS),
     Row("GET", "/api/v1/tasks/dead-letter", SIGNED_IN),

@@ -11,6 +11,7 @@ import asyncio
 import csv
 import email
 import email.policy
+import ipaddress
 import json
 import os
 import re
@@ -37,8 +38,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import studypath.tasks.handlers  # noqa: F401  (registers the built-in types)
 from studypath.config import Settings
 from studypath.core.db import Database
+from studypath.rbac.roles import Role
+from studypath.runtime import _allow_local_webhooks
 from studypath.tasks.handlers.email import SmtpUnavailable
-from studypath.tasks.handlers.webhook import WebhookFailed
+from studypath.tasks.handlers.webhook import WebhookFailed, refusal
 from studypath.tasks.models import Task, TaskType
 from studypath.tasks.registry import PermanentError, TaskCancelled, TaskContext, registry
 from studypath.tasks.states import TaskStatus
@@ -110,8 +113,13 @@ def shared_database_url(postgres: TestPostgres) -> Iterator[str]:
 
 @pytest.fixture
 def local_settings(shared_database_url: str, tmp_path: Path) -> Settings:
-    """Settings for calling a handler directly: a fresh data directory, no SMTP server."""
-    return Settings(database_url=shared_database_url, data_dir=tmp_path / "data")
+    """Settings for calling a handler directly: a fresh data directory, no SMTP server,
+    webhooks to this machine allowed (the test servers listen on loopback)."""
+    return Settings(
+        database_url=shared_database_url,
+        data_dir=tmp_path / "data",
+        webhook_allow_private_networks=True,
+    )
 
 
 @pytest.fixture
@@ -286,7 +294,8 @@ class Live:
 @pytest.fixture
 async def live(settings: Settings, session: AsyncSession) -> AsyncIterator[Live]:
     await create_user(session, username="carol")
-    async with running_system(settings, workers=1) as system, client_for(system) as http:
+    local = settings.model_copy(update={"webhook_allow_private_networks": True})
+    async with running_system(local, workers=1) as system, client_for(system) as http:
         login = await http.post(
             "/api/v1/auth/login", json={"username": "carol", "password": DEFAULT_PASSWORD}
         )
@@ -585,8 +594,22 @@ async def test_webhook_connects_to_the_checked_address_with_the_hosts_name(
         ("http://localhost:{port}/secret", False, "loopback or private"),
         ("http://[::ffff:127.0.0.1]:{port}/secret", False, "loopback or private"),
         ("http://10.1.2.3/", False, "loopback or private"),
+        ("http://[::1]:{port}/secret", False, "loopback or private"),
+        ("http://[fd00::1]/", False, "loopback or private"),
+        ("http://[::]:9/", True, "not a host address"),
     ],
-    ids=["metadata", "link-local-v6", "unspecified", "loopback", "name", "mapped", "private"],
+    ids=[
+        "metadata",
+        "link-local-v6",
+        "unspecified",
+        "loopback",
+        "name",
+        "mapped",
+        "private",
+        "loopback-v6",
+        "unique-local-v6",
+        "unspecified-v6",
+    ],
 )
 async def test_webhook_refuses_internal_addresses_before_sending_anything(
     local_settings: Settings,
@@ -615,6 +638,92 @@ async def test_webhook_unknown_host_is_retried(
         await run_handler(
             "webhook", {"url": "http://no-such-host.invalid/"}, context(local_settings, local_db)
         )
+
+
+async def test_webhook_reference_shape_sends_payload_as_the_json_body(
+    local_settings: Settings, local_db: Database, web_server: WebServer
+) -> None:
+    ctx = context(local_settings, local_db)
+
+    result = await run_handler(
+        "webhook",
+        {"url": web_server.url("/post"), "method": "PUT", "payload": {"test": "data", "n": [1]}},
+        ctx,
+    )
+
+    assert result["status_code"] == 200
+    [seen] = web_server.seen
+    assert (seen.method, seen.path) == ("PUT", "/post")
+    assert json.loads(seen.body) == {"test": "data", "n": [1]}
+    assert seen.headers["Content-Type"] == "application/json"
+    assert seen.headers["Idempotency-Key"] == str(ctx.task_id)
+
+
+async def test_webhook_private_networks_are_refused_by_default(
+    shared_database_url: str, tmp_path: Path, local_db: Database, web_server: WebServer
+) -> None:
+    production = Settings(database_url=shared_database_url, data_dir=tmp_path / "data")
+    assert production.webhook_allow_private_networks is False
+
+    with pytest.raises(PermanentError, match="loopback or private"):
+        await run_handler(
+            "webhook", {"url": web_server.url("/hook")}, context(production, local_db)
+        )
+    assert web_server.seen == []
+
+
+# The one rule, address by address: IPv6 spellings are judged as their IPv4 twins.
+ADDRESS_RULE = [
+    # address, allowed when private networks are allowed, allowed when they are not
+    ("127.0.0.1", True, False),
+    ("::1", True, False),
+    ("::ffff:127.0.0.1", True, False),
+    ("64:ff9b::7f00:1", True, False),  # NAT64 for 127.0.0.1
+    ("10.0.0.1", True, False),
+    ("192.168.1.1", True, False),
+    ("fc00::1", True, False),
+    ("fd12:3456::1", True, False),
+    ("::ffff:10.0.0.1", True, False),
+    ("169.254.169.254", False, False),
+    ("fe80::1", False, False),
+    ("::ffff:169.254.169.254", False, False),
+    ("0.0.0.0", False, False),
+    ("::", False, False),
+    ("::ffff:0.0.0.0", False, False),
+    ("224.0.0.1", False, False),
+    ("ff02::1", False, False),
+    ("93.184.216.34", True, True),
+    ("2606:2800:220:1:248:1893:25c8:1946", True, True),
+    ("::ffff:93.184.216.34", True, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("address", "when_allowed", "when_refused"), ADDRESS_RULE, ids=[a for a, *_ in ADDRESS_RULE]
+)
+def test_webhook_address_rule_is_the_same_for_ipv4_and_ipv6(
+    address: str, when_allowed: bool, when_refused: bool
+) -> None:
+    ip = ipaddress.ip_address(address)
+
+    assert (refusal(ip, allow_private=True) is None) is when_allowed
+    assert (refusal(ip, allow_private=False) is None) is when_refused
+
+
+def test_workbench_opts_in_to_private_networks_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaulted: dict[str, Any] = {}
+    explicit: dict[str, Any] = {"webhook_allow_private_networks": False}
+    _allow_local_webhooks(defaulted)
+    _allow_local_webhooks(explicit)
+    assert defaulted == {"webhook_allow_private_networks": True}
+    assert explicit == {"webhook_allow_private_networks": False}
+
+    monkeypatch.setenv("STUDYPATH_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false")
+    from_environment: dict[str, Any] = {}
+    _allow_local_webhooks(from_environment)
+    assert from_environment == {}  # the environment's false stands
 
 
 @pytest.mark.parametrize(
@@ -672,6 +781,27 @@ async def test_data_processing_computes_the_statistics(
     assert empty == {"count": 0, "sum": 0.0, "mean": None, "min": None, "max": None}
 
 
+async def test_data_processing_reference_operations_compute(
+    local_settings: Settings, local_db: Database
+) -> None:
+    ctx = context(local_settings, local_db)
+
+    async def run(operation: str, data: list[float]) -> Any:
+        return await run_handler("data_processing", {"operation": operation, "data": data}, ctx)
+
+    assert await run("sum", [1, 2, 3, 4, 5]) == {"sum": 15.0}
+    assert await run("sum", [0.1] * 10) == {"sum": 1.0}
+    assert await run("count", [7, 7, 7]) == {"count": 3}
+    assert await run("mean", [1, 2]) == {"mean": 1.5}
+    assert await run("process", [2, 4]) == {
+        "count": 2,
+        "sum": 6.0,
+        "mean": 3.0,
+        "min": 2,
+        "max": 4,
+    }
+
+
 @pytest.mark.parametrize(
     ("payload", "field_name"),
     [
@@ -683,6 +813,9 @@ async def test_data_processing_computes_the_statistics(
         ({"data": list(range(100_001))}, "data"),
         ({"data": "1,2,3"}, "data"),
         ({}, "data"),
+        ({"operation": "median", "data": [1]}, "operation"),
+        ({"operation": "sum", "data": [1, "2"]}, "data.1"),
+        ({"operation": "sum"}, "data"),
     ],
 )
 async def test_data_processing_bad_data_names_the_index_or_field(
@@ -813,6 +946,52 @@ async def test_file_cleanup_never_follows_links_or_enters_the_database_folder(
     assert (local_settings.data_dir / "tmp" / "file-link").is_symlink()
 
 
+async def test_file_cleanup_reference_shape_deletes_by_hours(
+    local_settings: Settings, local_db: Database
+) -> None:
+    logs = local_settings.data_dir / "logs"
+    day_old = make_file(logs / "a.log", 10, age_seconds=DAY + 60)
+    hours_old = make_file(logs / "b.log", 20, age_seconds=3 * 3600)
+    fresh = make_file(logs / "c.log", 30)
+    ctx = context(local_settings, local_db)
+
+    default = await run_handler("file_cleanup", {"file_path": "logs"}, ctx)  # 24 h
+    two_hours = await run_handler("file_cleanup", {"file_path": "logs", "max_age_hours": 2}, ctx)
+
+    assert (default["deleted_files"], default["deleted_bytes"]) == (1, 10)
+    assert (two_hours["deleted_files"], two_hours["deleted_bytes"]) == (1, 20)
+    assert not day_old.exists() and not hours_old.exists() and fresh.exists()
+
+
+async def test_file_cleanup_outside_the_data_directory_fails_the_task_when_it_runs(
+    settings: Settings, session: AsyncSession, tmp_path: Path
+) -> None:
+    """Created (the reference's own example payload), then failed by the worker at once,
+    saying why; nothing outside the data directory is touched."""
+    victim = make_file(tmp_path / "test" / "old.txt", 5, age_seconds=10 * DAY)
+    await create_user(session, username="root", role=Role.ADMIN)
+    async with running_system(settings, workers=1) as system, client_for(system) as http:
+        login = await http.post(
+            "/api/v1/auth/login", json={"username": "root", "password": DEFAULT_PASSWORD}
+        )
+        live = Live(http, {"Authorization": f"Bearer {login.json()['data']['session_token']}"})
+
+        async def registered() -> bool:
+            types = (await http.get("/api/v1/tasks/types")).json()["data"]
+            return any(t["task_type"] == "file_cleanup" and t["live_workers"] for t in types)
+
+        await eventually(registered)
+        task_id = await live.create(
+            "file_cleanup", {"file_path": str(tmp_path / "test"), "max_age_hours": 24}
+        )
+        task = await live.wait_for(task_id, "failed")
+
+    assert task["current_attempt"] == 1  # permanent: no retries
+    assert "must be relative to the data directory" in task["last_error"]
+    assert str(tmp_path / "test") in task["last_error"]
+    assert victim.exists()
+
+
 @pytest.mark.parametrize(
     ("payload", "field_name"),
     [
@@ -822,6 +1001,9 @@ async def test_file_cleanup_never_follows_links_or_enters_the_database_folder(
         ({"path": "logs", "max_age_days": 1, "pattern": "../*"}, "pattern"),
         ({"path": "logs", "max_age_days": 1, "recursive": "yes"}, "recursive"),
         ({"max_age_days": 1}, "path"),
+        ({"file_path": "logs", "max_age_hours": -1}, "max_age_hours"),
+        ({"file_path": "", "max_age_hours": 1}, "file_path"),
+        ({"file_path": "logs", "path": "logs"}, "path"),
     ],
 )
 async def test_file_cleanup_bad_payloads_name_the_field(
@@ -912,14 +1094,80 @@ async def test_report_generation_writes_markdown_for_an_exact_window(
     assert "| **(all)** | 4 | 1 | 0 | 1 | 1 | 1 | 0 | 50.0 % | 2.000 |" in text
 
 
+def pdf_lines(path: Path) -> list[str]:
+    """Check a PDF's skeleton (header, every cross-reference offset, stream lengths, trailer)
+    and return the text its pages show, line by line."""
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF-1.4\n") and data.endswith(b"%%EOF\n")
+    xref_at = int(data.rsplit(b"startxref\n", 1)[1].split(b"\n")[0])
+    table = data[xref_at:].split(b"\n")
+    assert table[0] == b"xref"
+    count = int(table[1].split()[1])
+    for number, entry in enumerate(table[3 : 2 + count], start=1):
+        assert len(entry) + 1 == 20  # fixed-width entries
+        assert data[int(entry[:10]) :].startswith(f"{number} 0 obj\n".encode())
+    assert f"/Size {count}".encode() in data and b"/Root 1 0 R" in data
+    for length, body in re.findall(rb"<< /Length (\d+) >>\nstream\n(.*?)\nendstream", data, re.S):
+        assert int(length) == len(body)
+    shown = re.findall(rb"\(((?:[^\\)]|\\.)*)\) Tj", data)
+    return [re.sub(rb"\\(.)", rb"\1", text).decode("latin-1") for text in shown]
+
+
+async def test_report_generation_writes_a_pdf_from_the_reference_shape(
+    settings: Settings, db: Database, session: AsyncSession
+) -> None:
+    await arrange_report_tasks(session)
+    ctx = context(settings, db)
+
+    result = await run_handler(
+        "report_generation",
+        {"report_type": "tasks", "start_date": "2024-05-01", "end_date": "2024-05-31"},
+        ctx,
+    )
+
+    path = Path(result["path"])
+    assert result["format"] == "pdf" and result["rows"] == 2  # pdf: the reference's default
+    assert path.suffix == ".pdf" and path.parent == (settings.data_dir / "reports").resolve()
+    lines = pdf_lines(path)
+    assert lines[0] == "Task report"
+    assert "from 2024-05-01 00:00:00 UTC up to (not including) 2024-06-01 00:00:00 UTC" in lines[2]
+    rows = {line.split()[0]: line.split() for line in lines if line.startswith(("alpha", "beta"))}
+    # alpha: 4 tasks — 1 pending, 0 running, 2 completed, 1 failed; 66.7 %; 3 s on average.
+    assert rows["alpha"] == ["alpha", "4", "1", "0", "2", "1", "0", "0", "66.7", "%", "3.000"]
+    assert rows["beta"][-2:] == ["-", "-"]
+    assert any(line.startswith("(all)") for line in lines)
+
+
+async def test_report_generation_pdf_in_studypath_shape_and_text_is_escaped(
+    settings: Settings, db: Database, session: AsyncSession
+) -> None:
+    await create_task_type(session, "odd(name)\\")
+    await create_task(session, "odd(name)\\", created_at=datetime(2024, 5, 2, tzinfo=UTC))
+
+    result = await run_handler(
+        "report_generation",
+        {"start": "2024-05-01", "end": "2024-05-31", "format": "pdf"},
+        context(settings, db),
+    )
+
+    lines = pdf_lines(Path(result["path"]))
+    assert any(line.startswith("odd(name)\\ ") for line in lines), lines
+
+
 @pytest.mark.parametrize(
     ("payload", "field_name"),
     [
         ({"start": "2024-05-02", "end": "2024-05-01"}, "payload"),
         ({"start": "yesterday", "end": "2024-05-01"}, "start"),
         ({"start": 1714521600, "end": "2024-05-01"}, "start"),
-        ({"start": "2024-05-01", "end": "2024-05-02", "format": "pdf"}, "format"),
+        ({"start": "2024-05-01", "end": "2024-05-02", "format": "docx"}, "format"),
         ({"start": "2024-05-01"}, "end"),
+        (
+            {"report_type": "sales", "start_date": "2024-01-01", "end_date": "2024-01-31"},
+            "report_type",
+        ),
+        ({"report_type": "tasks", "start_date": "2024-02-01", "end_date": "2024-01-31"}, "payload"),
+        ({"report_type": "tasks", "start": "2024-01-01", "end": "2024-01-31"}, "start_date"),
     ],
 )
 async def test_report_generation_bad_payloads_name_the_field(
@@ -940,6 +1188,21 @@ async def test_delay_task_sleeps(local_settings: Settings, local_db: Database) -
     )
 
     assert 0.1 <= result["slept_seconds"] < 1.0
+
+
+async def test_delay_task_takes_integer_or_fractional_seconds_and_returns_labels(
+    local_settings: Settings, local_db: Database
+) -> None:
+    ctx = context(local_settings, local_db)
+
+    whole = await run_handler(
+        "delay_task", {"delay_seconds": 0, "task_id": "chaos_1", "test_scenario": "retry"}, ctx
+    )
+    fraction = await run_handler("delay_task", {"delay_seconds": 0.05}, ctx)
+
+    assert whole["task_id"] == "chaos_1" and whole["test_scenario"] == "retry"
+    assert whole["slept_seconds"] < 1.0
+    assert 0.05 <= fraction["slept_seconds"] < 1.0 and "task_id" not in fraction
 
 
 async def test_delay_task_stops_promptly_when_cancelled(
@@ -981,6 +1244,7 @@ async def test_delay_task_that_would_miss_its_deadline_fails_at_once(
         ({"delay_seconds": "5"}, "delay_seconds"),
         ({}, "delay_seconds"),
         ({"delay_seconds": 1, "deadline": "tomorrow"}, "deadline"),
+        ({"delay_seconds": 1, "test_scenario": "x" * 201}, "test_scenario"),
     ],
 )
 async def test_delay_task_bad_payloads_name_the_field(

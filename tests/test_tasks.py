@@ -535,8 +535,8 @@ async def test_many_workers_run_every_task_exactly_once(
 @pytest.mark.parametrize(
     ("body", "status", "field"),
     [
-        ({"task_type": "no such type", "payload": {}}, 422, "task_type"),
-        ({"task_type": "x" * 129, "payload": {}}, 422, "task_type"),
+        ({"task_type": "no such type", "payload": {}}, 400, "task_type"),
+        ({"task_type": "x" * 129, "payload": {}}, 400, "task_type"),
         ({"task_type": "ghost", "payload": {}}, 400, "task_type"),
         ({"task_type": "work", "payload": {"tag": "x" * (1024 * 1024)}}, 400, "payload"),
         ({"task_type": "work", "payload": {}, "metadata": {"m": "x" * 70000}}, 400, "metadata"),
@@ -550,11 +550,11 @@ async def test_many_workers_run_every_task_exactly_once(
             400,
             "scheduled_at",
         ),
-        ({"task_type": "work", "payload": {}, "max_attempts": 0}, 422, "max_attempts"),
-        ({"task_type": "work", "payload": {}, "priority": "urgent"}, 422, "priority"),
+        ({"task_type": "work", "payload": {}, "max_attempts": 0}, 400, "max_attempts"),
+        ({"task_type": "work", "payload": {}, "priority": "urgent"}, 400, "priority"),
         (
             {"task_type": "work", "payload": {}, "retry_strategy": "sometimes"},
-            422,
+            400,
             "retry_strategy",
         ),
         ({"task_type": "work", "payload": [1, 2]}, 422, "payload"),
@@ -637,6 +637,7 @@ async def test_task_types_show_live_workers_and_breaker(env: Env) -> None:
             "description": "a test task that leaves evidence",
             "is_active": True,
             "payload_schema": types[0]["payload_schema"],
+            "min_role": "user",
             "live_workers": 1,
             "breaker_state": "closed",
         }

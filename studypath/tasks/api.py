@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
+import studypath.tasks.handlers  # noqa: F401  (the built-in types' creation rules)
 from studypath.auth.dependencies import CurrentUser, Principal, optional_principal
 from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode
@@ -20,11 +21,13 @@ from studypath.rbac.dependencies import Moderator
 from studypath.rbac.roles import Role
 from studypath.tasks import service
 from studypath.tasks.models import Task
+from studypath.tasks.registry import Creator
 from studypath.tasks.schemas import (
     CreateTask,
     RegisterTaskType,
     TaskResponse,
     TaskStats,
+    TaskTypeFilter,
     TaskTypeInfo,
 )
 from studypath.tasks.states import TaskPriority, TaskStatus
@@ -61,7 +64,13 @@ admin_or_worker.required_role = Role.ADMIN  # type: ignore[attr-defined]
 
 @router.get("/types", response_model=Envelope[list[TaskTypeInfo]])
 async def list_task_types(request: Request, db: DbSession) -> Envelope[list[TaskTypeInfo]]:
-    """Registered, active task types — with their live workers and breaker state."""
+    """Registered, active task types: each one's payload schema (every accepted shape), the
+    lowest role that may create it, how many live workers serve it, its breaker state.
+
+    No sign-in needed, on purpose: type names and payload schemas are public documentation,
+    as this OpenAPI document is, and clients (the reference's test script among them) read
+    them before signing in. Nothing here names a machine: workers are only counted, never
+    listed with their host or process id."""
     heartbeat = request.app.state.settings.worker_heartbeat_seconds
     types = await service.list_task_types(db, stale_after=timedelta(seconds=heartbeat * 3))
     return ok([TaskTypeInfo.model_validate(item) for item in types])
@@ -80,7 +89,9 @@ async def register_task_type(
 async def create_task(
     body: CreateTask, principal: CurrentUser, db: DbSession
 ) -> Envelope[TaskResponse]:
-    """Queue a task. 400 for an unknown type, a bad payload or limits exceeded."""
+    """Queue a task. 400 for an unknown type, a bad payload or limits exceeded; 403 when
+    your role may not create this type (see `min_role` in GET /tasks/types) or send this
+    payload (the email type's rules for users)."""
     task = await service.create_task(
         db,
         task_type=body.task_type,
@@ -91,6 +102,7 @@ async def create_task(
         metadata=body.metadata,
         max_attempts=body.max_attempts,
         retry_strategy=body.retry_strategy,
+        creator=Creator(user_id=principal.user_id, role=principal.role, email=principal.email),
     )
     return ok(task_out(task), "Task created")
 
@@ -101,7 +113,7 @@ async def list_tasks(
     db: DbSession,
     page: Page,
     response: Response,
-    task_type: str | None = None,
+    task_type: TaskTypeFilter | None = None,
     status: TaskStatus | None = None,
     priority: TaskPriority | None = None,
 ) -> Envelope[list[TaskResponse]]:
@@ -130,14 +142,14 @@ async def dead_letter(
     return ok([task_out(task) for task in tasks])
 
 
-@router.get("/{task_id}", response_model=Envelope[TaskResponse])
+@router.get("/{task_id:uuid}", response_model=Envelope[TaskResponse])
 async def get_task(
     task_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> Envelope[TaskResponse]:
     return ok(task_out(await service.visible_task(db, principal, task_id)))
 
 
-@router.post("/{task_id}/cancel", response_model=Envelope[TaskResponse])
+@router.post("/{task_id:uuid}/cancel", response_model=Envelope[TaskResponse])
 async def cancel_task(
     task_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> Envelope[TaskResponse]:
@@ -147,7 +159,7 @@ async def cancel_task(
     return ok(task_out(task), message)
 
 
-@router.post("/{task_id}/retry", response_model=Envelope[TaskResponse])
+@router.post("/{task_id:uuid}/retry", response_model=Envelope[TaskResponse])
 async def retry_task(
     task_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> Envelope[TaskResponse]:
@@ -155,7 +167,7 @@ async def retry_task(
     return ok(task_out(await service.retry_task(db, principal, task_id)), "Task queued again")
 
 
-@router.delete("/{task_id}", response_model=Envelope[None])
+@router.delete("/{task_id:uuid}", response_model=Envelope[None])
 async def delete_task(task_id: uuid.UUID, principal: CurrentUser, db: DbSession) -> Envelope[None]:
     """Delete a finished task (completed, failed or cancelled)."""
     await service.delete_task(db, principal, task_id)

@@ -6,6 +6,11 @@
 
 A worker upserts its registry's types into `task_types` when it starts, so the API can
 refuse tasks nobody could run (400), and health can tell which types have a live worker.
+
+Who may create a task of a type is part of its registration: `min_role` (a type that deletes
+files is for admins), published in the stored schema as `x-studypath-min-role` so an API
+process that does not run the handler still knows it, and an optional `creation_rule` that
+looks at the payload and its creator (the `email` type bounds what a plain user may send).
 """
 
 from __future__ import annotations
@@ -24,12 +29,22 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from studypath.core.db import Database
+from studypath.rbac.roles import Role
 
 log = logging.getLogger("studypath.tasks")
 
 P = TypeVar("P", bound=BaseModel)
 TASK_TYPE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 Handler = Callable[[Any, "TaskContext"], Awaitable[Any]]
+
+MIN_ROLE_KEY = "x-studypath-min-role"
+"""The stored payload schema's extension keyword that says who may create the type's tasks."""
+
+# Tags of a payload accepted in two shapes (studypath's own and the reference system's);
+# validation errors name the field, not the tag, so the parser drops them from locations.
+OWN_SHAPE = "studypath shape"
+REFERENCE_SHAPE = "reference shape"
+SHAPE_TAGS = frozenset({OWN_SHAPE, REFERENCE_SHAPE})
 
 
 class PermanentError(Exception):
@@ -38,6 +53,27 @@ class PermanentError(Exception):
 
 class TaskCancelled(Exception):
     """Raised inside a handler by `ctx.check_cancelled()` once cancellation was requested."""
+
+
+class CreationRefused(Exception):
+    """A creation rule's verdict: this creator may not queue this payload (the API: 403)."""
+
+    def __init__(self, message: str, field: str = "payload") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Creator:
+    """Who is queueing a task through the API: what creation rules look at."""
+
+    user_id: uuid.UUID
+    role: Role
+    email: str
+
+
+CreationRule = Callable[[dict[str, Any], Creator], None]
 
 
 @dataclass
@@ -80,6 +116,8 @@ class TaskSpec:
     payload_model: type[BaseModel] | None = None
     timeout_seconds: float = 300.0
     breaker: BreakerConfig = BreakerConfig()
+    min_role: Role = Role.USER
+    creation_rule: CreationRule | None = None
 
     def parse_payload(self, payload: Any) -> Any:
         """Validate the payload; a bad one is a PermanentError that names the field."""
@@ -89,13 +127,39 @@ class TaskSpec:
             return self.payload_model.model_validate(payload)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'payload'}: {err['msg']}"
+                f"{'.'.join(str(p) for p in err['loc'] if p not in SHAPE_TAGS) or 'payload'}: "
+                f"{err['msg']}"
                 for err in exc.errors()
             )
             raise PermanentError(f"invalid payload for {self.name}: {problems}") from None
 
     def payload_schema(self) -> dict[str, Any] | None:
-        return self.payload_model.model_json_schema() if self.payload_model else None
+        """The JSON Schema the API checks payloads against, with the minimum role in it.
+
+        A payload model may write its own schema (a `payload_json_schema` classmethod), as
+        the models that accept two shapes do: pydantic alone would describe a union whose
+        errors name no field."""
+        model = self.payload_model
+        if model is None:
+            return None if self.min_role is Role.USER else {MIN_ROLE_KEY: self.min_role.value}
+        custom = getattr(model, "payload_json_schema", None)
+        schema: dict[str, Any] = custom() if callable(custom) else model.model_json_schema()
+        return {**schema, MIN_ROLE_KEY: self.min_role.value}
+
+
+def required_role(spec: TaskSpec | None, stored_schema: dict[str, Any] | None) -> Role:
+    """The stricter of the two places a type's minimum role is said: the handler's
+    registration in this process, and the schema its worker stored. A type registered only
+    by name (no worker yet) still gets its built-in rule."""
+    roles = [Role.USER]
+    if spec is not None:
+        roles.append(spec.min_role)
+    declared = (stored_schema or {}).get(MIN_ROLE_KEY)
+    if isinstance(declared, str) and declared in {role.value for role in Role}:
+        roles.append(Role(declared))
+    elif declared is not None:  # a schema that names no role we know: the strictest
+        roles.append(Role.ADMIN)
+    return max(roles, key=lambda role: role.rank)
 
 
 class RegistryListener(Protocol):
@@ -131,9 +195,14 @@ class TaskRegistry:
         payload: type[BaseModel] | None = None,
         timeout: float = 300.0,
         breaker: BreakerConfig | None = None,
+        min_role: Role = Role.USER,
+        creation_rule: CreationRule | None = None,
         replace: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Decorator: make `handler` the code that runs tasks of type `name`.
+
+        `min_role`: the lowest role that may create tasks of this type through the API.
+        `creation_rule`: called with the payload and its creator; raises CreationRefused.
 
         Registering a name twice is a mistake (two handlers for one type), unless `replace`
         says it is meant — as when a notebook cell that defines a handler runs again."""
@@ -154,6 +223,8 @@ class TaskRegistry:
                 payload_model=payload,
                 timeout_seconds=timeout,
                 breaker=breaker or BreakerConfig(),
+                min_role=min_role,
+                creation_rule=creation_rule,
             )
             return handler
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from studypath.core.validation import FiniteFloat, StrictBool
+
 
 class Backoff(StrEnum):
     EXPONENTIAL = "exponential"
@@ -28,10 +30,10 @@ class RetryStrategy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Backoff = Backoff.EXPONENTIAL
-    base_delay_seconds: float = Field(default=1.0, ge=0.0, le=86400)
-    multiplier: float = Field(default=2.0, ge=1.0, le=100.0)
-    max_delay_seconds: float = Field(default=300.0, ge=0.0, le=7 * 86400)
-    jitter: bool = True
+    base_delay_seconds: FiniteFloat = Field(default=1.0, ge=0.0, le=86400)
+    multiplier: FiniteFloat = Field(default=2.0, ge=1.0, le=100.0)
+    max_delay_seconds: FiniteFloat = Field(default=300.0, ge=0.0, le=7 * 86400)
+    jitter: StrictBool = True
 
     @model_validator(mode="before")
     @classmethod

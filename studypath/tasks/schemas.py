@@ -8,27 +8,40 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from studypath.core.validation import Text, bounded_json
 from studypath.tasks.retry import RetryStrategy
 from studypath.tasks.states import TaskPriority, TaskStatus
 
 TaskTypeName = Annotated[
-    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+    Text, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
 ]
+TaskTypeFilter = Annotated[Text, StringConstraints(min_length=1, max_length=128)]
 
 MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_METADATA_BYTES = 64 * 1024
+
+# Free-form JSON that is stored and later served back: bounded in size and depth (16), text
+# PostgreSQL can hold, finite numbers — so no stored task can break a later listing.
+Payload = Annotated[dict[str, Any], bounded_json(MAX_PAYLOAD_BYTES)]
+Metadata = Annotated[dict[str, Any], bounded_json(MAX_METADATA_BYTES)]
 
 
 class CreateTask(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task_type: TaskTypeName
-    payload: dict[str, Any] = Field(default_factory=dict, description="At most 1 MiB as JSON.")
+    payload: Payload = Field(
+        default_factory=dict,
+        description="At most 1 MiB as JSON, 16 levels deep; checked against the type's "
+        "payload_schema (GET /tasks/types).",
+    )
     priority: TaskPriority = TaskPriority.NORMAL
     scheduled_at: datetime | None = Field(
         default=None, description="Run no earlier than this (from 1 h ago to 365 days ahead)."
     )
-    metadata: dict[str, Any] = Field(default_factory=dict, description="At most 64 KiB.")
+    metadata: Metadata = Field(
+        default_factory=dict, description="At most 64 KiB as JSON, 16 levels deep."
+    )
     max_attempts: int = Field(default=5, ge=1, le=100)
     retry_strategy: RetryStrategy | None = Field(
         default=None,
@@ -69,6 +82,9 @@ class TaskTypeInfo(BaseModel):
     description: str
     is_active: bool
     payload_schema: dict[str, Any] | None = None
+    min_role: str = Field(
+        default="user", description="The lowest role that may create tasks of this type."
+    )
     live_workers: int = 0
     breaker_state: str | None = None
 
@@ -77,7 +93,7 @@ class RegisterTaskType(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task_type: TaskTypeName
-    description: str = Field(default="", max_length=1000)
+    description: Text = Field(default="", max_length=1000)
 
 
 class TaskStats(BaseModel):

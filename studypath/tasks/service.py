@@ -27,6 +27,7 @@ from studypath.rbac.roles import Role
 from studypath.tasks.lifecycle import READY, TERMINAL, sources_of
 from studypath.tasks.models import CircuitBreaker, Task, TaskType, WorkerRecord
 from studypath.tasks.queue import NOTIFY_CHANNEL
+from studypath.tasks.registry import CreationRefused, Creator, registry, required_role
 from studypath.tasks.retry import DEFAULT_STRATEGY, RetryStrategy
 from studypath.tasks.schemas import MAX_METADATA_BYTES, MAX_PAYLOAD_BYTES
 from studypath.tasks.states import TaskPriority, TaskStatus
@@ -112,6 +113,9 @@ async def list_task_types(session: AsyncSession, *, stale_after: timedelta) -> l
             "description": task_type.description,
             "is_active": task_type.is_active,
             "payload_schema": task_type.payload_schema,
+            "min_role": required_role(
+                registry.get(task_type.task_type), task_type.payload_schema
+            ).value,
             "live_workers": sum(task_type.task_type in w["task_types"] for w in workers),
             "breaker_state": state.value if state is not None else None,
         }
@@ -181,16 +185,25 @@ async def create_task(
     metadata: dict[str, Any] | None = None,
     max_attempts: int = 5,
     retry_strategy: RetryStrategy | None = None,
+    creator: Creator | None = None,
 ) -> Task:
-    """Validate and enqueue a task; workers hear about it at once (NOTIFY on commit)."""
+    """Validate and enqueue a task; workers hear about it at once (NOTIFY on commit).
+
+    `creator` is the signed-in user when the task comes through the API: the type's
+    minimum role (403) and creation rule (403) are checked for them. Code that queues
+    work of its own (a note share's notification, the CLI) passes none."""
     metadata = metadata or {}
     registered = await _registered_type(session, task_type)
+    if creator is not None:
+        _check_role(task_type, registered.payload_schema, creator)
     if _json_size(payload) > MAX_PAYLOAD_BYTES:
         raise _invalid("payload is larger than 1 MiB", "payload")
     if _json_size(metadata) > MAX_METADATA_BYTES:
         raise _invalid("metadata is larger than 64 KiB", "metadata")
     if registered.payload_schema:  # the schema the type's worker registered: check it now
         check_payload(task_type, registered.payload_schema, payload)
+    if creator is not None:
+        _check_creation_rule(task_type, payload, creator)
     now = utcnow()
     scheduled_at = _checked_schedule(scheduled_at, now)
     task = Task(
@@ -235,6 +248,32 @@ async def _registered_type(session: AsyncSession, task_type: str) -> Any:
             f"Unknown or inactive task type {task_type!r}; registered: {listed}", "task_type"
         )
     return registered
+
+
+def _check_role(task_type: str, schema: dict[str, Any] | None, creator: Creator) -> None:
+    """403 unless the creator's role reaches the type's minimum role."""
+    needed = required_role(registry.get(task_type), schema)
+    if not creator.role.at_least(needed):
+        raise AppError(
+            ErrorCode.FORBIDDEN,
+            f"Creating {task_type} tasks needs the {needed.value} role",
+            details=[{"field": "task_type", "message": f"minimum role: {needed.value}"}],
+        )
+
+
+def _check_creation_rule(task_type: str, payload: dict[str, Any], creator: Creator) -> None:
+    """The type's own rule about who may queue which payload (e.g. email's sender rules)."""
+    spec = registry.get(task_type)
+    if spec is None or spec.creation_rule is None:
+        return
+    try:
+        spec.creation_rule(payload, creator)
+    except CreationRefused as refused:
+        raise AppError(
+            ErrorCode.FORBIDDEN,
+            refused.message,
+            details=[{"field": refused.field, "message": refused.message}],
+        ) from None
 
 
 def _checked_schedule(scheduled_at: datetime | None, now: datetime) -> datetime:

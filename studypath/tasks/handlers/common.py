@@ -14,9 +14,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path, PurePath
 from typing import Annotated, Any
 
-from pydantic import PlainValidator, WithJsonSchema
+from pydantic import BaseModel, Discriminator, PlainValidator, WithJsonSchema
+from pydantic.json_schema import models_json_schema
 
-from studypath.tasks.registry import PermanentError
+from studypath.tasks.registry import OWN_SHAPE, REFERENCE_SHAPE, PermanentError
 
 
 def inside_data_dir(data_dir: Path, relative: str | PurePath) -> Path:
@@ -109,3 +110,36 @@ Instant = Annotated[
     PlainValidator(_parse_instant),
     WithJsonSchema({"type": "string", "format": "date-time", "description": "naive means UTC"}),
 ]
+
+
+# --- payloads accepted in two shapes ---------------------------------------------------------
+# Clients written for the reference system send some types' payloads in its shape (webhook:
+# `{url, method, payload}`), studypath's own clients in studypath's. A key that only the
+# reference shape has tells them apart, in pydantic (a discriminator) and in the JSON Schema
+# (`if`/`then`/`else`) alike, so an error names a field of the shape the client meant.
+def shape_by_key(key: str) -> Discriminator:
+    """Pick the reference shape when `key` is in the payload, studypath's otherwise."""
+
+    def pick(value: Any) -> str:
+        present = key in value if isinstance(value, dict) else hasattr(value, key)
+        return REFERENCE_SHAPE if present else OWN_SHAPE
+
+    return Discriminator(pick)
+
+
+def two_shapes_schema(
+    *, key: str, own: type[BaseModel], reference: type[BaseModel], description: str
+) -> dict[str, Any]:
+    """The JSON Schema of a payload in either shape: both listed under `$defs`, chosen by
+    whether `key` is present (as `shape_by_key` chooses)."""
+    refs, top = models_json_schema(
+        [(own, "validation"), (reference, "validation")], ref_template="#/$defs/{model}"
+    )
+    return {
+        "description": description,
+        "type": "object",
+        "if": {"required": [key]},
+        "then": refs[(reference, "validation")],
+        "else": refs[(own, "validation")],
+        "$defs": top["$defs"],
+    }

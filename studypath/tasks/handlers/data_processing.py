@@ -7,34 +7,92 @@ at once, without retries: the same list would fail the same way every time.
 
 Empty data has a defined answer, as in SQL: count 0, sum 0, and mean/min/max `null`
 (there is no smallest element of nothing).
+
+Two payload shapes: studypath's `{data, operations: [...]}` (default: every statistic) and
+the reference system's `{operation, data}` — one of its operations, `count`, `sum` or
+`process` (every statistic), or one of ours. Both come to the same list of operations.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel, Tag
 
-from studypath.tasks.registry import PermanentError, TaskContext, task_handler
+from studypath.tasks.handlers.common import shape_by_key, two_shapes_schema
+from studypath.tasks.registry import (
+    OWN_SHAPE,
+    REFERENCE_SHAPE,
+    PermanentError,
+    TaskContext,
+    task_handler,
+)
 
 MAX_VALUES = 100_000
 
 Operation = Literal["count", "sum", "mean", "min", "max"]
 ALL_OPERATIONS: tuple[Operation, ...] = ("count", "sum", "mean", "min", "max")
+# The reference's operations, plus ours one at a time; `process` asks for every statistic.
+SingleOperation = Literal["count", "sum", "mean", "min", "max", "process"]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Numbers = Annotated[
+    list[Number], Field(max_length=MAX_VALUES, description="At most 100 000 numbers.")
+]
 
 
-class DataProcessingPayload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StatisticsPayload(BaseModel):
+    """studypath's shape: any of the statistics at once."""
 
-    data: list[Number] = Field(max_length=MAX_VALUES, description="At most 100 000 numbers.")
+    model_config = ConfigDict(extra="forbid", title="StatisticsPayload")
+
+    data: Numbers
     operations: list[Operation] = Field(
         default_factory=lambda: list(ALL_OPERATIONS),
         min_length=1,
         max_length=len(ALL_OPERATIONS),
         description="Which of count, sum, mean, min, max (default: all).",
     )
+
+
+class SingleOperationPayload(BaseModel):
+    """The reference system's shape: one operation."""
+
+    model_config = ConfigDict(extra="forbid", title="SingleOperationPayload")
+
+    operation: SingleOperation = Field(
+        description="count, sum, mean, min or max; process = all of them."
+    )
+    data: Numbers
+
+
+class DataProcessingPayload(
+    RootModel[
+        Annotated[
+            Annotated[StatisticsPayload, Tag(OWN_SHAPE)]
+            | Annotated[SingleOperationPayload, Tag(REFERENCE_SHAPE)],
+            shape_by_key("operation"),
+        ]
+    ]
+):
+    """Either shape; `operations()` is the one form the handler works with."""
+
+    @classmethod
+    def payload_json_schema(cls) -> dict[str, Any]:
+        return two_shapes_schema(
+            key="operation",
+            own=StatisticsPayload,
+            reference=SingleOperationPayload,
+            description="{data, operations} (studypath) or {operation, data} (reference).",
+        )
+
+    def operations(self) -> list[Operation]:
+        """The statistics to compute, in the order asked."""
+        if isinstance(self.root, StatisticsPayload):
+            return list(self.root.operations)
+        if self.root.operation == "process":
+            return list(ALL_OPERATIONS)
+        return [self.root.operation]
 
 
 @task_handler(
@@ -47,7 +105,7 @@ async def process_data(
     payload: DataProcessingPayload, ctx: TaskContext
 ) -> dict[str, float | int | None]:
     """Compute the requested statistics (100 000 numbers take milliseconds: no thread)."""
-    return summarize(payload.data, payload.operations)
+    return summarize(payload.root.data, payload.operations())
 
 
 def summarize(data: list[float], operations: list[Operation]) -> dict[str, float | int | None]:

@@ -6,6 +6,10 @@ stops it at once instead of at the end of the delay (`ctx.check_cancelled()` the
 A `deadline` is a promise about *when* the work is useful. If sleeping would end after it,
 the task fails before sleeping, with a PermanentError: time only moves forward, so a retry
 would miss the deadline by even more.
+
+The payload is the reference system's too: `delay_seconds` (an integer or a fraction),
+`deadline`, and its chaos tests' labels `task_id` and `test_scenario`, returned in the
+result so a test can tell its tasks apart.
 """
 
 from __future__ import annotations
@@ -14,28 +18,41 @@ import asyncio
 import contextlib
 import time
 from datetime import timedelta
-from typing import TypedDict
+from typing import Annotated, NotRequired, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from studypath.core.clock import utcnow
 from studypath.tasks.handlers.common import Instant, as_utc
 from studypath.tasks.registry import PermanentError, TaskContext, task_handler
 
 MAX_DELAY_SECONDS = 3600.0
+Label = Annotated[str, StringConstraints(max_length=200)]
 
 
 class DelayPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    delay_seconds: float = Field(ge=0, le=MAX_DELAY_SECONDS, strict=True, allow_inf_nan=False)
+    delay_seconds: float = Field(
+        ge=0,
+        le=MAX_DELAY_SECONDS,
+        strict=True,
+        allow_inf_nan=False,
+        description="Seconds to sleep, an integer or a fraction (0-3600).",
+    )
     deadline: Instant | None = Field(
         default=None, description="ISO datetime; fail if the delay would end after it."
+    )
+    task_id: Label | None = Field(default=None, description="A label, returned in the result.")
+    test_scenario: Label | None = Field(
+        default=None, description="A label, returned in the result."
     )
 
 
 class DelayResult(TypedDict):
     slept_seconds: float
+    task_id: NotRequired[str]
+    test_scenario: NotRequired[str]
 
 
 @task_handler(
@@ -59,4 +76,9 @@ async def delay(payload: DelayPayload, ctx: TaskContext) -> DelayResult:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(ctx.cancel_event.wait(), timeout=payload.delay_seconds)
     ctx.check_cancelled()
-    return {"slept_seconds": round(time.monotonic() - started, 3)}
+    result: DelayResult = {"slept_seconds": round(time.monotonic() - started, 3)}
+    if payload.task_id is not None:
+        result["task_id"] = payload.task_id
+    if payload.test_scenario is not None:
+        result["test_scenario"] = payload.test_scenario
+    return result

@@ -10,6 +10,11 @@ later") is retried; a 5xx reply (unknown recipient, sender refused, login failed
 server's final answer, so the task fails at once with a PermanentError. The Message-ID is
 made from the task id: if an attempt's outcome is lost and the task runs again, receivers
 see the same message twice rather than two different ones, and can drop the copy.
+
+Who may send what (`creation_rule`, checked when the task is created through the API): a
+mail server that sends anything for anyone is a spam relay. Moderators and admins may
+write to up to 100 recipients from any address; a plain user to at most 10, and only from
+the system's sender (`from` left out) or from their own account's address.
 """
 
 from __future__ import annotations
@@ -33,10 +38,19 @@ from pydantic import (
 
 from studypath.config import Settings
 from studypath.core.clock import utcnow
+from studypath.rbac.roles import Role
 from studypath.tasks.handlers.common import ensure_folder, file_stamp, write_atomically
-from studypath.tasks.registry import BreakerConfig, PermanentError, TaskContext, task_handler
+from studypath.tasks.registry import (
+    BreakerConfig,
+    CreationRefused,
+    Creator,
+    PermanentError,
+    TaskContext,
+    task_handler,
+)
 
 MAX_RECIPIENTS = 100
+MAX_USER_RECIPIENTS = 10
 MAX_BODY_CHARS = 500_000
 
 
@@ -69,6 +83,9 @@ HeaderText = Annotated[str, StringConstraints(min_length=1, max_length=998, patt
 
 
 class EmailPayload(BaseModel):
+    """Moderators and admins: up to 100 recipients, any `from`. Users: at most 10
+    recipients, and `from` left out (the system's sender) or their own address."""
+
     model_config = ConfigDict(extra="forbid")
 
     to: Recipients
@@ -103,12 +120,34 @@ def build_message(payload: EmailPayload, sender: str, message_id: str) -> EmailM
     return message
 
 
+def check_creator(payload: dict[str, Any], creator: Creator) -> None:
+    """Bound what a plain user may send (the payload already matched the schema)."""
+    if creator.role.at_least(Role.MODERATOR):
+        return
+    to = payload.get("to")
+    recipients = [to] if isinstance(to, str) else list(to or [])
+    if len(recipients) > MAX_USER_RECIPIENTS:
+        raise CreationRefused(
+            f"users may send an email to at most {MAX_USER_RECIPIENTS} recipients "
+            f"(got {len(recipients)}); moderators and admins up to {MAX_RECIPIENTS}",
+            "payload.to",
+        )
+    sender = payload.get("from")
+    if sender is not None and str(sender).casefold() != creator.email.casefold():
+        raise CreationRefused(
+            "users may send only from their own address "
+            f"({creator.email}) or, leaving `from` out, from the system's sender",
+            "payload.from",
+        )
+
+
 @task_handler(
     "email",
     "Send an email over SMTP, or write it to the outbox folder when no server is configured",
     payload=EmailPayload,
     timeout=300,
     breaker=BreakerConfig(failure_threshold=5, recovery_timeout_seconds=60),
+    creation_rule=check_creator,
 )
 async def send_email(payload: EmailPayload, ctx: TaskContext) -> EmailResult:
     """Send an email (SMTP) or write it as an .eml file to the outbox."""

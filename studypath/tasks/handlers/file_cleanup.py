@@ -13,6 +13,14 @@ Deleting is the most dangerous thing a task can do, so the rules are strict:
 `pattern` is matched against file names only (`*.eml`), so it cannot name another folder.
 `dry_run` counts what would go without deleting anything. A folder that does not exist
 yet has nothing to clean: the task succeeds with zero counts.
+
+Only admins may create these tasks (`min_role`): the data directory holds every user's
+files (reports, outbox), so a plain user's cleanup could delete someone else's.
+
+Two payload shapes: studypath's `{path, max_age_seconds | max_age_days, pattern, …}` and the
+reference system's `{file_path, max_age_hours}` (default 24 h). Where a path leads is
+checked when the task runs (a link can change meanwhile): a path outside the data
+directory — the reference's own example is `/tmp/test` — fails the task, saying why.
 """
 
 from __future__ import annotations
@@ -25,19 +33,28 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import Annotated, Any, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, Tag, model_validator
 
 from studypath.config import Settings
-from studypath.tasks.handlers.common import inside_data_dir
-from studypath.tasks.registry import PermanentError, TaskContext, task_handler
+from studypath.rbac.roles import Role
+from studypath.tasks.handlers.common import inside_data_dir, shape_by_key, two_shapes_schema
+from studypath.tasks.registry import (
+    OWN_SHAPE,
+    REFERENCE_SHAPE,
+    PermanentError,
+    TaskContext,
+    task_handler,
+)
 
 CENTURY_DAYS = 36_525
 
 
 class FileCleanupPayload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """studypath's shape, and the form the handler works with."""
+
+    model_config = ConfigDict(extra="forbid", title="FileCleanupPayload")
 
     path: str = Field(
         min_length=1, max_length=1024, description="Folder, relative to the data directory."
@@ -69,6 +86,49 @@ class FileCleanupPayload(BaseModel):
         return self.max_age_days * 86400
 
 
+class ReferenceCleanupPayload(BaseModel):
+    """The reference system's shape: a folder and an age in hours."""
+
+    model_config = ConfigDict(extra="forbid", title="ReferenceCleanupPayload")
+
+    file_path: str = Field(
+        min_length=1,
+        max_length=1024,
+        description="Folder, relative to the data directory (checked when the task runs).",
+    )
+    max_age_hours: float = Field(default=24, ge=0, le=CENTURY_DAYS * 24, strict=True)
+
+
+class FileCleanupRequest(
+    RootModel[
+        Annotated[
+            Annotated[FileCleanupPayload, Tag(OWN_SHAPE)]
+            | Annotated[ReferenceCleanupPayload, Tag(REFERENCE_SHAPE)],
+            shape_by_key("file_path"),
+        ]
+    ]
+):
+    """Either shape; `normalised()` is the one form the handler works with."""
+
+    @classmethod
+    def payload_json_schema(cls) -> dict[str, Any]:
+        return two_shapes_schema(
+            key="file_path",
+            own=FileCleanupPayload,
+            reference=ReferenceCleanupPayload,
+            description="Admins only. {path, max_age_seconds | max_age_days, pattern, "
+            "recursive, dry_run} (studypath) or {file_path, max_age_hours} (reference). A "
+            "path that leads outside the data directory fails the task when it runs.",
+        )
+
+    def normalised(self) -> FileCleanupPayload:
+        if isinstance(self.root, FileCleanupPayload):
+            return self.root
+        return FileCleanupPayload(
+            path=self.root.file_path, max_age_seconds=self.root.max_age_hours * 3600
+        )
+
+
 class CleanupResult(TypedDict):
     deleted_files: int
     deleted_bytes: int
@@ -92,11 +152,13 @@ class Sweep:
 @task_handler(
     "file_cleanup",
     "Delete files older than a maximum age in a folder of the data directory",
-    payload=FileCleanupPayload,
+    payload=FileCleanupRequest,
     timeout=600,
+    min_role=Role.ADMIN,
 )
-async def clean_files(payload: FileCleanupPayload, ctx: TaskContext) -> CleanupResult:
+async def clean_files(request: FileCleanupRequest, ctx: TaskContext) -> CleanupResult:
     """Resolve and check the folder, then walk it in a thread (file I/O blocks)."""
+    payload = request.normalised()
     settings: Settings = ctx.settings
     folder = inside_data_dir(ctx.data_dir, payload.path)
     protected = frozenset({settings.pgdata_dir.resolve()})

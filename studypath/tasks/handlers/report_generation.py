@@ -1,4 +1,4 @@
-"""The `report_generation` task: task statistics for a date range, written as CSV or Markdown.
+"""The `report_generation` task: task statistics for a date range, as CSV, Markdown or PDF.
 
 One SQL statement does the counting — per task type, with a ROLLUP row for all types —
 over the tasks *created* in the range: how many are in each status, the success rate, and
@@ -10,6 +10,12 @@ Range rules: a date (`2024-05-01`) means that whole day, so `end: 2024-05-31` in
 May 31st; a datetime is exact and the end is excluded. Naive times are UTC.
 Success rate = completed / (completed + failed): cancelled and unfinished tasks have no
 verdict yet, so they count in neither part; with no verdict at all it is empty.
+
+Two payload shapes: studypath's `{start, end, format}` (default CSV) and the reference
+system's `{report_type, start_date, end_date, format}` (default PDF, as its report URLs
+are). The only report studypath has data for is about its task queue, so `report_type`
+must be `tasks`; anything else (the reference's example is `sales`) is refused when the
+task is created, naming what there is.
 """
 
 from __future__ import annotations
@@ -20,9 +26,9 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, Tag, model_validator
 from sqlalchemy import text
 
 from studypath.core.clock import utcnow
@@ -32,9 +38,12 @@ from studypath.tasks.handlers.common import (
     as_utc,
     ensure_folder,
     file_stamp,
+    shape_by_key,
+    two_shapes_schema,
     write_atomically,
 )
-from studypath.tasks.registry import TaskContext, task_handler
+from studypath.tasks.handlers.pdf import render_text_pdf
+from studypath.tasks.registry import OWN_SHAPE, REFERENCE_SHAPE, TaskContext, task_handler
 from studypath.tasks.states import TaskStatus
 
 REPORTS_FOLDER = "reports"
@@ -54,29 +63,89 @@ def _end_of(moment: date | datetime) -> datetime:
     return datetime.combine(moment + timedelta(days=1), time.min, tzinfo=UTC)  # whole day
 
 
+ReportFormat = Literal["csv", "markdown", "pdf"]
+FORMAT_HELP = "csv, markdown or pdf (every one is produced)."
+
+
+def _window(start: date | datetime, end: date | datetime) -> tuple[datetime, datetime]:
+    """[start, end) in UTC; a ValueError when it is empty."""
+    window = _start_of(start), _end_of(end)
+    if window[1] <= window[0]:
+        raise ValueError("end must be after start")
+    return window
+
+
 class ReportPayload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """studypath's shape, and the form the handler works with."""
+
+    model_config = ConfigDict(extra="forbid", title="ReportPayload")
 
     start: DayOrMoment
     end: DayOrMoment
-    format: Literal["csv", "markdown"] = "csv"
+    format: ReportFormat = Field(default="csv", description=FORMAT_HELP)
 
     @model_validator(mode="after")
     def _ordered(self) -> ReportPayload:
-        if self.window[1] <= self.window[0]:
-            raise ValueError("end must be after start")
+        _window(self.start, self.end)
         return self
 
     @property
     def window(self) -> tuple[datetime, datetime]:
         """[start, end) in UTC."""
-        return _start_of(self.start), _end_of(self.end)
+        return _window(self.start, self.end)
+
+
+class ReferenceReportPayload(BaseModel):
+    """The reference system's shape."""
+
+    model_config = ConfigDict(extra="forbid", title="ReferenceReportPayload")
+
+    report_type: Literal["tasks"] = Field(
+        description="What the report is about: studypath reports on its task queue ('tasks')."
+    )
+    start_date: DayOrMoment
+    end_date: DayOrMoment
+    format: ReportFormat = Field(default="pdf", description=FORMAT_HELP)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ReferenceReportPayload:
+        _window(self.start_date, self.end_date)
+        return self
+
+
+class ReportRequest(
+    RootModel[
+        Annotated[
+            Annotated[ReportPayload, Tag(OWN_SHAPE)]
+            | Annotated[ReferenceReportPayload, Tag(REFERENCE_SHAPE)],
+            shape_by_key("report_type"),
+        ]
+    ]
+):
+    """Either shape; `normalised()` is the one form the handler works with."""
+
+    @classmethod
+    def payload_json_schema(cls) -> dict[str, Any]:
+        return two_shapes_schema(
+            key="report_type",
+            own=ReportPayload,
+            reference=ReferenceReportPayload,
+            description="{start, end, format} (studypath) or {report_type: 'tasks', "
+            "start_date, end_date, format} (reference). Formats: csv, markdown, pdf.",
+        )
+
+    def normalised(self) -> ReportPayload:
+        if isinstance(self.root, ReportPayload):
+            return self.root
+        return ReportPayload(
+            start=self.root.start_date, end=self.root.end_date, format=self.root.format
+        )
 
 
 class ReportResult(TypedDict):
     path: str
     rows: int
-    format: Literal["csv", "markdown"]
+    format: ReportFormat
 
 
 @dataclass(frozen=True)
@@ -137,26 +206,30 @@ def _type_stats(row: Any) -> TypeStats:
 
 @task_handler(
     "report_generation",
-    "Write a CSV or Markdown report of task statistics for a date range",
-    payload=ReportPayload,
+    "Write a CSV, Markdown or PDF report of task statistics for a date range",
+    payload=ReportRequest,
     timeout=300,
 )
-async def generate_report(payload: ReportPayload, ctx: TaskContext) -> ReportResult:
+async def generate_report(request: ReportRequest, ctx: TaskContext) -> ReportResult:
     """Count in the database, render, write the file atomically."""
+    payload = request.normalised()
     start, end = payload.window
     stats = await task_statistics(ctx.db, start, end)
+    content: str | bytes
     if payload.format == "csv":
         content, suffix = render_csv(stats), "csv"
-    else:
+    elif payload.format == "markdown":
         content, suffix = render_markdown(stats, start, end, ctx), "md"
+    else:
+        content, suffix = render_pdf(stats, start, end, ctx), "pdf"
     name = f"tasks-{file_stamp(start)}-{file_stamp(end)}-{ctx.task_id.hex}.{suffix}"
     path = await asyncio.to_thread(_write_report, ctx.data_dir, name, content)
     return {"path": str(path), "rows": len(stats) - 1, "format": payload.format}
 
 
-def _write_report(data_dir: Path, name: str, content: str) -> Path:
+def _write_report(data_dir: Path, name: str, content: str | bytes) -> Path:
     path = ensure_folder(data_dir, REPORTS_FOLDER) / name
-    write_atomically(path, content.encode())
+    write_atomically(path, content if isinstance(content, bytes) else content.encode())
     return path
 
 
@@ -217,3 +290,38 @@ def render_markdown(
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def render_pdf(stats: list[TypeStats], start: datetime, end: datetime, ctx: TaskContext) -> bytes:
+    """The Markdown report's content as a printable page: the same heading and notes, the
+    table in fixed-width columns (task type names longer than the column are cut)."""
+    header = ["task type", "total", *STATUSES, "success", "mean (s)"]
+    widths = [28] + [max(9, len(name) + 1) for name in header[1:]]
+
+    def row(cells: list[str]) -> str:
+        first, *numbers = cells
+        return first[: widths[0] - 1].ljust(widths[0]) + "".join(
+            cell.rjust(width) for cell, width in zip(numbers, widths[1:], strict=True)
+        )
+
+    def when(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    lines = [
+        "Task report",
+        "",
+        f"Tasks created from {when(start)} up to (not including) {when(end)}.",
+        f"Generated {when(utcnow())} by task {ctx.task_id}.",
+        "Success rate = completed / (completed + failed). Mean duration: completed tasks,",
+        "from the start of their last attempt to completion.",
+        "",
+        row(header),
+        "-" * sum(widths),
+    ]
+    for line in stats:
+        rate, mean = line.success_rate, line.mean_duration_seconds
+        counts = [str(line.by_status[status]) for status in STATUSES]
+        rate_text = "-" if rate is None else f"{rate * 100:.1f} %"
+        mean_text = "-" if mean is None else f"{mean:.3f}"
+        lines.append(row([line.task_type, str(line.total), *counts, rate_text, mean_text]))
+    return render_text_pdf(lines)

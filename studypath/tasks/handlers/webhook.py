@@ -14,13 +14,19 @@ can help decides how:
 Each request carries `Idempotency-Key: <task id>` (unless the payload sets one), so a
 receiver can tell a retry from a new event.
 
+Two payload shapes: studypath's `{url, method, json | body, headers, timeout_seconds}` and
+the reference system's `{url, method, payload}`, whose `payload` is the JSON body sent.
+
 Where a task's URL may point is checked before anything is sent (server-side request
 forgery: a task must not become a way into the internal network). The host is resolved
 once, every address it resolves to is checked, and the request goes to the checked
 address — with the original `Host` header and TLS server name — so a DNS answer that
 changes between the check and the connection cannot slip past it. Link-local addresses
-(cloud metadata services) are always refused; loopback and private ones unless
-`STUDYPATH_WEBHOOK_ALLOW_PRIVATE_NETWORKS` (true in the workbench, false in production).
+(cloud metadata services) and addresses that name no host (`0.0.0.0`, `::`, multicast)
+are always refused; loopback (`127.0.0.0/8`, `::1`) and private ones (`10/8`, `172.16/12`,
+`192.168/16`, `fc00::/7`) unless `STUDYPATH_WEBHOOK_ALLOW_PRIVATE_NETWORKS` (false by
+default; the workbench turns it on for its exercises). An IPv4 address written as IPv6
+(`::ffff:127.0.0.1`, or NAT64's `64:ff9b::7f00:1`) is judged as the IPv4 address it is.
 """
 
 from __future__ import annotations
@@ -32,10 +38,27 @@ import time
 from typing import Annotated, Any, Literal, TypedDict
 
 import httpx
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 from studypath import __version__
-from studypath.tasks.registry import BreakerConfig, PermanentError, TaskContext, task_handler
+from studypath.tasks.handlers.common import shape_by_key, two_shapes_schema
+from studypath.tasks.registry import (
+    OWN_SHAPE,
+    REFERENCE_SHAPE,
+    BreakerConfig,
+    PermanentError,
+    TaskContext,
+    task_handler,
+)
 
 MAX_HEADERS = 50
 MAX_BODY_CHARS = 512 * 1024
@@ -45,13 +68,16 @@ HeaderName = Annotated[
     str, StringConstraints(min_length=1, max_length=256, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 ]
 HeaderValue = Annotated[str, StringConstraints(max_length=8192, pattern=r"^[^\r\n]*$")]
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 class WebhookPayload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """studypath's shape, and the form the handler works with."""
+
+    model_config = ConfigDict(extra="forbid", title="WebhookPayload")
 
     url: AnyHttpUrl = Field(description="http:// or https:// URL.")
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    method: Method = "POST"
     json_: Any = Field(default=None, alias="json", description="Sent as a JSON body.")
     body: str | None = Field(default=None, max_length=MAX_BODY_CHARS, description="Raw body.")
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, max_length=MAX_HEADERS)
@@ -62,6 +88,43 @@ class WebhookPayload(BaseModel):
         if self.json_ is not None and self.body is not None:
             raise ValueError("give either json or body, not both")
         return self
+
+
+class ReferenceWebhookPayload(BaseModel):
+    """The reference system's shape: `payload` is the JSON body."""
+
+    model_config = ConfigDict(extra="forbid", title="ReferenceWebhookPayload")
+
+    url: AnyHttpUrl = Field(description="http:// or https:// URL.")
+    method: Method = "POST"
+    payload: Any = Field(description="Sent as the JSON body (null: no body).")
+
+
+class WebhookRequest(
+    RootModel[
+        Annotated[
+            Annotated[WebhookPayload, Tag(OWN_SHAPE)]
+            | Annotated[ReferenceWebhookPayload, Tag(REFERENCE_SHAPE)],
+            shape_by_key("payload"),
+        ]
+    ]
+):
+    """Either shape; `normalised()` is the one form the handler works with."""
+
+    @classmethod
+    def payload_json_schema(cls) -> dict[str, Any]:
+        return two_shapes_schema(
+            key="payload",
+            own=WebhookPayload,
+            reference=ReferenceWebhookPayload,
+            description="{url, method, json | body, headers, timeout_seconds} (studypath) "
+            "or {url, method, payload} (reference; payload = the JSON body).",
+        )
+
+    def normalised(self) -> WebhookPayload:
+        if isinstance(self.root, WebhookPayload):
+            return self.root
+        return WebhookPayload(url=self.root.url, method=self.root.method, json=self.root.payload)
 
 
 class WebhookResult(TypedDict):
@@ -77,16 +140,37 @@ class WebhookFailed(Exception):
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: an IPv4 address inside IPv6
+
+
+def embedded_ipv4(address: IPAddress) -> IPAddress:
+    """The IPv4 address an IPv6 one stands for (mapped `::ffff:a.b.c.d`, NAT64), else itself:
+    `::ffff:127.0.0.1` reaches this machine's loopback and must be judged as 127.0.0.1."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address in NAT64:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
 def refusal(address: IPAddress, *, allow_private: bool) -> str | None:
-    """Why a webhook may not call this address, or None when it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Why a webhook may not call this address, or None when it may. One rule for IPv4
+    and IPv6: link-local (169.254/16, fe80::/10) never; no host (0.0.0.0, ::, multicast,
+    reserved) never; loopback (127/8, ::1) and private (10/8, 172.16/12, 192.168/16,
+    fc00::/7 …) only when allowed."""
+    address = embedded_ipv4(address)
     if address.is_link_local:
         return "a link-local address (where cloud metadata services answer)"
-    if address.is_unspecified or address.is_multicast or address.is_reserved:
+    if address.is_unspecified or address.is_multicast:
         return "not a host address"
-    if not allow_private and (address.is_loopback or address.is_private):
+    # Before `is_reserved`: Python counts ::1 as reserved (all of ::/8 is), 127.0.0.1 not.
+    if address.is_loopback or address.is_private:
+        if allow_private:
+            return None
         return "a loopback or private address (STUDYPATH_WEBHOOK_ALLOW_PRIVATE_NETWORKS is false)"
+    if address.is_reserved:
+        return "not a host address"
     return None
 
 
@@ -111,12 +195,13 @@ async def checked_address(url: httpx.URL, *, allow_private: bool) -> str:
 @task_handler(
     "webhook",
     "Make an HTTP request; a 2xx answer is success, 5xx and timeouts are retried",
-    payload=WebhookPayload,
+    payload=WebhookRequest,
     timeout=90,
     breaker=BreakerConfig(failure_threshold=5, recovery_timeout_seconds=30),
 )
-async def call_webhook(payload: WebhookPayload, ctx: TaskContext) -> WebhookResult:
+async def call_webhook(request_payload: WebhookRequest, ctx: TaskContext) -> WebhookResult:
     """Send the request; the whole exchange (body included) must fit in timeout_seconds."""
+    payload = request_payload.normalised()
     url = httpx.URL(str(payload.url))
     shown = str(url.copy_with(username=None, password=None))  # errors show no password
     allow_private = ctx.settings.webhook_allow_private_networks
