@@ -12,12 +12,19 @@ from studypath.core.embedded import EmbeddedPostgres, postgres_processes
 if TYPE_CHECKING:
     pass
 
-from studypath.cli.common import DataDirOpt, app, echo, explained_errors, fail, settings_from
-
-db_app = typer.Typer(
-    help="The database studypath uses (embedded by default).", no_args_is_help=True
+from studypath.cli.common import (
+    DataDirOpt,
+    command_group,
+    echo,
+    explained_errors,
+    fail,
+    settings_from,
 )
-app.add_typer(db_app, name="db")
+
+db_app = command_group(
+    "db",
+    help="The database studypath uses (embedded by default).",
+)
 
 
 @db_app.command("url")
