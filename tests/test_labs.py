@@ -447,8 +447,7 @@ def test_checks_that_could_not_run_say_not_run_setup_failed_not_fail() -> None:
     run = fake_run(set())
     run.setup_error = "could not import retry_lab from /copies/x: SyntaxError"
     run.results = [
-        CheckResult(r.name, False, r.hint, 0.0, "not run", r.hidden, ran=False)
-        for r in run.results
+        CheckResult(r.name, False, r.hint, 0.0, "not run", r.hidden, ran=False) for r in run.results
     ]
 
     report = text_report(run)
