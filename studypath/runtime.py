@@ -6,7 +6,9 @@
     wb.install(notes_lab)                  # plug an extension (a lab) into the live system
     wb.stop()
 
-`start()` is idempotent within a process: run the cell again and you get the live handle.
+`start()` is idempotent within a process: run the cell again and you get the live handle
+(asked for other settings, it names them, or restarts with `restart=True`). An ephemeral
+Workbench's database follows its kernel: a watchdog process stops it if the kernel dies.
 Startup errors (port in use, database unreachable) are raised in your cell within seconds.
 """
 
