@@ -6,7 +6,9 @@
     wb.install(notes_lab)                  # plug an extension (a lab) into the live system
     wb.stop()
 
-`start()` is idempotent within a process: run the cell again and you get the live handle.
+`start()` is idempotent within a process: run the cell again and you get the live handle
+(asked for other settings, it names them, or restarts with `restart=True`). An ephemeral
+Workbench's database follows its kernel: a watchdog process stops it if the kernel dies.
 Startup errors (port in use, database unreachable) are raised in your cell within seconds.
 """
 
@@ -19,7 +21,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -36,7 +37,7 @@ from sqlalchemy import text
 from starlette.routing import BaseRoute
 
 from studypath.config import ENV_PREFIX, Settings, load_settings, settings_env
-from studypath.core.embedded import DatabaseProvider
+from studypath.core.embedded import DatabaseProvider, make_ephemeral_dir, spawn_watchdog
 from studypath.core.logging import LogEntry, RingBufferHandler, configure_ring_logging, detach
 from studypath.core.routing import API_PREFIX
 from studypath.core.security import random_password
@@ -116,6 +117,8 @@ class Workbench:
         # Set when this Workbench created the first admin with a generated password.
         self.admin_password: str | None = None
         self._extension_types: set[str] = set()  # task types added by `install`
+        # An ephemeral database must not outlive its kernel: this process stops it if we die.
+        self._watchdog = spawn_watchdog(ephemeral_dir) if ephemeral_dir is not None else None
 
     # ------------------------------------------------------------------ lifecycle
     def _start(self) -> None:
@@ -190,6 +193,10 @@ class Workbench:
             self._provider = None
         if self.ephemeral_dir is not None:
             shutil.rmtree(self.ephemeral_dir, ignore_errors=True)
+        if self._watchdog is not None:  # nothing left to watch
+            self._watchdog.terminate()
+            self._watchdog.wait(5)
+            self._watchdog = None
         if self._logs is not None:
             detach(self._logs)
 
@@ -425,6 +432,10 @@ class Workbench:
         return f"<Workbench {state} at {self.url or '?'} ({steps})>"
 
 
+class SettingsMismatch(RuntimeError):
+    """`start()` was asked for a system unlike the one already running in this process."""
+
+
 def start(
     *,
     data_dir: str | Path | None = None,
@@ -433,6 +444,7 @@ def start(
     host: str | None = None,
     workers: int = 1,
     database_url: str | None = None,
+    restart: bool = False,
     **settings: Any,
 ) -> Workbench:
     """Start the system in a background thread and return its Workbench.
@@ -441,29 +453,43 @@ def start(
       by `stop()` — what the notebooks use; the port defaults to any free one.
     - `data_dir`, `port`, `host`, `database_url` and any other setting override the
       `STUDYPATH_*` environment.
-    Called again while a Workbench runs, it returns that Workbench.
+    Called again while a Workbench runs, it returns that Workbench if the settings are the
+    same; with other settings it raises `SettingsMismatch` naming them, or — `restart=True` —
+    stops the running one and starts a new one.
     """
     global _current
     with _current_lock:
-        if _current is not None and _current.running:
-            return _current
+        running = _current if _current is not None and _current.running else None
+        if running is not None:
+            if ephemeral != (running.ephemeral_dir is not None):
+                differ = ["ephemeral"]
+            else:
+                asked = _settings_for(
+                    ephemeral,
+                    running.settings.data_dir if ephemeral else data_dir,
+                    port,
+                    host,
+                    database_url,
+                    settings,
+                )
+                differ = differing_settings(running, asked, workers)
+            if not differ:
+                return running
+            if not restart:
+                raise SettingsMismatch(_mismatch_message(differ))
+            running._teardown(timeout=5.0)
+            _current = None
         ephemeral_dir = None
         if ephemeral:
-            ephemeral_dir = Path(tempfile.mkdtemp(prefix="studypath-"))
+            ephemeral_dir = make_ephemeral_dir()
             data_dir = ephemeral_dir
-            settings.setdefault("embedded_durable", False)
-            if port is None:
-                port = 0
-        _allow_local_webhooks(settings)
-        loaded = load_settings(
-            data_dir=data_dir, port=port, host=host, database_url=database_url, **settings
-        )
+        loaded = _settings_for(ephemeral, data_dir, port, host, database_url, settings)
         workbench = Workbench(loaded, workers=workers, ephemeral_dir=ephemeral_dir)
         try:
             workbench._start()
         except BaseException:
-            if ephemeral_dir is not None:
-                shutil.rmtree(ephemeral_dir, ignore_errors=True)
+            if not workbench._stopped:  # `_start` tears down what it started; this is a backstop
+                workbench._teardown(timeout=5.0)
             raise
         _current = workbench
         return workbench
@@ -478,6 +504,42 @@ def _allow_local_webhooks(overrides: dict[str, Any]) -> None:
     unless the caller or the environment said otherwise."""
     if f"{ENV_PREFIX}{WEBHOOK_PRIVATE_SETTING.upper()}" not in os.environ:
         overrides.setdefault(WEBHOOK_PRIVATE_SETTING, True)
+
+
+def _settings_for(
+    ephemeral: bool,
+    data_dir: str | Path | None,
+    port: int | None,
+    host: str | None,
+    database_url: str | None,
+    settings: dict[str, Any],
+) -> Settings:
+    """The settings `start(...)` asks for; an ephemeral system is non-durable, on any port."""
+    settings = dict(settings)
+    if ephemeral:
+        settings.setdefault("embedded_durable", False)
+        port = 0 if port is None else port
+    _allow_local_webhooks(settings)
+    return load_settings(
+        data_dir=data_dir, port=port, host=host, database_url=database_url, **settings
+    )
+
+
+def differing_settings(running: Workbench, asked: Settings, workers: int) -> list[str]:
+    """The names of the settings in which `asked` (and `workers`) differ from `running`'s."""
+    have, want = running.settings.model_dump(), asked.model_dump()
+    names = [name for name in want if have.get(name) != want[name]]
+    if workers != running.worker_count:
+        names.append("workers")
+    return names
+
+
+def _mismatch_message(names: list[str]) -> str:
+    return (
+        f"a Workbench is already running in this process with other settings "
+        f"({', '.join(names)} differ). Stop it first (wb.stop()), or start again with "
+        "restart=True to stop it and start one with the new settings."
+    )
 
 
 def current() -> Workbench | None:

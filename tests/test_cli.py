@@ -22,9 +22,11 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import typer
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner
 
 from studypath import migrations
 from studypath.core.db import libpq_url
@@ -187,6 +189,20 @@ def test_up_serves_healthy_within_20_s_on_the_given_port(up: Up) -> None:
     assert up.ready_seconds < 20
     assert body["data"]["status"] == "healthy"
     assert f"studypath is up at {up.url}" in up.service.output
+
+
+def test_up_starts_quietly_a_line_per_step_then_the_banner(up: Up) -> None:
+    """Fresh data dir: database, migrations, server + worker — no Alembic chatter."""
+    banner = "studypath is up at"
+    assert wait_for(lambda: banner in up.service.output, timeout=10), up.service.output
+    before = up.service.output.split(banner)[0].strip().splitlines()
+
+    assert len(before) < 15, "\n".join(before)
+    assert not [line for line in before if "alembic" in line.lower()], "\n".join(before)
+    assert not [line for line in before if "Context impl" in line or "Will assume" in line]
+    steps = ["starting embedded PostgreSQL", "applying migrations", "starting the API server"]
+    assert all(any(step in line for line in before) for step in steps), "\n".join(before)
+    assert "Press Ctrl-C to stop." in up.service.output.split(banner)[1]
 
 
 def test_up_on_a_fresh_data_dir_creates_the_admin_and_says_how_to_log_in(up: Up) -> None:
@@ -473,3 +489,28 @@ async def test_a_worker_process_serves_its_own_task_metrics(
     assert await asyncio.to_thread(wait_for, lambda: succeeded() == 3, 20), worker.output
     assert worker.ctrl_c() == 0, worker.output
     assert "Traceback" not in worker.output
+
+
+# --------------------------------------------------------------------------- --help
+
+
+def every_command_path(command: Any, path: tuple[str, ...] = ()) -> list[list[str]]:
+    """[[], ["up"], ["db"], ["db", "url"], …]: the app and each of its (sub)commands."""
+    paths = [list(path)]
+    for name, sub in getattr(command, "commands", {}).items():
+        paths += every_command_path(sub, (*path, name))
+    return paths
+
+
+def test_help_of_every_command_has_no_bool_style_metavars() -> None:
+    from studypath.cli import app
+
+    paths = every_command_path(typer.main.get_command(app))
+    assert ["db", "stop"] in paths and ["labs", "check"] in paths and ["notebooks"] in paths
+
+    runner = CliRunner()
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "<bool>" not in result.output, (path, result.output)
+        assert re.search(r"--help\s+Show this message", result.output), (path, result.output)

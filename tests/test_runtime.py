@@ -27,7 +27,12 @@ from sqlalchemy.engine import make_url
 import studypath
 from studypath import runtime
 from studypath.core.db import DatabaseUnavailable
-from studypath.core.embedded import HANDLE_LIST, POSTMASTER_PID, EmbeddedPostgres
+from studypath.core.embedded import (
+    HANDLE_LIST,
+    POSTMASTER_PID,
+    EmbeddedPostgres,
+    make_ephemeral_dir,
+)
 from studypath.core.embedded import postgres_processes as postgres_on
 from studypath.runtime import Workbench
 
@@ -387,3 +392,106 @@ def test_a_stale_handle_list_does_not_keep_the_server_alive(data_dir: Path) -> N
 
     assert postgres_on(pgdata) == []
     assert json.loads((pgdata / HANDLE_LIST).read_text()) == []
+
+
+# --------------------------------------------------------------------------- start() again
+
+
+def test_start_with_other_settings_names_them_and_restart_true_replaces_the_system() -> None:
+    wb = studypath.start(ephemeral=True)
+    try:
+        assert studypath.start(ephemeral=True) is wb  # the same settings: the live handle
+        with pytest.raises(runtime.SettingsMismatch) as mismatch:
+            studypath.start(ephemeral=True, workers=2, alert_evaluation_seconds=0.5)
+        assert wb.running, "a refused start must leave the running system alone"
+
+        replaced = studypath.start(ephemeral=True, alert_evaluation_seconds=0.5, restart=True)
+    finally:
+        wb.stop()
+    try:
+        assert "alert_evaluation_seconds, workers differ" in str(mismatch.value)
+        assert "restart=True" in str(mismatch.value)
+        assert replaced is not wb and replaced.running and not wb.running
+        assert replaced.settings.alert_evaluation_seconds == 0.5
+        assert runtime.current() is replaced
+        with pytest.raises(runtime.SettingsMismatch, match="ephemeral differ"):
+            studypath.start(data_dir=wb.settings.data_dir)
+    finally:
+        replaced.stop()
+
+
+# --------------------------------------------------------------------------- ephemeral leftovers
+EPHEMERAL_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    import studypath
+
+    wb = studypath.start(ephemeral=True)
+    print(wb.settings.data_dir, flush=True)
+    time.sleep(600)  # a kernel doing nothing, until it is killed
+    """
+)
+
+LEFTOVER_SCRIPT = textwrap.dedent(
+    """
+    import os, signal
+    from studypath.core.embedded import EmbeddedPostgres, make_ephemeral_dir
+
+    data_dir = make_ephemeral_dir()  # as an older studypath (no watchdog) left them behind
+    EmbeddedPostgres(data_dir / "postgres", durable=False, ephemeral=True).start()
+    print(data_dir, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def env_with_tmpdir(tmp_path: Path) -> dict[str, str]:
+    """Ephemeral data directories of the child go under `tmp_path`, not the shared /tmp."""
+    return {**clean_env(), "TMPDIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+
+
+def test_the_ephemeral_database_stops_when_its_kernel_is_killed(tmp_path: Path) -> None:
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", EPHEMERAL_SCRIPT],
+        env=env_with_tmpdir(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert kernel.stdout is not None
+        data_dir = Path(kernel.stdout.readline().strip())
+        pgdata = pgdata_of(data_dir)
+        assert data_dir.parent == tmp_path.resolve() and postgres_on(pgdata)
+    finally:
+        kernel.kill()
+        kernel.wait(10)
+
+    gone = wait_for(lambda: not postgres_on(pgdata) and not data_dir.exists(), timeout=30)
+    if not gone:  # do not leave it for the next test
+        EmbeddedPostgres.force_stop(pgdata)
+    assert gone, "the watchdog did not stop the database of the killed kernel"
+
+
+def test_db_stop_all_ephemeral_cleans_leftovers_and_spares_live_ones(tmp_path: Path) -> None:
+    env = env_with_tmpdir(tmp_path)
+    killed = subprocess.run(
+        [sys.executable, "-c", LEFTOVER_SCRIPT], env=env, capture_output=True, text=True
+    )
+    leftover = Path(killed.stdout.strip())
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert postgres_on(pgdata_of(leftover)), "expected the killed process to leave its server"
+    in_use = make_ephemeral_dir(tmp_path)  # owned by this (live) process
+
+    stopped = subprocess.run(
+        [sys.executable, "-m", "studypath", "db", "stop", "--all-ephemeral"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert stopped.returncode == 0, stopped.stderr
+    assert f"stopped and removed {leftover}" in stopped.stdout
+    assert postgres_on(pgdata_of(leftover)) == [] and not leftover.exists()
+    assert in_use.exists(), "a directory whose owner still runs must be kept"

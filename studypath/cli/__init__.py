@@ -5,6 +5,7 @@ studypath server             # API only          studypath worker   # worker onl
 studypath migrate up|down|current
 studypath admin list-tasks | task-stats | clear-completed | requeue-dead-letter
 studypath health-check       # exit 0 healthy / 1 not (a container HEALTHCHECK)
+studypath notebooks          # your copy of the course notebooks, opened in JupyterLab
 studypath labs list | release | check | grade
 """
 

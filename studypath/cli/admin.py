@@ -15,13 +15,20 @@ if TYPE_CHECKING:
 
     from studypath.core.db import Database
 
-from studypath.cli.common import DataDirOpt, app, echo, fail, rendered, settings_from, with_database
-
-admin_app = typer.Typer(
-    help="Accounts (create admins, reset passwords, change roles) and the task queue.",
-    no_args_is_help=True,
+from studypath.cli.common import (
+    DataDirOpt,
+    command_group,
+    echo,
+    fail,
+    rendered,
+    settings_from,
+    with_database,
 )
-app.add_typer(admin_app, name="admin")
+
+admin_app = command_group(
+    "admin",
+    help="Accounts (create admins, reset passwords, change roles) and the task queue.",
+)
 
 
 PasswordOpt = Annotated[

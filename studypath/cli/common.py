@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -19,13 +20,26 @@ if TYPE_CHECKING:
     from studypath.core.db import Database
     from studypath.system import System
 
+# Plain click help: typer's rich panels print a type after every flag (`--help <bool>`).
+PLAIN_HELP = None
+
 app = typer.Typer(
     name="studypath",
     help="studypath: a production-style web system you can run, trace and break.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=PLAIN_HELP,
 )
+
+
+def command_group(name: str, help: str) -> typer.Typer:
+    """A `studypath <name> …` group of subcommands, with the same help style as `app`."""
+    group = typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=PLAIN_HELP)
+    app.add_typer(group, name=name)
+    return group
+
+
 T = TypeVar("T")
 
 PortOpt = Annotated[int | None, typer.Option("--port", "-p", help="HTTP port (default 3000).")]
@@ -70,14 +84,43 @@ def run_system(
 ) -> None:
     """Database → migrations → server/workers in the foreground; Ctrl-C stops all of it."""
     configure_console_logging(settings.log_level, json_lines=settings.log_json)
+    quiet_startup = QuietStartup(settings.log_level)
+
+    def ready(url: str, system: System) -> None:
+        quiet_startup.end()  # from here on, the system logs at the configured level
+        on_ready(url, system)
+
     # Until the system's own handlers are installed, SIGTERM (a container stop) should unwind
     # like Ctrl-C does, so the embedded database we started is stopped, not orphaned.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        _run_system(settings, serve_api=serve_api, workers=workers, on_ready=on_ready)
+        _run_system(settings, serve_api=serve_api, workers=workers, on_ready=ready)
     except KeyboardInterrupt:
         echo("interrupted during startup; stopped.", err=True)
         raise typer.Exit(130) from None
+
+
+# Startup chatter a terminal does not need at INFO: uvicorn's "Waiting for application
+# startup", the database's "ready at" and "connected to" lines. Alembic's plugin, "Context
+# impl", "Will assume" and "Running upgrade" lines stay quiet for good (migrations only run
+# at startup). STUDYPATH_LOG_LEVEL=DEBUG shows all of them.
+STARTUP_CHATTER = ("uvicorn.error", "studypath.db")
+MIGRATION_LOGGER = "alembic"
+
+
+class QuietStartup:
+    """Hold the chatty loggers at WARNING until the system is up (unless the level is DEBUG):
+    startup prints one progress line per step, then the banner."""
+
+    def __init__(self, level: str) -> None:
+        self.level = level
+        if level != "DEBUG":
+            for name in (*STARTUP_CHATTER, MIGRATION_LOGGER):
+                logging.getLogger(name).setLevel(logging.WARNING)
+
+    def end(self) -> None:
+        for name in STARTUP_CHATTER:
+            logging.getLogger(name).setLevel(self.level)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -103,12 +146,20 @@ def _run_system(
                 workers=workers,
                 sock=sock,
             )
+            echo(_starting_message(serve_api, workers))
             host = f"[{settings.host}]" if ":" in settings.host else settings.host
             url = f"http://{host}:{system.port}"
             asyncio.run(system.run(on_ready=lambda: on_ready(url, system)))
         finally:
             provider.stop()
     echo("stopped.")
+
+
+def _starting_message(serve_api: bool, workers: int) -> str:
+    parts = (["the API server"] if serve_api else []) + (
+        [f"{workers} worker(s)"] if workers else []
+    )
+    return f"starting {' and '.join(parts) or 'nothing'} …"
 
 
 def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from studypath.core.db import libpq_url, masked
-from studypath.core.embedded import EmbeddedPostgres, postgres_processes
-
-if TYPE_CHECKING:
-    pass
-
-from studypath.cli.common import DataDirOpt, app, echo, explained_errors, fail, settings_from
-
-db_app = typer.Typer(
-    help="The database studypath uses (embedded by default).", no_args_is_help=True
+from studypath.cli.common import (
+    DataDirOpt,
+    command_group,
+    echo,
+    explained_errors,
+    fail,
+    settings_from,
 )
-app.add_typer(db_app, name="db")
+from studypath.core.db import libpq_url, masked
+from studypath.core.embedded import (
+    EmbeddedPostgres,
+    leftover_ephemeral_dirs,
+    postgres_processes,
+    remove_ephemeral_dir,
+)
+
+db_app = command_group(
+    "db",
+    help="The database studypath uses (embedded by default).",
+)
 
 
 @db_app.command("url")
@@ -54,13 +62,37 @@ def db_start(data_dir: DataDirOpt = None) -> None:
 
 
 @db_app.command("stop")
-def db_stop(data_dir: DataDirOpt = None) -> None:
+def db_stop(
+    data_dir: DataDirOpt = None,
+    all_ephemeral: Annotated[
+        bool,
+        typer.Option(
+            "--all-ephemeral",
+            help="Instead: stop and delete every ephemeral Workbench database whose "
+            "notebook kernel has gone (in the temp directory).",
+        ),
+    ] = False,
+) -> None:
     """Stop the embedded database, also one left running by a killed process."""
+    if all_ephemeral:
+        stop_leftover_ephemeral()
+        return
     settings = settings_from(data_dir=data_dir)
     if EmbeddedPostgres.force_stop(settings.pgdata_dir):
         echo(f"stopped the embedded database in {settings.pgdata_dir}")
     else:
         echo(f"no embedded database running in {settings.pgdata_dir}")
+
+
+def stop_leftover_ephemeral() -> None:
+    """Ephemeral data directories are marked (see `make_ephemeral_dir`); their owner's pid
+    says whether a kernel still uses one. The others are stopped and deleted."""
+    leftovers = leftover_ephemeral_dirs()
+    for data_dir in leftovers:
+        remove_ephemeral_dir(data_dir)
+        echo(f"stopped and removed {data_dir}")
+    if not leftovers:
+        echo("no leftover ephemeral databases")
 
 
 @db_app.command("status")

@@ -10,14 +10,13 @@ import typer
 if TYPE_CHECKING:
     from studypath.labs.catalog import LabSpec
 
-from studypath.cli.common import app, echo, explained_errors, fail, rendered
+from studypath.cli.common import command_group, echo, explained_errors, fail, rendered
 
 # --- labs -----------------------------------------------------------------------------------
-labs_app = typer.Typer(
+labs_app = command_group(
+    "labs",
     help="Exercises with checkers: list them, release learner copies, check, grade.",
-    no_args_is_help=True,
 )
-app.add_typer(labs_app, name="labs")
 LabArg = Annotated[str, typer.Argument(help="The lab's folder name, or its start: lab-05.")]
 
 

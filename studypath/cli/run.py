@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import shlex
 import subprocess
 import sys
 from enum import StrEnum
@@ -53,7 +56,7 @@ def up(
     def ready(url: str, system: System) -> None:
         echo("")
         echo(f"studypath is up at {url}  ({workers} worker(s))")
-        echo(f"  web app      {url}/")
+        echo(f"  home page    {url}/  (a placeholder until the web app lands)")
         echo(f"  API docs     {url}/api-docs")
         echo(f"  health       {url}/api/v1/health/detailed")
         if system.initial_admin_created:
@@ -182,25 +185,45 @@ def export_openapi(
         echo(f"wrote {output}")
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def notebooks(
-    directory: Annotated[Path | None, typer.Argument(help="Notebook folder.")] = None,
-    port: Annotated[int, typer.Option(help="JupyterLab port.")] = 8888,
+    ctx: typer.Context,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(help="Your workspace (default: in your user data directory)."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Copy or update the notebooks, print the JupyterLab command."
+        ),
+    ] = False,
 ) -> None:
-    """Open JupyterLab on the week-by-week notebooks."""
-    folder = directory or find_notebooks()
-    if folder is None:
-        raise fail(
-            "no notebooks/ folder found; run this from a studypath checkout or pass the folder"
-        )
-    command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}", f"--port={port}"]
-    echo(f"opening JupyterLab on {folder} …")
+    """Copy the course notebooks into your workspace (without outputs) and open JupyterLab
+    there. Running it again after a course update refreshes the notebooks you have not
+    changed; yours are kept, with the new version beside them. Other arguments go to
+    JupyterLab: `studypath notebooks --port 9999 --no-browser`."""
+    from studypath.cli import workspace as ws
+
+    course = ws.course_dir()
+    if course is None:
+        raise fail("the course notebooks were not found (neither notebooks/ nor studypath/course)")
+    target = (workspace or ws.default_workspace()).expanduser().resolve()
+    try:
+        report = ws.sync(course, target)
+    except OSError as exc:
+        raise fail(f"could not write the workspace {target}: {exc}") from None
+    for line in report.lines():
+        echo(line)
+    as_root = getattr(os, "geteuid", lambda: -1)() == 0
+    command = ws.jupyterlab_command(sys.executable, target, list(ctx.args), as_root=as_root)
+    if dry_run:
+        echo("would run: " + shlex.join(command))
+        return
+    if importlib.util.find_spec("jupyterlab") is None:
+        raise fail("JupyterLab is not installed: pip install 'studypath[notebooks]'")
+    echo("opening JupyterLab … (Ctrl-C to stop it)")
     raise typer.Exit(subprocess.call(command))
-
-
-def find_notebooks() -> Path | None:
-    candidates = [Path.cwd() / "notebooks", Path(__file__).resolve().parents[2] / "notebooks"]
-    return next((path for path in candidates if path.is_dir()), None)
 
 
 @app.command()

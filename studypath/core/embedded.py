@@ -13,6 +13,11 @@ import contextlib
 import json
 import logging
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +30,11 @@ from studypath.config import Settings
 log = logging.getLogger("studypath.db.embedded")
 
 HANDLE_LIST = ".handle_pids.json"
+# An ephemeral Workbench's data directory: `<tmp>/studypath-ephemeral-…/`, holding this
+# marker ({"owner_pid": …, "owner_started": …}) and the cluster in `postgres/`.
+EPHEMERAL_PREFIX = "studypath-ephemeral-"
+EPHEMERAL_MARKER = ".studypath-ephemeral.json"
+WATCH_INTERVAL = 0.25  # seconds between the watchdog's looks at its owner
 POSTMASTER_PID = "postmaster.pid"
 
 # Settings written once into a new cluster. Throwaway clusters (tests, temporary workbenches)
@@ -222,6 +232,70 @@ class EmbeddedPostgres:
         return str(info.get_uri())
 
 
+# ------------------------------------------------------------------ ephemeral data directories
+def make_ephemeral_dir(root: Path | None = None) -> Path:
+    """A new temporary data directory (in `root`, default the temp directory), marked with
+    this process as its owner."""
+    path = Path(tempfile.mkdtemp(prefix=EPHEMERAL_PREFIX, dir=root)).resolve()
+    me = psutil.Process()
+    marker = {"owner_pid": me.pid, "owner_started": me.create_time()}
+    (path / EPHEMERAL_MARKER).write_text(json.dumps(marker))
+    return path
+
+
+def _owner_alive(data_dir: Path) -> bool:
+    """True while the process that made `data_dir` runs (the same process, not a reused pid)."""
+    try:
+        marker = json.loads((data_dir / EPHEMERAL_MARKER).read_text())
+        owner = psutil.Process(int(marker["owner_pid"]))
+        return owner.status() != psutil.STATUS_ZOMBIE and (
+            abs(owner.create_time() - float(marker["owner_started"])) < 1.0
+        )
+    except (OSError, ValueError, KeyError, TypeError, psutil.Error):
+        return False
+
+
+def remove_ephemeral_dir(data_dir: Path) -> None:
+    """Stop the server of an ephemeral data directory (if one runs) and delete the directory."""
+    pgdata = data_dir / "postgres"
+    if pgdata.exists():
+        EmbeddedPostgres.force_stop(pgdata)
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def leftover_ephemeral_dirs(root: Path | None = None) -> list[Path]:
+    """Ephemeral data directories under `root` (the temp dir) whose owner has gone."""
+    root = Path(root or tempfile.gettempdir())
+    return sorted(
+        path
+        for path in root.glob(f"{EPHEMERAL_PREFIX}*")
+        if path.is_dir() and (path / EPHEMERAL_MARKER).exists() and not _owner_alive(path)
+    )
+
+
+def spawn_watchdog(data_dir: Path) -> subprocess.Popen[bytes]:
+    """Start a small detached process that follows `data_dir`'s owner: when the owner is gone
+    (a kernel restarted or killed), it stops the server and deletes the directory. It ends on
+    its own once the directory is gone (the owner's clean `stop()` deletes it)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "studypath.core.embedded", "watch", str(data_dir)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl-C / a kernel interrupt to the owner's group spares it
+        close_fds=True,
+    )
+
+
+def watch(data_dir: Path) -> None:
+    """The watchdog's loop: wait for the owner to go, then clean up after it."""
+    while (data_dir / EPHEMERAL_MARKER).exists():
+        if not _owner_alive(data_dir):
+            remove_ephemeral_dir(data_dir)
+            return
+        time.sleep(WATCH_INTERVAL)
+
+
 class DockerPostgres:
     """`STUDYPATH_DB=docker`: a throwaway PostgreSQL container via testcontainers."""
 
@@ -274,3 +348,7 @@ def provide_database(settings: Settings, *, ephemeral: bool = False) -> Database
     )
     embedded.start()
     return embedded
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["watch"]:
+    watch(Path(sys.argv[2]))

@@ -9,22 +9,27 @@ from pathlib import Path
 from studypath.labs.runner import LabRun
 
 PASS, FAIL = "PASS", "FAIL"
+NOT_RUN = "not run (setup failed)"  # a check that never ran did not fail: nothing was there
 
 
 def text_report(run: LabRun) -> str:
-    """Each check with PASS/FAIL; under a failure, its hint and what went wrong."""
+    """Each check with PASS/FAIL; under a failure, its hint and what went wrong. Checks that
+    could not run (the copy did not import or install) say so instead of a 0.00 s FAIL."""
     lab = run.lab
     lines = [f"{lab.name} · {lab.title} (guide week {lab.week})", f"checked: {run.path}", ""]
     if run.setup_error:
         lines += [f"setup failed: {run.setup_error}", ""]
     width = max((len(result.name) for result in run.results), default=10)
     for result in run.results:
-        mark = PASS if result.passed else FAIL
         hidden = " (hidden)" if result.hidden else ""
+        if not result.ran:
+            lines.append(f" ----  {result.name:<{width}}  {NOT_RUN}{hidden}")
+            continue
+        mark = PASS if result.passed else FAIL
         lines.append(f" {mark}  {result.name:<{width}}  {result.duration:5.2f} s{hidden}")
         if not result.passed:
             lines.append(f"       hint:  {result.hint}")
-            if result.error and result.error != "not run":
+            if result.error:
                 lines.append(f"       error: {_indented(result.error, 14)}")
     lines += ["", f"{run.passed}/{run.total} checks passed"]
     return "\n".join(lines)
@@ -84,6 +89,8 @@ def learner_markdown(learner: str, run: LabRun) -> str:
         name = f"{result.name} (hidden)" if result.hidden else result.name
         if result.passed:
             lines.append(f"| `{name}` | ✅ | |")
+        elif not result.ran:
+            lines.append(f"| `{name}` | {NOT_RUN} | |")
         else:
             error = f"<br>`{_cell(result.error)}`" if result.error else ""
             lines.append(f"| `{name}` | ❌ | {_cell(result.hint)}{error} |")

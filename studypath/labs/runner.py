@@ -64,6 +64,7 @@ class CheckResult:
     duration: float  # seconds
     error: str = ""
     hidden: bool = False
+    ran: bool = True  # False: the lab could not be set up, so the check never ran
 
 
 @dataclass
@@ -385,7 +386,9 @@ def _run(lab: LabSpec, path: Path, checks: list[Check], wb: Workbench) -> LabRun
     try:
         for check in checks:
             if run.setup_error:
-                result = CheckResult(check.name, False, check.hint, 0.0, "not run", check.hidden)
+                result = CheckResult(
+                    check.name, False, check.hint, 0.0, "not run", check.hidden, ran=False
+                )
             else:
                 close_breakers(wb, installation.task_types if installation else [])
                 result = run_check(check, context)
