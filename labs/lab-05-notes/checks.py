@@ -244,14 +244,15 @@ def check_sharing_again_changes_the_permission(lab: Lab) -> None:
 
 def check_share_errors(lab: Lab) -> None:
     """Step 2: sharing with yourself is 400 VALIDATION_FAILED, with an unknown user 404
-    USER_NOT_FOUND, with both a username and a user_id 422 — and nothing is stored."""
+    USER_NOT_FOUND, with both a username and a user_id 400 (a value rule: the body reads as
+    the schema, one of its rules refuses it) — and nothing is stored."""
     alice = lab.person("alice")
     note = new_note(lab, alice)
     cases = [
         ({"username": alice.username}, 400, "VALIDATION_FAILED"),
         ({"username": "nobody_at_all"}, 404, "USER_NOT_FOUND"),
         ({"user_id": str(uuid.uuid4())}, 404, "USER_NOT_FOUND"),
-        ({"username": alice.username, "user_id": alice.id}, 422, "VALIDATION_FAILED"),
+        ({"username": alice.username, "user_id": alice.id}, 400, "VALIDATION_FAILED"),
     ]
     for body, status, code in cases:
         response = share(lab, alice, note["id"], **body)
@@ -264,17 +265,17 @@ def check_share_errors(lab: Lab) -> None:
 
 
 def check_note_validation(lab: Lab) -> None:
-    """Step 3: an empty or blank title, a title over 200 characters or an unknown field is
-    422, and nothing is stored."""
+    """Step 3: an empty or blank title or one over 200 characters is 400 (a value rule), an
+    unknown field 422 (the body does not fit the schema), and nothing is stored."""
     alice = lab.person("alice")
     before = lab.sql("SELECT count(*) AS n FROM lab_notes.notes")[0]["n"]
-    for body in [
-        {"title": "", "content": "c"},
-        {"title": "   ", "content": "c"},
-        {"title": "x" * 201},
-        {"title": "t", "owner_id": alice.id},
+    for body, status in [
+        ({"title": "", "content": "c"}, 400),
+        ({"title": "   ", "content": "c"}, 400),
+        ({"title": "x" * 201}, 400),
+        ({"title": "t", "owner_id": alice.id}, 422),
     ]:
-        lab.expect(alice.client.post(lab.path(NOTES), json=body), 422)
+        lab.expect(alice.client.post(lab.path(NOTES), json=body), status)
     after = lab.sql("SELECT count(*) AS n FROM lab_notes.notes")[0]["n"]
     assert after == before, "an invalid note was stored"
 

@@ -45,10 +45,12 @@ class LabSpec:
 
 
 def find_labs_dir(directory: Path | None = None) -> Path | None:
-    """`labs/` in the current directory, else next to the package (a source checkout)."""
+    """`labs/` in the current directory, else next to the package (a source checkout), else
+    the copy a wheel ships in `studypath/course/labs`."""
     if directory is not None:
         return directory if directory.is_dir() else None
-    candidates = [Path.cwd() / "labs", Path(__file__).resolve().parents[2] / "labs"]
+    package = Path(__file__).resolve().parents[1]
+    candidates = [Path.cwd() / "labs", package.parent / "labs", package / "course" / "labs"]
     return next((path for path in candidates if path.is_dir()), None)
 
 
