@@ -1162,10 +1162,6 @@ async def test_report_generation_pdf_in_studypath_shape_and_text_is_escaped(
         ({"start": 1714521600, "end": "2024-05-01"}, "start"),
         ({"start": "2024-05-01", "end": "2024-05-02", "format": "docx"}, "format"),
         ({"start": "2024-05-01"}, "end"),
-        (
-            {"report_type": "sales", "start_date": "2024-01-01", "end_date": "2024-01-31"},
-            "report_type",
-        ),
         ({"report_type": "tasks", "start_date": "2024-02-01", "end_date": "2024-01-31"}, "payload"),
         ({"report_type": "tasks", "start": "2024-01-01", "end": "2024-01-31"}, "start_date"),
     ],
@@ -1176,6 +1172,14 @@ async def test_report_generation_bad_payloads_name_the_field(
     with pytest.raises(
         PermanentError, match=rf"invalid payload for report_generation: {field_name}\b"
     ):
+        await run_handler("report_generation", payload, context(local_settings, local_db))
+
+
+async def test_a_report_type_studypath_cannot_produce_fails_naming_the_supported_ones(
+    local_settings: Settings, local_db: Database
+) -> None:
+    payload = {"report_type": "sales", "start_date": "2024-01-01", "end_date": "2024-01-31"}
+    with pytest.raises(PermanentError, match=r"report_type 'sales' .*supported: tasks"):
         await run_handler("report_generation", payload, context(local_settings, local_db))
 
 

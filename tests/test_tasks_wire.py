@@ -141,15 +141,13 @@ async def test_a_bad_payload_in_either_shape_names_the_field_of_that_shape(
     assert await api.count_tasks() == 0
 
 
-async def test_report_types_other_than_tasks_are_refused_naming_what_there_is(api: Api) -> None:
+async def test_other_report_types_are_accepted_as_the_reference_does(api: Api) -> None:
     user = await api.sign_in("ann")
     sales = dict(REFERENCE_PAYLOADS["report_generation"], report_type="sales")
 
     response = await api.create(user, "report_generation", sales)
 
-    assert response.status_code == 400
-    assert "payload.report_type" in error_fields(response)
-    assert "tasks" in response.json()["error"]["message"]
+    assert response.status_code == 200, response.text  # and fails when it runs (test_handlers)
 
 
 async def test_task_types_show_each_accepted_shape(api: Api) -> None:

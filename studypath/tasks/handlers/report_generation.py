@@ -13,9 +13,10 @@ verdict yet, so they count in neither part; with no verdict at all it is empty.
 
 Two payload shapes: studypath's `{start, end, format}` (default CSV) and the reference
 system's `{report_type, start_date, end_date, format}` (default PDF, as its report URLs
-are). The only report studypath has data for is about its task queue, so `report_type`
-must be `tasks`; anything else (the reference's example is `sales`) is refused when the
-task is created, naming what there is.
+are). The only report studypath has data for is about its task queue (`report_type:
+tasks`). Another report type (the reference's example is `sales`) is accepted when the task
+is created, as the reference accepts it, and fails the task when it runs — at once, without
+retries, with a message naming the report types there are.
 """
 
 from __future__ import annotations
@@ -28,11 +29,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 from sqlalchemy import text
 
 from studypath.core.clock import utcnow
 from studypath.core.db import Database
+from studypath.core.validation import Text
 from studypath.tasks.handlers.common import (
     DayOrMoment,
     as_utc,
@@ -43,7 +53,13 @@ from studypath.tasks.handlers.common import (
     write_atomically,
 )
 from studypath.tasks.handlers.pdf import render_text_pdf
-from studypath.tasks.registry import OWN_SHAPE, REFERENCE_SHAPE, TaskContext, task_handler
+from studypath.tasks.registry import (
+    OWN_SHAPE,
+    REFERENCE_SHAPE,
+    PermanentError,
+    TaskContext,
+    task_handler,
+)
 from studypath.tasks.states import TaskStatus
 
 REPORTS_FOLDER = "reports"
@@ -64,6 +80,8 @@ def _end_of(moment: date | datetime) -> datetime:
 
 
 ReportFormat = Literal["csv", "markdown", "pdf"]
+REPORT_TYPES = ("tasks",)
+"""What studypath can report on: its own task queue."""
 FORMAT_HELP = "csv, markdown or pdf (every one is produced)."
 
 
@@ -100,8 +118,9 @@ class ReferenceReportPayload(BaseModel):
 
     model_config = ConfigDict(extra="forbid", title="ReferenceReportPayload")
 
-    report_type: Literal["tasks"] = Field(
-        description="What the report is about: studypath reports on its task queue ('tasks')."
+    report_type: Annotated[Text, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="What the report is about. studypath has one: 'tasks' (its task queue); "
+        "a task asking for another fails when it runs, naming the supported types."
     )
     start_date: DayOrMoment
     end_date: DayOrMoment
@@ -130,13 +149,19 @@ class ReportRequest(
             key="report_type",
             own=ReportPayload,
             reference=ReferenceReportPayload,
-            description="{start, end, format} (studypath) or {report_type: 'tasks', "
-            "start_date, end_date, format} (reference). Formats: csv, markdown, pdf.",
+            description="{start, end, format} (studypath) or {report_type, start_date, end_date, "
+            "format} (reference; report_type 'tasks' — another fails when the task runs). "
+            "Formats: csv, markdown, pdf.",
         )
 
     def normalised(self) -> ReportPayload:
         if isinstance(self.root, ReportPayload):
             return self.root
+        if self.root.report_type not in REPORT_TYPES:
+            raise PermanentError(
+                f"report_type {self.root.report_type!r} is not a report studypath can produce; "
+                f"supported: {', '.join(REPORT_TYPES)}"
+            )
         return ReportPayload(
             start=self.root.start_date, end=self.root.end_date, format=self.root.format
         )
