@@ -8,7 +8,14 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from studypath.core.errors import validation_status
-from studypath.core.validation import FiniteFloat, JSONObject, StrictBool, Text, bounded_json
+from studypath.core.validation import (
+    FiniteFloat,
+    JSONObject,
+    StrictBool,
+    Text,
+    bounded_json,
+    text,
+)
 
 
 class Sample(BaseModel):
@@ -73,3 +80,13 @@ def test_json_object_size_is_bounded() -> None:
 def test_valid_values_pass_unchanged() -> None:
     sample = Sample(text="héllo ✓", number=1.5, flag=True, extra={"a": [1, 2.5, None, True, "x"]})
     assert sample.extra == {"a": [1, 2.5, None, True, "x"]}
+
+
+def test_constrained_text_strips_before_it_measures() -> None:
+    class Named(BaseModel):
+        name: text(strip_whitespace=True, min_length=1, max_length=5)  # type: ignore[valid-type]
+
+    assert Named(name=" ab ").name == "ab"
+    for bad in ("   ", "", "abcdef", "a\x00"):
+        with pytest.raises(ValidationError):
+            Named(name=bad)

@@ -16,7 +16,7 @@ import json
 import math
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, Strict
+from pydantic import AfterValidator, Field, Strict, StringConstraints
 
 MAX_JSON_DEPTH = 16
 """Nesting a free-form JSON field may have: deep enough for any real document."""
@@ -35,7 +35,31 @@ def check_text(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(check_text)]
-"""A string a client sends: any length (add `StringConstraints`), never NUL or a surrogate."""
+"""A string a client sends: any length, never NUL or a surrogate. For limits use `text(...)`."""
+
+
+def text(
+    *,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    pattern: str | None = None,
+    strip_whitespace: bool = False,
+) -> Any:
+    """`Text` with limits, checked in the right order: stripped first, then measured.
+
+    (`Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1)]` measures the
+    string before stripping it, so "   " would pass as "": build constrained text here.)"""
+    return Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=strip_whitespace,
+            min_length=min_length,
+            max_length=max_length,
+            pattern=pattern,
+        ),
+        AfterValidator(check_text),
+    ]
+
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 """A JSON number that is a number: NaN and ±Infinity are refused."""
