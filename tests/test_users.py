@@ -700,3 +700,15 @@ async def test_get_users_me_is_405_with_allow(
     assert "DELETE" in response.headers["allow"]
     not_an_id = await client.get("/api/v1/users/not-a-uuid", headers=cast["alice"])
     assert not_an_id.status_code == 404
+
+
+def test_username_rules_stay_in_the_schema() -> None:
+    """`Text` wrapped around the constraints would hide the pattern from the OpenAPI
+    document (pydantic enforces a constraint after a validator but cannot describe it)."""
+    from studypath.users.schemas import AdminUpdateProfile, CreateUser
+
+    created = CreateUser.model_json_schema()["properties"]["username"]
+    updated = AdminUpdateProfile.model_json_schema()["properties"]["username"]["anyOf"][0]
+    for schema in (created, updated):
+        assert schema["pattern"] == "^[A-Za-z0-9_-]+$"
+        assert (schema["minLength"], schema["maxLength"]) == (3, 50)

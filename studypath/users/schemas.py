@@ -11,7 +11,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
 
 from studypath.core.validation import StrictBool, Text, check_text
 from studypath.rbac.roles import Role
@@ -22,11 +30,14 @@ def _storable_if_text(value: Any) -> Any:
     return check_text(value) if isinstance(value, str) else value
 
 
+# The constraints come before the `Text` check so the pattern stays in the JSON schema
+# (after a validator, pydantic enforces it but cannot document it).
 Username = Annotated[
-    Text,
+    str,
     StringConstraints(
         strip_whitespace=True, min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_-]+$"
     ),
+    AfterValidator(check_text),
 ]
 Email = Annotated[EmailStr, BeforeValidator(_storable_if_text)]
 # Length is checked by the password policy (400 with every problem listed), not here.
