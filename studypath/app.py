@@ -59,8 +59,8 @@ The studypath system API, wire-compatible with the study guide's starter API.
 * Authentication: `Authorization: Bearer <session token>`, or an API key as
   `Authorization: Bearer sk_...` / `X-API-Key: sk_...`. API keys cannot create keys, log out,
   refresh, change the password or delete the account (403): those need a session.
-* `POST /auth/refresh` counts a session's creation as its first refresh: 409 within five
-  minutes of login as well as of the last refresh.
+* `POST /auth/refresh`: a session that was never refreshed may refresh at once (right after
+  login too); after that, 409 `CONFLICT` within five minutes of its last refresh.
 * Resources a caller may not see answer 404, not 403 (no enumeration); moderators do not see
   admins, not even in `GET /users`.
 """

@@ -91,13 +91,53 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=3, ge=1, le=20)
     password_hash_memory_kib: int = Field(default=65536, ge=1024, le=4 * 1024 * 1024)
     password_hash_parallelism: int = Field(default=4, ge=1, le=16)
-    login_max_failures_per_account: int = Field(default=5, ge=1, le=1000)
-    login_max_failures_per_client: int = Field(default=20, ge=1, le=100000)
+    login_max_failures_per_account: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed logins on one account from one client address before that address "
+        "is locked out of that account (other addresses are not).",
+    )
+    login_max_failures_per_client: int = Field(
+        default=20,
+        ge=1,
+        le=100000,
+        description="Failed logins from one client address, any accounts, before it is locked.",
+    )
     login_failure_window_seconds: int = Field(default=900, ge=1, le=86400)
     login_lockout_seconds: int = Field(
         default=30, ge=1, le=86400, description="First lockout; each further one doubles."
     )
     login_lockout_max_seconds: int = Field(default=3600, ge=1, le=7 * 86400)
+    login_account_delay_after_failures: int = Field(
+        default=10,
+        ge=1,
+        le=100000,
+        description="Failed logins on one account, from all addresses together, after which "
+        "every attempt on it waits first (a delay, never a lock: the owner still gets in).",
+    )
+    login_account_delay_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="The first such delay; each further one doubles."
+    )
+    login_account_delay_max_seconds: float = Field(default=10.0, gt=0, le=300)
+
+    # --- registration throttling -----------------------------------------------------------
+    registration_max_per_client: int = Field(
+        default=30,
+        ge=1,
+        le=1_000_000,
+        description="Registrations one client address may attempt per window (then 429).",
+    )
+    registration_max_total: int = Field(
+        default=1000,
+        ge=1,
+        le=10_000_000,
+        description="Registrations the whole server accepts attempts for per window (then 429).",
+    )
+    registration_window_seconds: int = Field(default=3600, ge=1, le=7 * 86400)
+    registration_lockout_seconds: int = Field(
+        default=600, ge=1, le=7 * 86400, description="How long a limit, once reached, holds."
+    )
 
     # --- worker ---------------------------------------------------------------------------
     worker_concurrency: int = Field(default=4, ge=1, le=256)

@@ -73,6 +73,7 @@ async def test_register_login_me_logout(client: httpx.AsyncClient) -> None:
         "username": "alice",
         "email": "alice@example.com",
         "role": "user",
+        "password_change_required": False,
     }
 
     logout = await client.post("/api/v1/auth/logout", headers=bearer(token))
@@ -100,7 +101,7 @@ async def test_login_needs_exactly_one_identifier(
     client: httpx.AsyncClient, body: dict[str, str]
 ) -> None:
     response = await client.post("/api/v1/auth/login", json=body)
-    assert response.status_code == 422
+    assert response.status_code == 400  # a value rule (status rule in core.errors)
     assert response.json()["error"]["code"] == "VALIDATION_FAILED"
 
 
@@ -122,6 +123,7 @@ async def test_unknown_user_costs_as_much_as_wrong_password(settings: Settings) 
             "password_hash_memory_kib": 32768,
             "login_max_failures_per_account": 100,
             "login_max_failures_per_client": 100,
+            "login_account_delay_after_failures": 100,
         }
     )
     try:
@@ -193,7 +195,8 @@ async def test_password_policy_accepts(client: httpx.AsyncClient, password: str)
 @pytest.mark.parametrize("username", ["ab", "x" * 51, "has space", "émile", "semi;colon"])
 async def test_username_rules(client: httpx.AsyncClient, username: str) -> None:
     response = await register(client, username, email="ok@example.com")
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == "username"
 
 
 # --- malformed credentials --------------------------------------------------------------------
@@ -276,7 +279,7 @@ async def test_logout_all_ends_every_session(client: httpx.AsyncClient) -> None:
     await register(client)
     tokens = [await token_for(client) for _ in range(3)]
     response = await client.post("/api/v1/auth/logout-all", headers=bearer(tokens[0]))
-    assert response.json()["message"] == "Ended 3 session(s)"
+    assert response.json()["message"] == "Ended 3 session(s) and revoked 0 API key(s)"
     for token in tokens:
         assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
 
@@ -327,26 +330,30 @@ async def test_deactivation_and_reset_end_sessions(
     assert (await login(client, "bob", "Reset-By-Mod-5")).status_code == 401
 
 
-async def test_refresh_rules(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_refresh_right_after_login_then_cooldown_from_the_last_refresh(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """As the guide's system: a never-refreshed session refreshes at once (the reference
+    script does this right after login); then 409 within 5 minutes of the LAST refresh."""
     await register(client)
     token = await token_for(client)
+    await session.execute(update(Session).values(expires_at=utcnow() + timedelta(hours=1)))
+    await session.commit()
+
+    first = await client.post("/api/v1/auth/refresh", headers=bearer(token))
+    assert first.status_code == 200, first.text
+    data = first.json()["data"]
+    assert data["expires_at"] > (utcnow() + timedelta(hours=23)).isoformat()
 
     too_soon = await client.post("/api/v1/auth/refresh", headers=bearer(token))
     assert too_soon.status_code == 409
     assert too_soon.json()["error"]["code"] == "CONFLICT"
 
     six_minutes_ago = utcnow() - timedelta(minutes=6)
-    await session.execute(
-        update(Session).values(created_at=six_minutes_ago, expires_at=utcnow() + timedelta(hours=1))
-    )
+    await session.execute(update(Session).values(refreshed_at=six_minutes_ago))
     await session.commit()
-    refreshed = await client.post("/api/v1/auth/refresh", headers=bearer(token))
-    assert refreshed.status_code == 200
-    data = refreshed.json()["data"]
-    assert data["expires_at"] > (utcnow() + timedelta(hours=23)).isoformat()
-
-    again = await client.post("/api/v1/auth/refresh", headers=bearer(token))
-    assert again.status_code == 409
+    assert (await client.post("/api/v1/auth/refresh", headers=bearer(token))).status_code == 200
+    assert (await client.post("/api/v1/auth/refresh", headers=bearer(token))).status_code == 409
 
 
 async def test_expired_sessions_are_purged_by_the_server(
@@ -554,3 +561,199 @@ async def test_api_key_cannot_manage_keys_sessions_or_the_account(
     assert (
         await client.request("DELETE", "/api/v1/users/me", headers=headers, json=deletion)
     ).status_code == 403
+
+
+# --- hardening (issues #10, #11) -------------------------------------------------------------
+def from_address(address: str) -> dict[str, str]:
+    """Requests "from" another client address: the server trusts X-Forwarded-For from
+    127.0.0.1 (uvicorn's default), which is where the test client connects from."""
+    return {"X-Forwarded-For": address}
+
+
+async def test_logout_all_revokes_api_keys(client: httpx.AsyncClient) -> None:
+    await register(client)
+    token = await token_for(client)
+    key = (await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": "k"})).json()[
+        "data"
+    ]["key"]
+    response = await client.post("/api/v1/auth/logout-all", headers=bearer(token))
+    assert response.json()["message"] == "Ended 1 session(s) and revoked 1 API key(s)"
+    assert (await client.get("/api/v1/auth/me", headers={"X-API-Key": key})).status_code == 401
+
+
+async def test_registration_is_throttled_per_client_and_globally(settings: Settings) -> None:
+    strict = settings.model_copy(
+        update={"registration_max_per_client": 3, "registration_max_total": 5}
+    )
+    async with running_system(strict) as system, client_for(system) as client:
+
+        async def register_from(address: str, name: str) -> httpx.Response:
+            body = {"username": name, "email": f"{name}@example.com", "password": GOOD_PASSWORD}
+            return await client.post(
+                "/api/v1/auth/register", json=body, headers=from_address(address)
+            )
+
+        first = [(await register_from("203.0.113.1", f"ann{n}")).status_code for n in range(3)]
+        assert first == [200, 200, 200]
+        refused = await register_from("203.0.113.1", "ann3")
+        assert refused.status_code == 429
+        assert refused.json()["error"]["code"] == "RATE_LIMITED"
+        assert int(refused.headers["retry-after"]) >= 1
+
+        # Another address may still register — until the server-wide limit (5) is reached.
+        other = [(await register_from("203.0.113.2", f"bob{n}")).status_code for n in range(2)]
+        assert other == [200, 200]
+        third = await register_from("203.0.113.3", "cat0")
+        assert third.status_code == 429
+        assert "retry-after" in third.headers
+
+
+async def test_registration_defaults_leave_room_for_the_reference_script(
+    client: httpx.AsyncClient,
+) -> None:
+    """The guide's script registers about five users per run from one address."""
+    statuses = [(await register(client, f"scripted{n}")).status_code for n in range(10)]
+    assert statuses == [200] * 10
+
+
+async def test_taken_username_costs_the_same_argon2_work_as_a_new_one(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from studypath.core import security
+
+    hashed: list[str] = []
+    real_hash = security.hash_password
+
+    def counting_hash(password: str) -> str:
+        hashed.append(password)
+        return real_hash(password)
+
+    monkeypatch.setattr(security, "hash_password", counting_hash)
+    assert (await register(client, "alice")).status_code == 200
+    assert len(hashed) == 1
+    taken_name = await register(client, "alice", email="new@example.com")
+    taken_mail = await register(client, "alice2", email="alice@example.com")
+    assert (taken_name.status_code, taken_mail.status_code) == (409, 409)
+    assert len(hashed) == 3  # one hash per attempt, taken or not
+
+
+async def test_username_and_email_share_one_account_bucket(client: httpx.AsyncClient) -> None:
+    await register(client)
+    assert await fail_logins(client, "alice", 3) == [401] * 3
+    by_email = [
+        (
+            await client.post(
+                "/api/v1/auth/login",
+                json={"email": "alice@example.com", "password": "Wrong-Pass-00"},
+            )
+        ).status_code
+        for _ in range(2)
+    ]
+    assert by_email == [401, 401]
+    assert (await login(client)).status_code == 429  # 3 + 2 failures: one bucket, locked
+
+
+async def test_unknown_identifier_keeps_its_own_bucket(client: httpx.AsyncClient) -> None:
+    await register(client)
+    assert await fail_logins(client, "ghost", 5) == [401] * 5
+    assert (await login(client, "ghost", "Wrong-Pass-00")).status_code == 429
+    assert (await login(client)).status_code == 200  # alice's bucket is untouched
+
+
+async def test_account_failures_from_many_addresses_delay_but_never_lock_the_owner(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account bucket is a progressive delay, not a lock: guessing from many addresses
+    makes every attempt on the account wait longer, but the owner still gets in."""
+    from studypath.auth import service
+
+    waited: list[float] = []
+
+    async def record_pause(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(service, "pause", record_pause)
+    tuned = settings.model_copy(
+        update={
+            "login_account_delay_after_failures": 3,
+            "login_account_delay_seconds": 1.0,
+            "login_account_delay_max_seconds": 4.0,
+        }
+    )
+    async with running_system(tuned) as system, client_for(system) as client:
+        await register(client)
+        for n in range(6):  # 2 failures from each of 3 addresses: no address reaches a limit
+            response = await client.post(
+                "/api/v1/auth/login",
+                json={"username": "alice", "password": "Wrong-Pass-00"},
+                headers=from_address(f"198.51.100.{n // 2}"),
+            )
+            assert response.status_code == 401
+        owner = await client.post(
+            "/api/v1/auth/login",
+            json={"username": "alice", "password": GOOD_PASSWORD},
+            headers=from_address("192.0.2.10"),
+        )
+    assert owner.status_code == 200
+    # Failures 1-3 free; then 1 s, 2 s, 4 s (the cap) — and the owner waited 4 s too.
+    assert waited == [1.0, 2.0, 4.0, 4.0]
+
+
+async def test_account_lock_holds_only_at_the_guessing_address(settings: Settings) -> None:
+    async with running_system(settings) as system, client_for(system) as client:
+        await register(client)
+        guesser = from_address("198.51.100.7")
+        for _ in range(5):
+            await client.post(
+                "/api/v1/auth/login",
+                json={"username": "alice", "password": "Wrong-Pass-00"},
+                headers=guesser,
+            )
+        body = {"username": "alice", "password": GOOD_PASSWORD}
+        at_guesser = await client.post("/api/v1/auth/login", json=body, headers=guesser)
+        elsewhere = await client.post(
+            "/api/v1/auth/login", json=body, headers=from_address("192.0.2.10")
+        )
+    assert at_guesser.status_code == 429
+    assert elsewhere.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"username": "al\\u0000ice", "password": "Sturdy-Pass-42"}',
+        '{"email": "alice\\u0000@example.com", "password": "Sturdy-Pass-42"}',
+        '{"username": "alice", "password": "Sturdy\\u0000-Pass-42"}',
+        '{"username": "al\\ud800ice", "password": "Sturdy-Pass-42"}',
+        '{"email": "alice\\udfff@example.com", "password": "Sturdy-Pass-42"}',
+        '{"username": "alice", "password": "Sturdy-\\ud83d-Pass"}',
+    ],
+    ids=[
+        "nul-username",
+        "nul-email",
+        "nul-password",
+        "surrogate-username",
+        "surrogate-email",
+        "surrogate-password",
+    ],
+)
+async def test_login_with_nul_or_lone_surrogate_is_400_and_not_counted(
+    client: httpx.AsyncClient, raw: str
+) -> None:
+    """A malformed login checks no password, so it does not count toward any throttle:
+    25 of them (more than the per-client limit of 20) leave the right password working."""
+    await register(client)
+    headers = {"Content-Type": "application/json"}
+    for _ in range(25):
+        response = await client.post("/api/v1/auth/login", content=raw, headers=headers)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "VALIDATION_FAILED"
+    assert (await login(client)).status_code == 200
+
+
+async def test_api_key_routes_use_the_uuid_converter(client: httpx.AsyncClient) -> None:
+    await register(client)
+    token = await token_for(client)
+    response = await client.delete("/api/v1/api-keys/not-a-uuid", headers=bearer(token))
+    assert response.status_code in (404, 405)
+    assert response.json()["error"]["code"] in ("NOT_FOUND", "METHOD_NOT_ALLOWED")

@@ -83,12 +83,7 @@ TABLE: list[Row] = [
     Row("POST", "/api/v1/auth/logout", SIGNED_IN),
     Row("POST", "/api/v1/auth/logout-all", SIGNED_IN),
     Row("GET", "/api/v1/auth/me", SIGNED_IN),
-    Row(
-        "POST",
-        "/api/v1/auth/refresh",
-        (401, 409, 409, 409, 409),
-        note="(a session younger than 5 minutes)",
-    ),
+    Row("POST", "/api/v1/auth/refresh", SIGNED_IN, note="(a session never refreshed)"),
     # --- API keys: personal; someone else's key is invisible ----------------------------------
     Row("POST", "/api/v1/api-keys", SIGNED_IN, body={"name": "ci"}),
     Row("GET", "/api/v1/api-keys", SIGNED_IN),
@@ -158,10 +153,26 @@ TABLE: list[Row] = [
     Row(
         "POST",
         "/api/v1/users/{user_id}/reset-password",
-        (401, 403, 403, 404, 200),
+        (401, 403, 403, 404, 400),
         path="/api/v1/users/{admin_id}/reset-password",
         body={"new_password": NEW_PASSWORD},
-        note="(an admin)",
+        note="(an admin; the admin resets itself: use PUT /users/me/password)",
+    ),
+    Row(
+        "POST",
+        "/api/v1/users/{user_id}/reset-password",
+        (401, 403, 403, 400, 200),
+        path="/api/v1/users/{moderator_id}/reset-password",
+        body={"new_password": NEW_PASSWORD},
+        note="(a moderator; the moderator resets itself)",
+    ),
+    Row(
+        "PUT",
+        "/api/v1/users/{user_id}/status",
+        (401, 403, 403, 409, 200),
+        path="/api/v1/users/{moderator_id}/status",
+        body={"is_active": False},
+        note="(a moderator; the moderator acts on itself)",
     ),
     # --- users: administration -------------------------------------------------------------------
     Row("POST", "/api/v1/users", ADMINS, body=new_account),

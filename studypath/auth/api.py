@@ -9,8 +9,12 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 
 from studypath.auth import keys, service, sessions
-from studypath.auth.dependencies import CurrentUser, SessionUser
-from studypath.auth.policies import account_throttle, client_throttle, session_policy
+from studypath.auth.dependencies import (
+    CurrentUser,
+    SessionUser,
+    usable_while_password_change_required,
+)
+from studypath.auth.policies import login_throttles, registration_throttles, session_policy
 from studypath.auth.schemas import (
     ApiKeyCreated,
     ApiKeyInfo,
@@ -33,11 +37,23 @@ router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"], route_class=Trace
 keys_router = APIRouter(prefix=f"{API_PREFIX}/api-keys", tags=["api-keys"], route_class=TracedRoute)
 
 
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 @router.post("/register", response_model=Envelope[UserProfile])
-async def register(body: RegisterRequest, db: DbSession) -> Envelope[UserProfile]:
-    """Create an account (role `user`). Usernames and emails are unique case-insensitively."""
+async def register(body: RegisterRequest, request: Request, db: DbSession) -> Envelope[UserProfile]:
+    """Create an account (role `user`). Usernames and emails are unique case-insensitively.
+
+    Attempts are limited per client address and for the whole server: 429 `RATE_LIMITED`
+    with `Retry-After`."""
     user = await service.register(
-        db, username=body.username, email=body.email, password=body.password
+        db,
+        username=body.username,
+        email=body.email,
+        password=body.password,
+        client_address=client_address(request),
+        throttles=registration_throttles(request.app.state.settings),
     )
     return ok(UserProfile.model_validate(user), "Registration successful")
 
@@ -46,18 +62,22 @@ async def register(body: RegisterRequest, db: DbSession) -> Envelope[UserProfile
 async def login(body: LoginRequest, request: Request, db: DbSession) -> Envelope[LoginResponse]:
     """Exchange a username (or email) and password for a session token.
 
-    Failed logins are throttled per account and per client: 429 with `Retry-After`."""
+    Failed logins are limited per client address and per account at an address (429 with
+    `Retry-After`); an account failing from many addresses answers more and more slowly but
+    is never locked for its owner. A malformed request (NUL byte, lone surrogate: 400) checks
+    no password and is not counted. If `user.password_change_required` is true, the session
+    can only read `/auth/me`, log out and `PUT /users/me/password` until the password is
+    changed."""
     settings = request.app.state.settings
     result = await service.login(
         db,
         identifier=body.identifier,
         by_email=body.email is not None,
         password=body.password,
-        client_address=request.client.host if request.client else None,
+        client_address=client_address(request),
         user_agent=body.user_agent or request.headers.get("user-agent"),
         session_policy=session_policy(settings),
-        account_policy=account_throttle(settings),
-        client_policy=client_throttle(settings),
+        throttles=login_throttles(settings),
     )
     return ok(
         LoginResponse(
@@ -70,6 +90,7 @@ async def login(body: LoginRequest, request: Request, db: DbSession) -> Envelope
 
 
 @router.post("/logout", response_model=Envelope[None])
+@usable_while_password_change_required
 async def logout(principal: SessionUser, db: DbSession) -> Envelope[None]:
     """End this session; its token stops working at once."""
     assert principal.session_id is not None
@@ -78,20 +99,25 @@ async def logout(principal: SessionUser, db: DbSession) -> Envelope[None]:
 
 
 @router.post("/logout-all", response_model=Envelope[None])
+@usable_while_password_change_required
 async def logout_all(principal: SessionUser, db: DbSession) -> Envelope[None]:
-    """End every session of the caller, this one included."""
-    ended = await service.logout_all(db, principal.user_id)
-    return ok(None, f"Ended {ended} session(s)")
+    """Sign out everywhere: end every session of the caller (this one included) and revoke
+    every API key."""
+    ended, revoked = await service.logout_all(db, principal.user_id)
+    return ok(None, f"Ended {ended} session(s) and revoked {revoked} API key(s)")
 
 
 @router.get("/me", response_model=Envelope[Me])
+@usable_while_password_change_required
 async def me(principal: CurrentUser) -> Envelope[Me]:
+    """Who you are. `password_change_required`: see `POST /auth/login`."""
     return ok(
         Me(
             id=principal.user_id,
             username=principal.username,
             email=principal.email,
             role=principal.role,
+            password_change_required=principal.password_change_required,
         )
     )
 
@@ -100,8 +126,8 @@ async def me(principal: CurrentUser) -> Envelope[Me]:
 async def refresh(
     principal: SessionUser, request: Request, db: DbSession
 ) -> Envelope[RefreshResponse]:
-    """Extend this session to a full lifetime from now. 409 if it was created or refreshed
-    less than 5 minutes ago."""
+    """Extend this session to a full lifetime from now. A session never refreshed may refresh
+    at once; after that, 409 `CONFLICT` within 5 minutes of its last refresh."""
     assert principal.session_id is not None
     try:
         row = await sessions.refresh_session(
@@ -139,7 +165,7 @@ async def list_api_keys(principal: SessionUser, db: DbSession) -> Envelope[list[
     return ok([ApiKeyInfo.model_validate(row) for row in rows])
 
 
-@keys_router.delete("/{key_id}", response_model=Envelope[None])
+@keys_router.delete("/{key_id:uuid}", response_model=Envelope[None])
 async def revoke_api_key(
     key_id: uuid.UUID, principal: SessionUser, db: DbSession
 ) -> Envelope[None]:

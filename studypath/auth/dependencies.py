@@ -5,13 +5,20 @@
 
 Credentials: `Authorization: Bearer <session token or sk_ key>` or `X-API-Key: sk_…`.
 A malformed header is a 401, never a crash and never "anonymous".
+
+A user whose password a staff member reset with `require_change` is signed in but held at
+the door: every endpoint that reads credentials answers 403 ("password change required")
+except the few marked `@usable_while_password_change_required` (who am I, log out, change
+the password). The check sits here, where every credential is read, so no endpoint can
+forget it.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Request
 
@@ -24,6 +31,21 @@ from studypath.observability.tracing import LAYER, tracer
 from studypath.rbac.roles import Role
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+PASSWORD_CHANGE_REQUIRED = "password change required"
+_EXEMPT_ATTRIBUTE = "usable_while_password_change_required"
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def usable_while_password_change_required(endpoint: Endpoint) -> Endpoint:
+    """Mark an endpoint a user who must change their password may still call."""
+    setattr(endpoint, _EXEMPT_ATTRIBUTE, True)
+    return endpoint
+
+
+def _endpoint_is_exempt(request: Request) -> bool:
+    route = request.scope.get("route")
+    return bool(getattr(getattr(route, "endpoint", None), _EXEMPT_ATTRIBUTE, False))
 
 
 @dataclass(frozen=True)
@@ -37,6 +59,7 @@ class Principal:
     via: Literal["session", "api_key"]
     session_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
+    password_change_required: bool = False
 
 
 def unauthorized(message: str) -> AppError:
@@ -67,6 +90,12 @@ async def optional_principal(request: Request, db: DbSession) -> Principal | Non
         if principal is not None:
             span.set_attribute("studypath.via", principal.via)
             span.set_attribute("studypath.role", principal.role.value)
+            if principal.password_change_required and not _endpoint_is_exempt(request):
+                raise AppError(
+                    ErrorCode.FORBIDDEN,
+                    f"{PASSWORD_CHANGE_REQUIRED}: set a new one with PUT "
+                    "/api/v1/users/me/password first",
+                )
         return principal
 
 
@@ -80,7 +109,13 @@ async def _resolve(request: Request, db: DbSession) -> Principal | None:
             raise unauthorized("Invalid, expired or revoked API key")
         key, user = found_key
         principal = Principal(
-            user.id, user.username, user.email, user.role, "api_key", api_key_id=key.id
+            user.id,
+            user.username,
+            user.email,
+            user.role,
+            "api_key",
+            api_key_id=key.id,
+            password_change_required=user.password_change_required,
         )
     else:
         if len(credential) > 256:
@@ -92,7 +127,13 @@ async def _resolve(request: Request, db: DbSession) -> Principal | None:
             raise unauthorized("Invalid or expired session")
         session, user = found
         principal = Principal(
-            user.id, user.username, user.email, user.role, "session", session_id=session.id
+            user.id,
+            user.username,
+            user.email,
+            user.role,
+            "session",
+            session_id=session.id,
+            password_change_required=user.password_change_required,
         )
     request.state.principal = principal
     user_id_var.set(str(principal.user_id))

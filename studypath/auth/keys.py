@@ -86,13 +86,16 @@ async def revoke_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) ->
     return result.first() is not None
 
 
-async def revoke_all(db: AsyncSession, user_id: uuid.UUID) -> None:
-    """Revoke every key of a user (account deleted). Caller commits."""
-    await db.execute(
+async def revoke_all(db: AsyncSession, user_id: uuid.UUID) -> int:
+    """Revoke every key of a user (account deleted, password changed or reset, logout
+    everywhere); returns how many were live. Caller commits."""
+    result = await db.execute(
         update(ApiKey)
-        .where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+        .where(ApiKey.user_id == user_id, *_active(utcnow()))  # type: ignore[arg-type]
         .values(revoked_at=func.now())
+        .returning(ApiKey.id)
     )
+    return len(result.all())
 
 
 async def resolve_key(db: AsyncSession, key: str) -> tuple[ApiKey, User] | None:

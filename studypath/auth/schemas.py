@@ -6,17 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from studypath.core.validation import Text
 from studypath.rbac.roles import Role
-from studypath.users.schemas import Password, Username, UserProfile
+from studypath.users.schemas import Email, Password, Username, UserProfile
+
+LoginName = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=254)]
 
 
 class RegisterRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: Username
-    email: EmailStr
+    email: Email
     password: Password
 
 
@@ -25,10 +28,10 @@ class LoginRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    username: LoginName | None = None
+    email: LoginName | None = None
     password: Password
-    user_agent: str | None = Field(default=None, max_length=512)
+    user_agent: Annotated[Text, Field(max_length=512)] | None = None
 
     @model_validator(mode="after")
     def _exactly_one_identifier(self) -> Self:
@@ -52,6 +55,7 @@ class Me(BaseModel):
     username: str
     email: str
     role: Role
+    password_change_required: bool = False
 
 
 class RefreshResponse(BaseModel):
@@ -62,7 +66,7 @@ class RefreshResponse(BaseModel):
 class CreateApiKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     expires_in_days: int | None = Field(
         default=None, ge=1, le=3650, description="Omit for a key that does not expire."
     )

@@ -1,21 +1,25 @@
 """Registration and login: the only places a password turns into a session.
 
 Login answers the same way, in the same time, whether the account is unknown, inactive or
-the password is wrong; failed attempts are throttled per account and per client address.
+the password is wrong; failed attempts are throttled per client address, per account at an
+address (hard limits) and per account (a progressive delay): see `auth.throttle`.
+Registration is throttled per client address and for the whole server, and costs one
+argon2 hash whether or not the name is taken.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from studypath.auth import sessions, throttle
+from studypath.auth import keys, sessions, throttle
 from studypath.auth.models import Session
 from studypath.auth.sessions import SessionPolicy
-from studypath.auth.throttle import ThrottlePolicy
+from studypath.auth.throttle import LoginThrottles, RegistrationThrottles
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.security import hash_password_async, needs_rehash, verify_password_async
 from studypath.observability.tracing import traced
@@ -24,6 +28,7 @@ from studypath.users import service as users_service
 from studypath.users.models import User
 
 INVALID_LOGIN = "Invalid username/email or password"
+pause = asyncio.sleep  # the account delay's wait (a test may swap it to record the delays)
 
 
 @dataclass(frozen=True)
@@ -33,18 +38,35 @@ class LoginResult:
     user: User
 
 
-@traced
-async def register(db: AsyncSession, *, username: str, email: str, password: str) -> User:
-    return await users_service.create_user(
-        db, username=username, email=email, password=password, role=Role.USER
+def rate_limited(seconds: int, what: str = "failed logins") -> AppError:
+    return AppError(
+        ErrorCode.RATE_LIMITED,
+        f"Too many {what}; try again in {seconds} s",
+        headers={"Retry-After": str(seconds)},
     )
 
 
-def rate_limited(seconds: int) -> AppError:
-    return AppError(
-        ErrorCode.RATE_LIMITED,
-        f"Too many failed logins; try again in {seconds} s",
-        headers={"Retry-After": str(seconds)},
+@traced
+async def register(
+    db: AsyncSession,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    client_address: str | None,
+    throttles: RegistrationThrottles,
+) -> User:
+    """Create a `user` account. Every attempt counts against the client's and the server's
+    registration limits (a refused one too: probing for taken names costs the same)."""
+    client_key = throttle.registration_client_key(client_address)
+    locked = await throttle.seconds_locked(db, [client_key, throttle.REGISTRATION_TOTAL_KEY])
+    if locked:
+        raise rate_limited(locked, "registrations")
+    await throttle.record_failure(db, client_key, throttles.client)
+    await throttle.record_failure(db, throttle.REGISTRATION_TOTAL_KEY, throttles.total)
+    await db.commit()
+    return await users_service.create_user(
+        db, username=username, email=email, password=password, role=Role.USER
     )
 
 
@@ -58,25 +80,27 @@ async def login(
     client_address: str | None,
     user_agent: str | None,
     session_policy: SessionPolicy,
-    account_policy: ThrottlePolicy,
-    client_policy: ThrottlePolicy,
+    throttles: LoginThrottles,
 ) -> LoginResult:
-    account_key = throttle.account_key(identifier)
+    user = await users_service.find_by_login(db, identifier, by_email=by_email)
     client_key = throttle.client_key(client_address)
-    locked = await throttle.seconds_locked(db, [account_key, client_key])
+    account_key = throttle.account_key(user.id if user else None, identifier)
+    here_key = throttle.account_client_key(account_key, client_address)
+    locked = await throttle.seconds_locked(db, [client_key, here_key])
     if locked:
         raise rate_limited(locked)
+    await _wait_if_account_is_under_attack(db, account_key, throttles)
 
-    user = await users_service.find_by_login(db, identifier, by_email=by_email)
     # Verify even when there is no user (against a dummy hash): same cost, same answer.
     password_ok = await verify_password_async(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.is_active:
-        await throttle.record_failure(db, account_key, account_policy)
-        await throttle.record_failure(db, client_key, client_policy)
+        await throttle.record_failure(db, client_key, throttles.client)
+        await throttle.record_failure(db, here_key, throttles.account_at_client)
+        await throttle.count_failure(db, account_key, throttles.account.window)
         await db.commit()
         raise AppError(ErrorCode.INVALID_CREDENTIALS, INVALID_LOGIN)
 
-    await throttle.clear(db, account_key)
+    await throttle.clear(db, account_key, here_key)
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_password_async(password)
     user.last_login_at = func.now()
@@ -88,6 +112,17 @@ async def login(
     return LoginResult(token=token, session=session, user=user)
 
 
+async def _wait_if_account_is_under_attack(
+    db: AsyncSession, account_key: str, throttles: LoginThrottles
+) -> None:
+    """The account bucket's progressive delay: wait before checking the password."""
+    failures = await throttle.failures_in_window(db, account_key, throttles.account.window)
+    delay = throttles.account.delay_after(failures)
+    if delay:
+        await db.commit()  # give the connection back to the pool while waiting
+        await pause(delay)
+
+
 @traced
 async def logout(db: AsyncSession, session_id: uuid.UUID) -> None:
     await sessions.end_session(db, session_id)
@@ -95,7 +130,10 @@ async def logout(db: AsyncSession, session_id: uuid.UUID) -> None:
 
 
 @traced
-async def logout_all(db: AsyncSession, user_id: uuid.UUID) -> int:
+async def logout_all(db: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
+    """End every session and revoke every API key of the user: "sign me out everywhere"
+    includes the scripts. Returns (sessions ended, keys revoked)."""
     ended = await sessions.end_user_sessions(db, user_id)
+    revoked = await keys.revoke_all(db, user_id)
     await db.commit()
-    return ended
+    return ended, revoked

@@ -95,13 +95,17 @@ async def resolve_session(
 async def refresh_session(
     db: AsyncSession, session_id: uuid.UUID, policy: SessionPolicy
 ) -> Session:
-    """Extend a session to a full lifetime from now. Raises `RefreshTooSoon`."""
+    """Extend a session to a full lifetime from now. Raises `RefreshTooSoon`.
+
+    As in the guide's system, a session that was never refreshed may refresh at once (even
+    right after login); after that, refreshes are at least `REFRESH_COOLDOWN` apart.
+    """
     row = await db.get(Session, session_id, with_for_update=True)
     if row is None:
         raise LookupError("session ended")
     now = utcnow()
-    last = row.refreshed_at or row.created_at
-    if now - last < REFRESH_COOLDOWN:
+    last = row.refreshed_at
+    if last is not None and now - last < REFRESH_COOLDOWN:
         raise RefreshTooSoon(last + REFRESH_COOLDOWN - now)
     row.expires_at = now + policy.lifetime
     row.refreshed_at = now

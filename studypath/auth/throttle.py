@@ -1,14 +1,31 @@
-"""Login throttling with its state in PostgreSQL, so it holds across server processes.
+"""Throttling with its state in PostgreSQL, so it holds across server processes.
 
-Every failed login counts against two keys: the account name that was tried and the client
-address. A key that reaches its limit within the window is locked; each further lockout
-of the same key lasts twice as long (up to a cap). A successful login clears the account
-key, so a user who mistypes a few times and then gets it right is not punished.
+Login counts every failed attempt in three buckets:
+
+* **client** (`client:<address>`): a hard limit. An address that fails too often within the
+  window is locked out of every account (429 with `Retry-After`); each further lockout of
+  the same key lasts twice as long, up to a cap. It stops one address spraying many accounts.
+* **account at a client** (`account:<who>@<address>`): a hard limit per account *and*
+  address. Someone guessing one account from one address is locked out of it — but only
+  from that address, so a guesser elsewhere can never lock a username for its owner.
+* **account** (`account:<who>`, every address together): a progressive delay, never a
+  lock. Once an account has collected `free_failures` failures in the window, every login
+  attempt on it (right password or wrong) waits first: 1 s, 2 s, 4 s… up to a cap. Guessing
+  one account from many addresses gets slow; its owner still gets in, a little later.
+
+`<who>` is the account's user id when the name or e-mail belongs to a user, so a username
+and its e-mail share one bucket; an identifier that matches nobody keeps a bucket of its
+own (`name:<identifier>`), so unknown names are throttled the same way as known ones.
+
+A successful login clears both account buckets: a user who mistypes a few times and then
+gets it right is not punished. Registration uses the same counters (see
+`auth.service.register`): each attempt counts, per address and for the whole server.
 """
 
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,14 +38,64 @@ from studypath.core.clock import utcnow
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
+    """A hard limit: `max_failures` within `window` lock the key for `lockout` (doubling)."""
+
     max_failures: int
     window: timedelta
     lockout: timedelta
     max_lockout: timedelta
 
 
-def account_key(identifier: str) -> str:
-    return f"account:{identifier.strip().lower()}"
+@dataclass(frozen=True)
+class DelayPolicy:
+    """A soft limit: after `free_failures` within `window`, each attempt waits first."""
+
+    free_failures: int
+    window: timedelta
+    first_delay: timedelta
+    max_delay: timedelta
+
+    def delay_after(self, failures: int) -> float:
+        """Seconds to wait given the failures so far: 0 below the limit, then doubling."""
+        if failures < self.free_failures:
+            return 0.0
+        doublings = min(failures - self.free_failures, 30)  # 2**30 s is past any cap
+        delay = self.first_delay.total_seconds() * 2**doublings
+        return float(min(delay, self.max_delay.total_seconds()))
+
+
+@dataclass(frozen=True)
+class LoginThrottles:
+    """The three login buckets' policies (see the module docstring)."""
+
+    client: ThrottlePolicy
+    account_at_client: ThrottlePolicy
+    account: DelayPolicy
+
+
+@dataclass(frozen=True)
+class RegistrationThrottles:
+    """Registration attempts: per client address and for the whole server."""
+
+    client: ThrottlePolicy
+    total: ThrottlePolicy
+
+
+REGISTRATION_TOTAL_KEY = "register:all"
+
+
+def registration_client_key(address: str | None) -> str:
+    return f"register:client:{address or 'unknown'}"
+
+
+def account_key(user_id: uuid.UUID | None, identifier: str) -> str:
+    """The account bucket: the user's id if the identifier is someone's, else the name."""
+    who = f"user:{user_id}" if user_id is not None else f"name:{identifier.strip().lower()}"
+    return f"account:{who}"
+
+
+def account_client_key(account: str, address: str | None) -> str:
+    return f"{account}@{address or 'unknown'}"
 
 
 def client_key(address: str | None) -> str:
@@ -45,6 +112,17 @@ async def seconds_locked(db: AsyncSession, keys: list[str]) -> int:
     if until is None:
         return 0
     return max(1, math.ceil((until - utcnow()).total_seconds()))
+
+
+async def failures_in_window(db: AsyncSession, key: str, window: timedelta) -> int:
+    """Failures counted for `key` in its current window (0 if the window has passed)."""
+    failures = await db.scalar(
+        select(LoginThrottle.failures).where(
+            LoginThrottle.key == key,
+            LoginThrottle.window_started_at > func.now() - window,
+        )
+    )
+    return int(failures or 0)
 
 
 # One statement per failure: count it (restarting the window if it expired) and, when the
@@ -76,11 +154,18 @@ _LOCK = text(
 )
 
 
-async def record_failure(db: AsyncSession, key: str, policy: ThrottlePolicy) -> bool:
-    """Count a failed login for `key`; returns True if this failure locked it. Caller commits."""
+async def count_failure(db: AsyncSession, key: str, window: timedelta) -> int:
+    """Count one failure for `key` (never locks); returns the count in the window."""
     failures, _lockouts = (
-        await db.execute(_RECORD_FAILURE, {"key": key, "window": policy.window.total_seconds()})
+        await db.execute(_RECORD_FAILURE, {"key": key, "window": window.total_seconds()})
     ).one()
+    return int(failures)
+
+
+async def record_failure(db: AsyncSession, key: str, policy: ThrottlePolicy) -> bool:
+    """Count a failure (or, for registration, an attempt) for `key`; returns True if this
+    one reached the limit and locked the key. Caller commits."""
+    failures = await count_failure(db, key, policy.window)
     if failures < policy.max_failures:
         return False
     await db.execute(
@@ -94,5 +179,5 @@ async def record_failure(db: AsyncSession, key: str, policy: ThrottlePolicy) -> 
     return True
 
 
-async def clear(db: AsyncSession, key: str) -> None:
-    await db.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+async def clear(db: AsyncSession, *keys: str) -> None:
+    await db.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))

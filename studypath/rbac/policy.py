@@ -27,10 +27,11 @@ def can_view_user(actor: Actor, target_id: uuid.UUID, target_role: Role) -> bool
 
 
 def can_moderate_user(actor: Actor, target_role: Role) -> bool:
-    """Moderators act on users and moderators; only admins act on admins."""
+    """Moderators act on plain users; only admins act on moderators and admins (a moderator
+    must not be able to take over or lock out a peer)."""
     if actor.role is Role.ADMIN:
         return True
-    return actor.role is Role.MODERATOR and target_role is not Role.ADMIN
+    return actor.role is Role.MODERATOR and target_role is Role.USER
 
 
 def can_access_owned(

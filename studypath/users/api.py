@@ -7,11 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 
-from studypath.auth.dependencies import CurrentUser, SessionUser
+from studypath.auth.dependencies import (
+    CurrentUser,
+    SessionUser,
+    usable_while_password_change_required,
+)
 from studypath.core.db import DbSession
+from studypath.core.errors import AppError, ErrorCode
 from studypath.core.pagination import Page
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
+from studypath.core.validation import Text
 from studypath.observability.tracing import TracedRoute
 from studypath.rbac.dependencies import Admin, Moderator
 from studypath.rbac.roles import Role
@@ -49,7 +55,9 @@ def profile(user: User) -> UserProfile:
     return UserProfile.model_validate(user)
 
 
-# --- self-service (registered before /{user_id} so "me" is never read as an id) -------------
+# --- self-service ------------------------------------------------------------------------------
+# Routes with an id use the `uuid` converter: "/users/me" never reaches them, so a method
+# "me" does not have (GET /users/me) answers 405 with `Allow`, not a 422 about a bad id.
 @router.get("/me/profile", response_model=Envelope[UserProfile])
 async def get_own_profile(user: OwnAccount) -> Envelope[UserProfile]:
     return ok(profile(user))
@@ -57,26 +65,35 @@ async def get_own_profile(user: OwnAccount) -> Envelope[UserProfile]:
 
 @router.put("/me/profile", response_model=Envelope[UserProfile])
 async def update_own_profile(
-    body: UpdateOwnProfile, user: OwnAccount, db: DbSession
+    body: UpdateOwnProfile, principal: CurrentUser, user: OwnAccount, db: DbSession
 ) -> Envelope[UserProfile]:
-    """Change your username or email; a new email must be verified again."""
+    """Change your username or email; a new email must be verified again. Changing the
+    email needs a session (403 for an API key): it is where password resets would go."""
+    changes_email = body.email is not None and body.email.lower() != user.email.lower()
+    if changes_email and principal.via != "session":
+        raise AppError(ErrorCode.FORBIDDEN, "Changing the email needs a session, not an API key")
     updated = await service.update_profile(db, user, username=body.username, email=body.email)
     return ok(profile(updated), "Profile updated")
 
 
 @router.put("/me/password", response_model=Envelope[None])
+@usable_while_password_change_required
 async def change_own_password(
     body: ChangePassword, principal: SessionUser, user: OwnAccount, db: DbSession
 ) -> Envelope[None]:
-    """Change your password (a session, not an API key); your other sessions end."""
-    ended = await service.change_own_password(
+    """Change your password (a session, not an API key). Your other sessions end and all
+    your API keys are revoked; this session stays. Clears "password change required"."""
+    ended, revoked = await service.change_own_password(
         db,
         user,
         current=body.current_password,
         new=body.new_password,
         keep_session=principal.session_id,
     )
-    return ok(None, f"Password changed; ended {ended} other session(s)")
+    return ok(
+        None,
+        f"Password changed; ended {ended} other session(s) and revoked {revoked} API key(s)",
+    )
 
 
 @router.delete("/me", response_model=Envelope[None])
@@ -98,9 +115,11 @@ async def list_users(
     response: Response,
     role: Role | None = None,
     is_active: bool | None = None,
-    search: Annotated[str | None, Query(max_length=100)] = None,
+    search: Annotated[Text | None, Query(max_length=100)] = None,
 ) -> Envelope[list[UserProfile]]:
-    """Users, oldest first (moderators do not see admins). Total in `X-Total-Count`."""
+    """Users, oldest first (moderators do not see admins). Total in `X-Total-Count`.
+    `search` matches part of a username or email literally (`_` and `%` are plain
+    characters)."""
     users, total = await service.list_users(
         db, actor, page, role=role, is_active=is_active, search=search
     )
@@ -108,40 +127,59 @@ async def list_users(
     return ok([profile(user) for user in users])
 
 
-@router.get("/{user_id}", response_model=Envelope[UserProfile])
+@router.get("/{user_id:uuid}", response_model=Envelope[UserProfile])
 async def get_user(user_id: uuid.UUID, actor: CurrentUser, db: DbSession) -> Envelope[UserProfile]:
     """Yourself; moderators: any non-admin; admins: anyone. Anyone else: 404."""
     return ok(profile(await service.visible_user(db, actor, user_id)))
 
 
-@router.put("/{user_id}/status", response_model=Envelope[UserProfile])
+@router.put("/{user_id:uuid}/status", response_model=Envelope[UserProfile])
 async def set_user_status(
     user_id: uuid.UUID, body: SetStatus, actor: Moderator, db: DbSession
 ) -> Envelope[UserProfile]:
-    """Activate or deactivate; deactivation ends the user's sessions."""
-    user = await service.set_status(db, actor, user_id, is_active=body.is_active)
+    """Activate or deactivate; deactivation ends the user's sessions. Moderators act on
+    plain users only (another moderator: 403; an admin: 404). `reason` goes to the audit
+    log."""
+    user = await service.set_status(
+        db, actor, user_id, is_active=body.is_active, reason=body.reason
+    )
     return ok(profile(user), "User activated" if body.is_active else "User deactivated")
 
 
-@router.post("/{user_id}/reset-password", response_model=Envelope[None])
+@router.post("/{user_id:uuid}/reset-password", response_model=Envelope[None])
 async def reset_user_password(
-    user_id: uuid.UUID, body: ResetPassword, actor: Moderator, db: DbSession
+    user_id: uuid.UUID, body: ResetPassword, actor: Moderator, _: SessionUser, db: DbSession
 ) -> Envelope[None]:
-    """Set a new password for a user; all their sessions end."""
-    ended = await service.reset_password(db, actor, user_id, body.new_password)
-    return ok(None, f"Password reset; ended {ended} session(s)")
+    """Set a new password for a user: all their sessions end and all their API keys are
+    revoked. Needs a session (an API key gets 403). Moderators reset plain users only
+    (another moderator: 403; an admin: 404); your own password: 400, use
+    `PUT /users/me/password`. `require_change: true` makes the user choose a new password
+    before they can do anything else; `reason` goes to the audit log."""
+    ended, revoked = await service.reset_password(
+        db,
+        actor,
+        user_id,
+        body.new_password,
+        require_change=bool(body.require_change),
+        reason=body.reason,
+    )
+    return ok(None, f"Password reset; ended {ended} session(s) and revoked {revoked} API key(s)")
 
 
 # --- administration ------------------------------------------------------------------------
 @router.post("", response_model=Envelope[UserProfile])
 async def create_user(body: CreateUser, actor: Admin, db: DbSession) -> Envelope[UserProfile]:
     user = await service.create_user(
-        db, username=body.username, email=body.email, password=body.password, role=body.role
+        db,
+        username=body.username,
+        email=body.email,
+        password=body.password,
+        role=body.role or Role.USER,
     )
     return ok(profile(user), "User created")
 
 
-@router.put("/{user_id}/profile", response_model=Envelope[UserProfile])
+@router.put("/{user_id:uuid}/profile", response_model=Envelope[UserProfile])
 async def admin_update_profile(
     user_id: uuid.UUID, body: AdminUpdateProfile, actor: Admin, db: DbSession
 ) -> Envelope[UserProfile]:
@@ -152,15 +190,17 @@ async def admin_update_profile(
     return ok(profile(updated), "Profile updated")
 
 
-@router.put("/{user_id}/role", response_model=Envelope[UserProfile])
+@router.put("/{user_id:uuid}/role", response_model=Envelope[UserProfile])
 async def set_user_role(
     user_id: uuid.UUID, body: SetRole, actor: Admin, db: DbSession
 ) -> Envelope[UserProfile]:
-    """Change a role. The last active admin cannot be demoted (409)."""
-    return ok(profile(await service.set_role(db, user_id, body.role)), "Role updated")
+    """Change a role. The last active admin cannot be demoted (409). `reason` goes to the
+    audit log."""
+    user = await service.set_role(db, user_id, body.role, actor=actor, reason=body.reason)
+    return ok(profile(user), "Role updated")
 
 
-@router.delete("/{user_id}", response_model=Envelope[None])
+@router.delete("/{user_id:uuid}", response_model=Envelope[None])
 async def delete_user(
     user_id: uuid.UUID,
     actor: Admin,
@@ -169,9 +209,11 @@ async def delete_user(
 ) -> Envelope[None]:
     """Delete a user (soft by default; `hard_delete` removes the row). Not yourself."""
     options = body or DeleteUser()
+    hard = bool(options.hard_delete)
     user = await service.visible_user(db, actor, user_id)
-    await service.delete_user(db, user, hard=options.hard_delete, actor_id=actor.user_id)
-    return ok(None, "User deleted permanently" if options.hard_delete else "User deleted")
+    await service.delete_user(db, user, hard=hard, actor_id=actor.user_id)
+    service.audit("deleted", actor, user, options.reason, hard_delete=hard)
+    return ok(None, "User deleted permanently" if hard else "User deleted")
 
 
 @admin_router.get("/users/stats", response_model=Envelope[UserStats])

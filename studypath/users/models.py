@@ -29,6 +29,10 @@ class User(Base):
     email_verified: Mapped[bool] = mapped_column(
         Boolean, server_default=text("false"), default=False
     )
+    # Set by a staff reset with `require_change`; cleared when the user picks a new password.
+    password_change_required: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), default=False
+    )
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
     last_login_at: Mapped[Timestamp | None]

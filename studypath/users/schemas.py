@@ -1,23 +1,51 @@
-"""Request and response shapes of the users API (API.md, Users)."""
+"""Request and response shapes of the users API (API.md, Users).
+
+Every text field is `Text` (no NUL, no lone surrogate: a 400 naming the field, never a 500
+from the database) and every flag a `StrictBool`. Optional fields the guide's system accepts
+(`reason`, `require_change`) are accepted here too.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
 
+from studypath.core.validation import StrictBool, Text, check_text
 from studypath.rbac.roles import Role
 
+
+def _storable_if_text(value: Any) -> Any:
+    """Refuse NUL and lone surrogates before the email parser sees them (it may not cope)."""
+    return check_text(value) if isinstance(value, str) else value
+
+
+# The constraints come before the `Text` check so the pattern stays in the JSON schema
+# (after a validator, pydantic enforces it but cannot document it).
 Username = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True, min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_-]+$"
     ),
+    AfterValidator(check_text),
 ]
+Email = Annotated[EmailStr, BeforeValidator(_storable_if_text)]
 # Length is checked by the password policy (400 with every problem listed), not here.
-Password = Annotated[str, Field(min_length=1, max_length=1024)]
+Password = Annotated[Text, Field(min_length=1, max_length=1024)]
+Reason = Annotated[
+    Text,
+    Field(max_length=500, description="Why (kept in the audit log line of the action)."),
+]
 
 
 class UserProfile(BaseModel):
@@ -31,17 +59,22 @@ class UserProfile(BaseModel):
     email_verified: bool
     created_at: datetime
     last_login_at: datetime | None
+    password_change_required: bool = Field(
+        default=False,
+        description="A staff reset asked for a new password: until you change it "
+        "(PUT /users/me/password) your session can only read /auth/me and log out.",
+    )
 
 
 class UpdateOwnProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: Username | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
 
 
 class AdminUpdateProfile(UpdateOwnProfile):
-    email_verified: bool | None = None
+    email_verified: StrictBool | None = None
 
 
 class ChangePassword(BaseModel):
@@ -61,36 +94,45 @@ class DeleteOwnAccount(BaseModel):
 class SetStatus(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    is_active: bool
-    reason: str | None = Field(default=None, max_length=500)
+    is_active: StrictBool
+    reason: Reason | None = None
 
 
 class ResetPassword(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     new_password: Password
+    require_change: StrictBool | None = Field(
+        default=None,
+        description="Make the user choose a new password at their next login: until they "
+        "do, their session can only read /auth/me, log out and change the password.",
+    )
+    reason: Reason | None = None
 
 
 class CreateUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: Username
-    email: EmailStr
+    email: Email
     password: Password
-    role: Role = Role.USER
+    role: Role | None = Field(default=None, description="Default: user.")
 
 
 class SetRole(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
+    reason: Reason | None = None
 
 
 class DeleteUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(default=None, max_length=500)
-    hard_delete: bool = False
+    reason: Reason | None = None
+    hard_delete: StrictBool | None = Field(
+        default=None, description="Remove the row (default: soft delete, the row stays)."
+    )
 
 
 class RegistrationCounts(BaseModel):

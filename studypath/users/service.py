@@ -2,11 +2,15 @@
 
 Rules that protect the system live here, not in the routes: duplicates are found
 case-insensitively; the last active admin can never be demoted, deactivated or deleted;
-changing or resetting a password ends sessions.
+only admins act on moderators; changing or resetting a password ends sessions and revokes
+API keys. Every staff action on an account writes one audit log line (`studypath.audit`):
+who, on whom, what, and the `reason` they gave.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -26,6 +30,17 @@ from studypath.observability.tracing import traced
 from studypath.rbac.policy import Actor, can_moderate_user, can_view_user
 from studypath.rbac.roles import Role
 from studypath.users.models import User
+
+audit_log = logging.getLogger("studypath.audit")
+LIKE_ESCAPE = "\\"
+
+
+def audit(action: str, actor: Actor, target: User, reason: str | None, **facts: object) -> None:
+    """One line per staff action: `user.<action> actor=… target=… reason="…"` (values
+    JSON-quoted, so a reason with a newline cannot forge a second line)."""
+    fields = {"actor": str(actor.user_id), "target": str(target.id), **facts, "reason": reason}
+    text = " ".join(f"{key}={json.dumps(value, default=str)}" for key, value in fields.items())
+    audit_log.info("user.%s %s", action, text, extra={"event": f"user.{action}", **fields})
 
 
 def user_not_found() -> AppError:
@@ -94,11 +109,14 @@ async def create_user(
     email_verified: bool = False,
 ) -> User:
     check_password_policy(password)
+    # Hash before looking for duplicates: a taken name costs the same argon2 work as a free
+    # one, so the time of the answer does not tell which names exist.
+    password_hash = await hash_password_async(password)
     await _ensure_unique(db, username=username, email=email)
     user = User(
         username=username,
         email=email,
-        password_hash=await hash_password_async(password),
+        password_hash=password_hash,
         role=role,
         email_verified=email_verified,
     )
@@ -140,17 +158,21 @@ async def update_profile(
 @traced
 async def change_own_password(
     db: AsyncSession, user: User, *, current: str, new: str, keep_session: uuid.UUID | None
-) -> int:
-    """Returns how many other sessions ended."""
+) -> tuple[int, int]:
+    """Set a new password; the user's other sessions end and every API key is revoked (a
+    password change is what you do when you fear someone else got in). Clears a pending
+    "password change required". Returns (other sessions ended, keys revoked)."""
     if not await verify_password_async(user.password_hash, current):
         raise AppError(ErrorCode.INVALID_CREDENTIALS, "Current password is wrong")
     if current == new:
         raise AppError(ErrorCode.VALIDATION_FAILED, "New password must differ from the current one")
     check_password_policy(new)
     user.password_hash = await hash_password_async(new)
+    user.password_change_required = False
     ended = await auth_sessions.end_user_sessions(db, user.id, keep=keep_session)
+    revoked = await auth_keys.revoke_all(db, user.id)
     await db.commit()
-    return ended
+    return ended, revoked
 
 
 async def _lock_active_admins(db: AsyncSession) -> list[uuid.UUID]:
@@ -183,16 +205,23 @@ async def visible_user(db: AsyncSession, actor: Actor, user_id: uuid.UUID) -> Us
 
 
 async def moderated_user(db: AsyncSession, actor: Actor, user_id: uuid.UUID) -> User:
-    """A user the actor may moderate; everyone else is invisible (404)."""
-    user = await get_user(db, user_id)
-    if user is None or not can_moderate_user(actor, user.role):
-        raise user_not_found()
+    """A user the actor may moderate. One the actor may not even see is 404 (a moderator
+    asking about an admin); one they see but may not act on is 403 (a moderator acting on
+    another moderator)."""
+    user = await visible_user(db, actor, user_id)
+    if user.id != actor.user_id and not can_moderate_user(actor, user.role):
+        raise AppError(ErrorCode.FORBIDDEN, f"Only admins act on {user.role.value}s")
     return user
 
 
 @traced
 async def set_status(
-    db: AsyncSession, actor: Actor, user_id: uuid.UUID, *, is_active: bool
+    db: AsyncSession,
+    actor: Actor,
+    user_id: uuid.UUID,
+    *,
+    is_active: bool,
+    reason: str | None = None,
 ) -> User:
     user = await moderated_user(db, actor, user_id)
     if user.id == actor.user_id and not is_active:
@@ -203,32 +232,61 @@ async def set_status(
     user.is_active = is_active
     await db.commit()
     await db.refresh(user)
+    audit("activated" if is_active else "deactivated", actor, user, reason)
     return user
 
 
 @traced
 async def reset_password(
-    db: AsyncSession, actor: Actor, user_id: uuid.UUID, new_password: str
-) -> int:
-    """Set a user's password (moderation); ends all their sessions. Returns how many."""
+    db: AsyncSession,
+    actor: Actor,
+    user_id: uuid.UUID,
+    new_password: str,
+    *,
+    require_change: bool = False,
+    reason: str | None = None,
+) -> tuple[int, int]:
+    """Set a user's password (moderation): all their sessions end and all their API keys
+    are revoked. With `require_change` the user must pick a new password before anything
+    else. Not for yourself: you change your own with your current password. Returns
+    (sessions ended, keys revoked)."""
+    if user_id == actor.user_id:
+        raise AppError(
+            ErrorCode.VALIDATION_FAILED,
+            "You cannot reset your own password: use PUT /users/me/password",
+        )
     user = await moderated_user(db, actor, user_id)
     check_password_policy(new_password)
     user.password_hash = await hash_password_async(new_password)
+    user.password_change_required = require_change
     ended = await auth_sessions.end_user_sessions(db, user.id)
+    revoked = await auth_keys.revoke_all(db, user.id)
     await db.commit()
-    return ended
+    audit("password_reset", actor, user, reason, require_change=require_change)
+    return ended, revoked
 
 
 @traced
-async def set_role(db: AsyncSession, user_id: uuid.UUID, role: Role) -> User:
+async def set_role(
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    role: Role,
+    *,
+    actor: Actor | None = None,
+    reason: str | None = None,
+) -> User:
+    """Change a role (`actor` None: the command line). The last active admin stays one."""
     user = await get_user(db, user_id)
     if user is None:
         raise user_not_found()
     if role is not Role.ADMIN:
         await _ensure_not_last_admin(db, user, "demote")
+    previous = user.role
     user.role = role
     await db.commit()
     await db.refresh(user)
+    if actor is not None:
+        audit("role_changed", actor, user, reason, role=role.value, previous=previous.value)
     return user
 
 
@@ -253,9 +311,24 @@ async def delete_user(
 
 @traced
 async def delete_own_account(db: AsyncSession, user: User, *, password: str) -> None:
+    """A wrong password is a 400 naming the field, as in the guide's system: a 401 on a
+    valid session would make clients sign the user out."""
     if not await verify_password_async(user.password_hash, password):
-        raise AppError(ErrorCode.INVALID_CREDENTIALS, "Password is wrong")
+        raise AppError(
+            ErrorCode.VALIDATION_FAILED,
+            "Password is wrong",
+            details=[{"field": "password", "message": "does not match your current password"}],
+        )
     await delete_user(db, user)
+
+
+def like_literal(text_: str) -> str:
+    """`text_` as a LIKE pattern that matches only itself: `%`, `_` and `\\` escaped."""
+    return (
+        text_.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
 
 
 def _list_query(
@@ -269,9 +342,12 @@ def _list_query(
     if is_active is not None:
         query = query.where(User.is_active.is_(is_active))
     if search:
-        pattern = f"%{search.lower()}%"
+        pattern = f"%{like_literal(search.lower())}%"
         query = query.where(
-            or_(func.lower(User.username).like(pattern), func.lower(User.email).like(pattern))
+            or_(
+                func.lower(User.username).like(pattern, escape=LIKE_ESCAPE),
+                func.lower(User.email).like(pattern, escape=LIKE_ESCAPE),
+            )
         )
     return query
 
