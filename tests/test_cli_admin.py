@@ -9,7 +9,8 @@ from click.testing import Result
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from studypath.auth.models import Session
+from studypath.auth import keys as auth_keys
+from studypath.auth.models import ApiKey, Session
 from studypath.config import Settings
 from studypath.core.security import verify_password
 from studypath.rbac.roles import Role
@@ -79,7 +80,25 @@ async def test_reset_password_ends_sessions_and_reactivates(
     row = await user_row(session, "locked")
     assert row.is_active
     assert verify_password(row.password_hash, "Back-In-789")
+    assert not row.password_change_required
     assert await session.scalar(select(func.count()).select_from(Session)) == 0
+
+
+async def test_reset_password_revokes_api_keys_and_can_require_a_change(
+    admin: Admin, session: AsyncSession
+) -> None:
+    user = await create_user(session, username="keyholder")
+    await auth_keys.create_key(session, user.id, "laptop", None)
+    result = await admin(
+        "reset-password", "keyholder", "--password", "Back-In-789", "--require-change"
+    )
+    assert result.exit_code == 0, result.output
+    assert "revoked 1 API key(s)" in result.output
+    assert (await user_row(session, "keyholder")).password_change_required
+    live = await session.scalar(
+        select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_(None))
+    )
+    assert live == 0
 
 
 async def test_set_role_and_the_last_admin_rule(admin: Admin, session: AsyncSession) -> None:

@@ -1169,3 +1169,14 @@ async def test_the_guides_curl_script_monitoring_section_passes(
     }
     assert await status("POST", "/alerts", admin, admin_alert) == 200
     assert await status("GET", "/stats", admin) == 200
+
+
+def test_alert_events_say_plainly_whether_the_rule_was_met() -> None:
+    from studypath.monitoring.alerts import _reading
+    from studypath.monitoring.models import Alert
+
+    alert = Alert(name="slow", metric_name="probe_seconds", aggregation="avg", comparator=">")
+    alert.threshold = 0.0385
+    assert _reading(alert, 0.0949) == "avg(probe_seconds) = 0.0949, rule > 0.0385 met"
+    assert _reading(alert, 0.03) == "avg(probe_seconds) = 0.03, rule > 0.0385 not met"
+    assert _reading(alert, None) == "avg(probe_seconds): no data, rule > 0.0385"

@@ -89,10 +89,18 @@ def create_admin(
 def reset_password(
     username: Annotated[str, typer.Argument(help="Whose password.")],
     password: PasswordOpt = None,
+    require_change: Annotated[
+        bool,
+        typer.Option(
+            "--require-change",
+            help="Make them choose a new password at their next login (as the API's "
+            "require_change does).",
+        ),
+    ] = False,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Set a new password for a user (their sessions end)."""
-    from studypath.auth import sessions
+    """Set a new password for a user: their sessions end and their API keys are revoked."""
+    from studypath.auth import keys, sessions
     from studypath.core.security import hash_password_async
     from studypath.users import service
 
@@ -105,9 +113,15 @@ def reset_password(
         service.check_password_policy(secret)
         user.password_hash = await hash_password_async(secret)
         user.is_active = True
+        user.password_change_required = require_change
         ended = await sessions.end_user_sessions(session, user.id)
+        revoked = await keys.revoke_all(session, user.id)
         await session.commit()
-        return f"password of {user.username} reset; ended {ended} session(s)"
+        return (
+            f"password of {user.username} reset; ended {ended} session(s), "
+            f"revoked {revoked} API key(s)"
+            + ("; a new password is required at the next login" if require_change else "")
+        )
 
     run_admin(work, data_dir)
 

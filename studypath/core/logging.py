@@ -33,6 +33,9 @@ STRUCTURED_FIELDS = (
     "status",
     "duration_ms",
     "statement",
+    "actor",
+    "target",
+    "reason",
 )
 
 TEXT_FORMAT = (

@@ -148,22 +148,27 @@ async def _transition(
     level = {AlertStatus.FIRING: EventLevel.ERROR, AlertStatus.PENDING: EventLevel.WARN}.get(
         after, EventLevel.INFO
     )
-    shown = "no data" if value is None else f"{value:g}"
     await service.record_event(
         session,
         event_type=EventType.ALERT,
         source="alerts",
         level=level,
-        message=(
-            f"alert {alert.name!r}: {before.value} → {after.value} "
-            f"({alert.aggregation}({alert.metric_name}) = {shown} "
-            f"{alert.comparator} {alert.threshold:g}?)"
-        ),
+        message=f"alert {alert.name!r}: {before.value} → {after.value} ({_reading(alert, value)})",
         tags={"alert_id": str(alert.id), "alert_name": alert.name, "status": after.value},
         payload={"value": value, "threshold": alert.threshold, "before": before.value},
     )
     if after is AlertStatus.FIRING and alert.opens_incident:
         await _open_incident(session, alert)
+
+
+def _reading(alert: Alert, value: float | None) -> str:
+    """What the evaluator saw, said plainly: `avg(x) = 0.03, rule > 0.0385 not met`."""
+    measured = f"{alert.aggregation}({alert.metric_name})"
+    rule = f"rule {alert.comparator} {alert.threshold:g}"
+    if value is None:
+        return f"{measured}: no data, {rule}"
+    met = COMPARATORS[alert.comparator](value, alert.threshold)
+    return f"{measured} = {value:g}, {rule} {'met' if met else 'not met'}"
 
 
 async def _open_incident(session: AsyncSession, alert: Alert) -> None:
