@@ -3,6 +3,7 @@ kept up to date without ever overwriting what the learner changed."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from studypath.cli.workspace import (
     notebook_bytes,
     sync,
 )
+from studypath.course.selfcheck import SELF_CHECK_TAG
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -68,6 +70,35 @@ def test_the_workspace_copy_of_the_course_has_no_outputs(tmp_path: Path) -> None
         for cell in code_cells(tmp_path / name):
             assert cell["outputs"] == [] and cell["execution_count"] is None, name
             assert "execution" not in cell["metadata"]
+
+
+def test_the_workspace_copy_has_blank_self_check_answers(tmp_path: Path) -> None:
+    course = course_dir()
+    assert course is not None
+    result = runner.invoke(app, ["notebooks", "--workspace", str(tmp_path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    for path in sorted(tmp_path.glob("*.ipynb")):
+        answers = [
+            cell
+            for cell in code_cells(path)
+            if SELF_CHECK_TAG in cell.get("metadata", {}).get("tags", [])
+        ]
+        assert len(answers) == 1, path.name
+        tree = ast.parse("".join(answers[0]["source"]))
+        (answers_dict,) = [
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "my_answers" for t in node.targets)
+            and isinstance(node.value, ast.Dict)
+        ]
+        assert answers_dict.keys, path.name
+        filled = [
+            value
+            for value in answers_dict.values
+            if not (isinstance(value, ast.Constant) and value.value is Ellipsis)
+        ]
+        assert not filled, f"{path.name}: an answer is filled in"
 
 
 def test_an_edited_notebook_survives_an_update_and_the_new_version_lands_beside_it(

@@ -1,4 +1,5 @@
-"""The learner's workspace: their own copies of the course notebooks, without outputs.
+"""The learner's workspace: their own copies of the course notebooks, without outputs and
+with the self-check answers blank (`...`), so predictions are theirs to make.
 
 The course ships inside the package (`studypath/course/`, copied there when the wheel is
 built) or, in a source checkout, is the `notebooks/` folder next to the package. The
@@ -18,6 +19,7 @@ from typing import Any
 import platformdirs
 
 import studypath
+from studypath.course.selfcheck import blank_answers
 
 MANIFEST = ".studypath-course.json"  # {"notebooks": {name: sha256 of the copy we wrote}}
 NEW_SUFFIX = ".new.ipynb"
@@ -88,7 +90,8 @@ def sync(course: Path, workspace: Path) -> SyncReport:
     manifest = _read_manifest(manifest_path)
     report = SyncReport(workspace)
     for source in sorted(course.glob("*.ipynb")):
-        data = notebook_bytes(stripped(json.loads(source.read_text(encoding="utf-8"))))
+        course_copy = blank_answers(json.loads(source.read_text(encoding="utf-8")))
+        data = notebook_bytes(stripped(course_copy))
         name, target = source.name, workspace / source.name
         if not target.exists():
             target.write_bytes(data)
