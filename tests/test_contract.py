@@ -287,7 +287,7 @@ async def test_monitoring_group_walkthrough(
     }
     created = await client.post(f"{API}/monitoring/events", headers=bearer(token), json=event)
     assert created.status_code == 200, created.text
-    for source in ("payment-service", "user-service", f"{name}-client", "app-frontend"):
+    for source in ("frontend", f"{name}-client", "app-frontend", "test-runner"):
         response = await client.post(
             f"{API}/monitoring/events",
             headers=bearer(token),
@@ -300,12 +300,14 @@ async def test_monitoring_group_walkthrough(
             },
         )
         assert response.status_code == 200, (source, response.text)
-    reserved = await client.post(
-        f"{API}/monitoring/events",
-        headers=bearer(token),
-        json={"event_type": "log", "source": "system-core", "message": "spoof"},
-    )
-    assert reserved.status_code == 403
+    # Someone else's service, and the system's own sources: refused, as the reference does.
+    for source in ("payment-service", "system-core"):
+        refused_source = await client.post(
+            f"{API}/monitoring/events",
+            headers=bearer(token),
+            json={"event_type": "log", "source": source, "message": "spoof"},
+        )
+        assert refused_source.status_code == 403, source
     for query in (
         "tags=user_id:123",
         "tags=user_id:123,environment:production",
