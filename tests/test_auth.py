@@ -7,6 +7,7 @@ import hashlib
 import statistics
 import time
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -757,3 +758,15 @@ async def test_api_key_routes_use_the_uuid_converter(client: httpx.AsyncClient) 
     response = await client.delete("/api/v1/api-keys/not-a-uuid", headers=bearer(token))
     assert response.status_code in (404, 405)
     assert response.json()["error"]["code"] in ("NOT_FOUND", "METHOD_NOT_ALLOWED")
+
+
+@pytest.mark.parametrize("days", [True, "30"])
+async def test_api_key_lifetime_is_a_json_integer(client: httpx.AsyncClient, days: Any) -> None:
+    """Lax pydantic read `true` as 1 day and `"30"` as 30; the schema says integer."""
+    await register(client)
+    token = await token_for(client)
+    response = await client.post(
+        "/api/v1/api-keys", headers=bearer(token), json={"name": "ci", "expires_in_days": days}
+    )
+    assert response.status_code == 422, response.text
+    assert (await client.get("/api/v1/api-keys", headers=bearer(token))).json()["data"] == []

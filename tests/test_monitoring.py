@@ -1180,3 +1180,84 @@ def test_alert_events_say_plainly_whether_the_rule_was_met() -> None:
     assert _reading(alert, 0.0949) == "avg(probe_seconds) = 0.0949, rule > 0.0385 met"
     assert _reading(alert, 0.03) == "avg(probe_seconds) = 0.03, rule > 0.0385 not met"
     assert _reading(alert, None) == "avg(probe_seconds): no data, rule > 0.0385"
+
+
+# --- what the fuzzer found (the schema and the server now agree) ------------------------------
+@pytest.mark.parametrize(
+    "start_time",
+    ["0.5", "0", "1700000000", "2024-05-01", "2024-05-01T12:00:00", "yesterday"],
+)
+async def test_time_filters_take_only_rfc3339_date_times(
+    client: httpx.AsyncClient, people: dict[str, Headers], start_time: str
+) -> None:
+    """Not a Unix timestamp (pydantic alone reads `0.5` as one), not a naive time."""
+    for path in ("events", "metrics"):
+        response = await client.get(
+            f"/api/v1/monitoring/{path}", params={"start_time": start_time}, headers=people["bob"]
+        )
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["error"]["details"][0]["field"] == "query.start_time"
+    for zoned in ("2024-05-01T12:00:00Z", "2024-05-01T12:00:00.5+02:00"):
+        response = await client.get(
+            "/api/v1/monitoring/events", params={"end_time": zoned}, headers=people["bob"]
+        )
+        assert response.status_code == 200, response.text
+
+
+async def test_recorded_at_as_a_number_is_refused_not_read_as_a_timestamp(
+    client: httpx.AsyncClient, people: dict[str, Headers], session: AsyncSession
+) -> None:
+    body = {"event_type": "log", "source": "client", "recorded_at": int(utcnow().timestamp())}
+    response = await post(client, "events", people["alice"], body)
+    assert response.status_code == 422, response.text
+    assert await session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("threshold", False), ("threshold", "1.5"), ("for_seconds", True), ("window_seconds", "60")],
+)
+async def test_alert_numbers_refuse_booleans_and_text(
+    client: httpx.AsyncClient,
+    people: dict[str, Headers],
+    session: AsyncSession,
+    field: str,
+    value: Any,
+) -> None:
+    """Lax pydantic read `false` as 0 and `"1.5"` as 1.5; the schema says number/integer."""
+    body = {"name": "a", "metric_name": "cpu_usage", "threshold": 1, field: value}
+    response = await post(client, "alerts", people["mod"], body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0]["field"] == field
+    assert await session.scalar(select(func.count()).select_from(Alert)) == 0
+
+
+async def test_alert_with_a_null_query_and_no_rule_is_refused(
+    client: httpx.AsyncClient, people: dict[str, Headers]
+) -> None:
+    response = await post(client, "alerts", people["mod"], {"name": "a", "query": None})
+    assert response.status_code == 422, response.text
+
+
+async def test_empty_tag_filter_is_no_filter(
+    client: httpx.AsyncClient, people: dict[str, Headers]
+) -> None:
+    await post(client, "events", people["alice"], {"event_type": "log", "source": "client"})
+    response = await client.get(
+        "/api/v1/monitoring/events", params={"tags": ""}, headers=people["alice"]
+    )
+    assert response.status_code == 200
+    assert len(response.json()["data"]) == 1
+
+
+@pytest.mark.parametrize("key", ["env\n", "a\n"])
+async def test_a_trailing_newline_does_not_slip_past_tag_and_label_names(
+    client: httpx.AsyncClient, people: dict[str, Headers], session: AsyncSession, key: str
+) -> None:
+    """`re.match` with `$` allows one trailing newline: a label named "a\\n" would have broken
+    the Prometheus page's lines."""
+    event = {"event_type": "log", "source": "client", "tags": {key: "x"}}
+    metric = {"name": "client_x", "metric_type": "gauge", "value": 1, "labels": {key: "x"}}
+    assert (await post(client, "events", people["alice"], event)).status_code == 400
+    assert (await post(client, "metrics", people["alice"], metric)).status_code == 400
+    assert await session.scalar(select(func.count()).select_from(Metric)) == 0

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
 from studypath.app import create_app
 from studypath.config import Settings
+from studypath.core.errors import AppError
 from studypath.core.openapi import API_KEY_HEADER, BEARER, ERROR_SCHEMA
+from studypath.monitoring.schemas import check_label_name, parse_query
+from studypath.monitoring.service import parse_tag_filter
 
 ERROR_REF = f"#/components/schemas/{ERROR_SCHEMA}"
 
@@ -108,3 +113,163 @@ async def test_openapi_served_document_is_the_post_processed_one(
     served = (await client.get("/api-docs/openapi.json")).json()
     assert "HTTPValidationError" not in json.dumps(served)
     assert BEARER in served["components"]["securitySchemes"]
+
+
+# --- rules the models enforce, stated in the schema -----------------------------------------
+def component_validator(document: dict[str, Any], name: str) -> jsonschema.Draft202012Validator:
+    """A validator for one component schema, its `$ref`s resolved inside the document."""
+    schema = {**document["components"]["schemas"][name], "components": document["components"]}
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_openapi_login_schema_says_exactly_one_of_username_or_email(
+    document: dict[str, Any],
+) -> None:
+    login = component_validator(document, "LoginRequest")
+    assert login.is_valid({"username": "ann", "password": "x"})
+    assert login.is_valid({"email": "ann@example.com", "password": "x"})
+    assert login.is_valid({"username": None, "email": "ann@example.com", "password": "x"})
+    assert not login.is_valid({"username": "ann", "email": "ann@example.com", "password": "x"})
+    assert not login.is_valid({"password": "x"})
+    assert not login.is_valid({"username": None, "email": None, "password": "x"})
+
+
+def test_openapi_share_schema_says_exactly_one_of_username_or_user_id(
+    document: dict[str, Any],
+) -> None:
+    share = component_validator(document, "ShareNote")
+    some_id = "0b7e7c4e-8a55-4a3e-9d7c-3f2b1d1c2a10"
+    assert share.is_valid({"username": "bob"})
+    assert share.is_valid({"user_id": some_id, "permission": "edit"})
+    assert not share.is_valid({"username": "bob", "user_id": some_id})
+    assert not share.is_valid({})
+
+
+def test_openapi_new_passwords_state_the_policy_and_login_does_not(
+    document: dict[str, Any],
+) -> None:
+    schemas = document["components"]["schemas"]
+    chosen = [
+        schemas["RegisterRequest"]["properties"]["password"],
+        schemas["CreateUser"]["properties"]["password"],
+        schemas["ResetPassword"]["properties"]["new_password"],
+        schemas["ChangePassword"]["properties"]["new_password"],
+    ]
+    for field in chosen:
+        assert (field["minLength"], field["maxLength"]) == (8, 128)
+        assert "3 of" in field["description"] and "common" in field["description"]
+    # A password you prove you know may predate the policy.
+    assert schemas["LoginRequest"]["properties"]["password"]["minLength"] == 1
+
+
+def test_openapi_documents_403_wherever_the_password_change_rule_applies(
+    document: dict[str, Any],
+) -> None:
+    """Every operation that reads a credential answers 403 to a user who must change their
+    password first — except the few that stay usable (who am I, log out, change it)."""
+    for method, path, operation in operations(document):
+        if "security" in operation and (method, path) != ("GET", "/api/v1/auth/me"):
+            assert "403" in operation["responses"], f"{method} {path}"
+    assert "403" not in document["paths"]["/api/v1/auth/me"]["get"]["responses"]
+    # Public, but it reads a credential when one is sent (admins see the stored metrics).
+    prometheus = document["paths"]["/api/v1/monitoring/metrics/prometheus"]["get"]
+    assert {"401", "403"} <= set(prometheus["responses"])
+    # Derived, not hand-kept: the owner-only rules of notes are covered too.
+    assert "403" in document["paths"]["/api/v1/notes/{note_id}/share"]["post"]["responses"]
+
+
+def schema_pattern_accepts(pattern: str, value: str) -> bool:
+    """JSON Schema's `pattern` (ECMA-262, unanchored; `$` only at the very end)."""
+    return re.search(pattern.replace("$", r"\Z"), value) is not None
+
+
+TAG_FILTERS = ["env:prod", "env:prod,team:search", " a : b:c ", "", "env", "env:", ":prod"]
+TAG_FILTERS += ["env:prod,,", "a:\x00", ",".join(f"k{i}:v" for i in range(20))]
+TAG_FILTERS += [",".join(f"k{i}:v" for i in range(21))]
+
+
+@pytest.mark.parametrize("value", TAG_FILTERS)
+def test_openapi_tag_filter_pattern_agrees_with_the_parser(
+    document: dict[str, Any], value: str
+) -> None:
+    parameters = document["paths"]["/api/v1/monitoring/events"]["get"]["parameters"]
+    pattern = next(p for p in parameters if p["name"] == "tags")["schema"]["pattern"]
+    try:
+        parsed = not value or bool(parse_tag_filter(value))
+    except AppError:
+        parsed = False
+    parsed = parsed and "\x00" not in value  # the text check refuses NUL before the parser
+    assert schema_pattern_accepts(pattern, value) == parsed
+    # The one rule no pattern says (the parameter's description does): a key at most once.
+    assert schema_pattern_accepts(pattern, "a:1,a:2")
+
+
+LABEL_NAMES = ["a", "_", "_a", "a__b", "A1_", "__a", "__", "1a", "a-b", "le", "quantile"]
+
+
+@pytest.mark.parametrize("name", [*LABEL_NAMES, "x" * 100, "x" * 101])
+def test_openapi_label_name_schema_agrees_with_the_check(
+    document: dict[str, Any], name: str
+) -> None:
+    labels = document["components"]["schemas"]["CreateMetric"]["properties"]["labels"]
+    validator = jsonschema.Draft202012Validator(labels)
+    try:
+        check_label_name(name)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert validator.is_valid({name: "v"}) == accepted
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["cpu > 80", " a:b <= -1.5e3 ", "x==.5", "x = 1", "> 1", "x > ", "x > 1 2", "x" * 201 + " > 1"],
+)
+def test_openapi_alert_query_pattern_agrees_with_the_parser(
+    document: dict[str, Any], query: str
+) -> None:
+    update = document["components"]["schemas"]["UpdateAlert"]
+    pattern = update["properties"]["query"]["pattern"]
+    try:
+        parse_query(query)
+        parsed = True
+    except ValueError as error:
+        parsed = "finite" in str(error)  # the number's bound is not the pattern's business
+    assert schema_pattern_accepts(pattern, query) == parsed
+
+
+def test_openapi_alert_schemas_say_query_or_rule_fields(document: dict[str, Any]) -> None:
+    create = component_validator(document, "AlertRule")
+    assert create.is_valid({"name": "a", "query": "cpu > 80"})
+    assert not create.is_valid({"name": "a", "query": None})  # the server refuses it too
+    update = component_validator(document, "UpdateAlert")
+    assert update.is_valid({"query": "cpu > 80"})
+    assert not update.is_valid({"query": "cpu > 80", "threshold": 1})
+
+
+def test_openapi_stored_metric_names_state_the_pattern_and_the_suffixes(
+    document: dict[str, Any],
+) -> None:
+    name = component_validator(document, "CreateMetric")
+    body = {"metric_type": "gauge", "value": 1}
+    assert name.is_valid({**body, "name": "client_latency"})
+    assert not name.is_valid({**body, "name": "0"})
+    assert not name.is_valid({**body, "name": "client_requests_total"})
+    task_type = document["components"]["schemas"]["RegisterTaskType"]["properties"]["task_type"]
+    assert task_type["pattern"] == "^[A-Za-z0-9_-]+$"
+
+
+def test_openapi_bounds_are_json_schema_keywords(document: dict[str, Any]) -> None:
+    """`minimum`/`maximum`, never pydantic's `ge`/`le` (which it writes when a bound comes
+    after a validator function: a client and a fuzzer would not see the bound)."""
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            assert not ({"ge", "le", "gt", "lt"} & set(node) and "type" in node), where
+            for key, child in node.items():
+                walk(child, f"{where}/{key}")
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                walk(child, f"{where}/{index}")
+
+    walk(document, "#")

@@ -477,3 +477,20 @@ def test_every_builtin_type_has_a_schema_with_its_minimum_role() -> None:
         schema = spec.payload_schema()
         assert schema is not None and schema[MIN_ROLE_KEY] == spec.min_role.value, spec.name
     assert System  # importing studypath.system registered the built-in types
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"max_attempts": True}, {"max_attempts": "3"}, {"scheduled_at": 1893456000}],
+    ids=["bool-attempts", "text-attempts", "numeric-time"],
+)
+async def test_task_numbers_and_times_keep_their_json_types(
+    api: Api, fields: dict[str, Any]
+) -> None:
+    """Lax pydantic read `true` as 1, `"3"` as 3 and a number as a Unix time; the schema says
+    integer and date-time, so these are 422 and nothing is queued."""
+    alice = await api.sign_in("alice")
+    response = await api.create(alice, "delay_task", {"delay_seconds": 0}, **fields)
+    assert response.status_code == 422, response.text
+    assert error_fields(response) == list(fields)
+    assert await api.count_tasks() == 0

@@ -33,6 +33,7 @@ from studypath.rbac.roles import Role
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 PASSWORD_CHANGE_REQUIRED = "password change required"
 _EXEMPT_ATTRIBUTE = "usable_while_password_change_required"
+_READS_CREDENTIALS_ATTRIBUTE = "reads_credentials"
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
@@ -43,9 +44,25 @@ def usable_while_password_change_required(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
+def endpoint_is_exempt(endpoint: Any) -> bool:
+    """Whether `endpoint` is marked `usable_while_password_change_required`."""
+    return bool(getattr(endpoint, _EXEMPT_ATTRIBUTE, False))
+
+
 def _endpoint_is_exempt(request: Request) -> bool:
     route = request.scope.get("route")
-    return bool(getattr(getattr(route, "endpoint", None), _EXEMPT_ATTRIBUTE, False))
+    return endpoint_is_exempt(getattr(route, "endpoint", None))
+
+
+def reads_credentials_itself(dependency: Endpoint) -> Endpoint:
+    """Mark a dependency that calls `optional_principal` in its body (not via `Depends`), so
+    the OpenAPI document still lists what reading a credential can answer (401, 403)."""
+    setattr(dependency, _READS_CREDENTIALS_ATTRIBUTE, True)
+    return dependency
+
+
+def reads_credentials(dependency: Any) -> bool:
+    return bool(getattr(dependency, _READS_CREDENTIALS_ATTRIBUTE, False))
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from studypath.core.validation import Text
+from studypath.core.validation import INTEGER_ONLY, Text, exactly_one_of
 from studypath.rbac.roles import Role
-from studypath.users.schemas import Email, Password, Username, UserProfile
+from studypath.users.schemas import Email, NewPassword, Password, Username, UserProfile
 
 LoginName = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=254)]
 
@@ -20,13 +20,13 @@ class RegisterRequest(BaseModel):
 
     username: Username
     email: Email
-    password: Password
+    password: NewPassword
 
 
 class LoginRequest(BaseModel):
     """Exactly one of `username` and `email`, and the password."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=exactly_one_of("username", "email"))
 
     username: LoginName | None = None
     email: LoginName | None = None
@@ -67,8 +67,8 @@ class CreateApiKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    expires_in_days: int | None = Field(
-        default=None, ge=1, le=3650, description="Omit for a key that does not expire."
+    expires_in_days: Annotated[int, Field(ge=1, le=3650), INTEGER_ONLY] | None = Field(
+        default=None, description="Omit for a key that does not expire."
     )
 
 

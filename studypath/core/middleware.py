@@ -157,7 +157,7 @@ class RequestContextMiddleware:
             return
 
         sent = _header(scope, REQUEST_ID_HEADER.encode())
-        request_id = sent if sent and _VALID_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        request_id = sent if sent and _VALID_REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
         rid_token = request_id_var.set(request_id)
         uid_token = user_id_var.set(None)
         scope.setdefault("state", {})["request_id"] = request_id

@@ -8,7 +8,9 @@ one place, from what each route declares:
 * query or path parameters → 400 and 422 (the status rule in `core.errors`);
 * a path parameter → 404 (no such resource, or not yours);
 * an authentication dependency → 401, and `security` (session token or API key; session-only
-  endpoints: the bearer token only); a role or session-only rule → 403;
+  endpoints: the bearer token only); reading a credential at all → 403 (a user whose password
+  a staff member reset must change it first), unless the endpoint is one of the few
+  `usable_while_password_change_required` — where a role or session-only rule still → 403;
 * failures that no signature shows (a conflict, a throttle) → `EXTRA_STATUSES`, the one
   table kept by hand.
 
@@ -26,7 +28,13 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
-from studypath.auth.dependencies import current_principal, optional_principal, session_principal
+from studypath.auth.dependencies import (
+    current_principal,
+    endpoint_is_exempt,
+    optional_principal,
+    reads_credentials,
+    session_principal,
+)
 from studypath.core.routing import API_PREFIX
 
 ERROR_SCHEMA = "ErrorResponse"
@@ -70,7 +78,9 @@ DESCRIPTIONS: dict[int, str] = {
     400: "A value rule refused the input (`VALIDATION_FAILED`, fields in `details`), "
     "or the body is not valid JSON (`INVALID_INPUT`)",
     401: "No valid credentials (`UNAUTHORIZED`, `INVALID_CREDENTIALS`)",
-    403: "Signed in, but this needs another role or a session (`FORBIDDEN`)",
+    403: "Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not "
+    "an API key) or rights on the resource, or your password must be changed first "
+    "(`PUT /users/me/password`)",
     404: "No such resource, or not one you may see (`*_NOT_FOUND`)",
     405: "Method not allowed here; `Allow` lists the ones that are",
     409: "Conflicts with the current state (`CONFLICT`, `*_ALREADY_EXISTS`)",
@@ -108,11 +118,6 @@ EXTRA_STATUSES: dict[tuple[str, str], set[int]] = {
     ("POST", "/tasks/{task_id}/retry"): {409},
     ("DELETE", "/tasks/{task_id}"): {409},
     ("POST", "/notes/{note_id}/share"): {409},
-    # Users may record events and metrics under their own source only; incidents are
-    # changed by their reporter, assignee or a moderator.
-    ("POST", "/monitoring/events"): {403},
-    ("POST", "/monitoring/metrics"): {403},
-    ("PUT", "/monitoring/incidents/{incident_id}"): {403},
 }
 
 
@@ -145,8 +150,11 @@ def route_statuses(route: RouteContext, method: str) -> set[int]:
         statuses |= {400, 422}
     if path_params:
         statuses.add(404)
-    if optional_principal in calls:
+    if optional_principal in calls or any(reads_credentials(call) for call in calls):
         statuses.add(401)  # a malformed or unknown credential, even where one is optional
+        endpoint = getattr(route.original_route, "endpoint", None)
+        if not endpoint_is_exempt(endpoint):
+            statuses.add(403)  # signed in, but must change the password first
     if session_principal in calls or any(hasattr(call, "required_role") for call in calls):
         statuses.add(403)
     route_path = str(route.path_format).removeprefix(API_PREFIX)  # `{id}`, not `{id:uuid}`

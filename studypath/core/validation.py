@@ -14,9 +14,21 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, Strict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    GetJsonSchemaHandler,
+    Strict,
+    StringConstraints,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 MAX_JSON_DEPTH = 16
 """Nesting a free-form JSON field may have: deep enough for any real document."""
@@ -61,8 +73,25 @@ def text(
     ]
 
 
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-"""A JSON number that is a number: NaN and ±Infinity are refused."""
+FiniteFloat = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+"""A JSON number that is a number: NaN and ±Infinity are refused, and so are `true` and
+`"1.5"` (pydantic's lax mode would read them as 1.0 and 1.5; the schema says `number`).
+Strict still takes an integer (`3` → 3.0). For JSON bodies: a query string is text."""
+
+
+def _json_integer(value: Any) -> Any:
+    """Refuse what lax mode would turn into an int but JSON Schema's `integer` is not."""
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+INTEGER_ONLY = BeforeValidator(_json_integer)
+"""Put last in `Annotated[int, Field(ge=…, le=…), INTEGER_ONLY]` (after the bounds, so the
+schema shows them as `minimum`/`maximum`): an integer in a JSON body is not `true` or `"5"`
+(both pass pydantic's lax mode); an integral float (`5.0`, an integer to JSON Schema) is."""
+JsonInt = Annotated[int, INTEGER_ONLY]
+"""An integer in a JSON body (see `INTEGER_ONLY`); bounds in the field's own `Field(...)`."""
 
 StrictBool = Annotated[bool, Strict()]
 """`true` or `false` in a JSON body; not 0/1 or "yes" (a typed client never sends those)."""
@@ -129,3 +158,90 @@ def absent(**field: Any) -> Any:
     Keyword arguments go to `Field` (a description, say).
     """
     return Field(default=None, json_schema_extra=_no_default_in_schema, **field)
+
+
+# --- date-times -------------------------------------------------------------------------------
+ISO_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?P<zone>[Zz]|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def iso_datetime(*, require_zone: bool) -> Any:
+    """A date-time given as ISO 8601 text (`2024-05-01T12:00:00Z`), as `format: date-time` says.
+
+    Pydantic alone also reads a number (`0.5`) or a numeric string as a Unix timestamp, which
+    the schema does not promise and no client means: those are refused here (422, like any
+    text that is not a date-time). `require_zone`: a time without `Z` or an offset is refused
+    too (RFC 3339 needs one; a filter on a naive time would depend on the server's zone)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value
+        if not isinstance(value, str):
+            raise PydanticCustomError(
+                "datetime_type", "Input should be an ISO 8601 date-time string"
+            )
+        match = ISO_DATETIME.fullmatch(value)
+        if match is None or (require_zone and match["zone"] is None):
+            zone = " with a time zone (Z or ±hh:mm)" if require_zone else ""
+            raise PydanticCustomError(
+                "datetime_parsing",
+                "Input should be an ISO 8601 date-time{zone}, e.g. 2024-05-01T12:00:00Z",
+                {"zone": zone},
+            )
+        return value
+
+    return Annotated[datetime, BeforeValidator(check)]
+
+
+IsoDateTime = iso_datetime(require_zone=False)
+"""A date-time in a JSON body: ISO 8601 text, never a number (the field's rules say more)."""
+ZonedDateTime = iso_datetime(require_zone=True)
+"""A date-time in a query parameter: RFC 3339, with `Z` or an offset."""
+
+
+class SchemaSays:
+    """An `Annotated` marker adding JSON Schema keywords to a type's generated schema: the
+    rules a validator enforces in code, stated where a client reads them.
+
+        LabelName = Annotated[str, AfterValidator(check), SchemaSays(pattern=r"^[a-z]+$")]
+
+    (Unlike `Field(json_schema_extra=...)`, it composes with a field's own `Field(...)`.)"""
+
+    def __init__(self, **keywords: Any) -> None:
+        self.keywords = keywords
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.update(self.keywords)
+        return schema
+
+
+# --- rules across fields, in the JSON schema ----------------------------------------------------
+def exactly_one_of(*fields: str) -> Callable[[dict[str, Any]], None]:
+    """`json_schema_extra` for a model that takes exactly one of `fields` (each optional and
+    nullable): the schema gets `oneOf`, one branch per field, each requiring it as a
+    non-null value — so a client (and a schema-driven fuzzer) sees the rule the model's own
+    validator enforces."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        properties = schema.get("properties", {})
+        schema["oneOf"] = [
+            {"required": [name], "properties": {name: non_null_schema(properties.get(name, {}))}}
+            for name in fields
+        ]
+
+    return extra
+
+
+def non_null_schema(property_schema: dict[str, Any]) -> dict[str, Any]:
+    """`anyOf: [X, {type: null}]` → X (the branch of a nullable property that holds a value)."""
+    options = [
+        option for option in property_schema.get("anyOf", []) if option.get("type") != "null"
+    ]
+    described = {k: v for k, v in property_schema.items() if k in ("title", "description")}
+    if len(options) == 1:
+        return {**options[0], **described}
+    return {"not": {"type": "null"}, **described}

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from datetime import datetime
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from studypath.auth.dependencies import CurrentUser, optional_principal, read_credential
+from studypath.auth.dependencies import (
+    CurrentUser,
+    optional_principal,
+    read_credential,
+    reads_credentials_itself,
+)
 from studypath.core.db import DbSession
 from studypath.core.pagination import Page
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
-from studypath.core.validation import Text
+from studypath.core.validation import Text, ZonedDateTime
 from studypath.monitoring import prometheus, service
 from studypath.monitoring.models import (
     AlertStatus,
@@ -46,7 +50,16 @@ router = APIRouter(prefix=f"{API_PREFIX}/monitoring", tags=["monitoring"], route
 
 TagFilter = Annotated[
     Text | None,
-    Query(max_length=2000, description="`key:value,key2:value2` — all must match"),
+    Query(
+        max_length=2000,
+        description=f"`key:value,key2:value2` — all must match; at most "
+        f"{service.MAX_TAG_FILTERS} keys, each at most once (else 400). Empty: no filter.",
+        json_schema_extra={"pattern": service.TAG_FILTER_PATTERN},
+    ),
+]
+TimeBound = Annotated[
+    ZonedDateTime | None,
+    Query(description="RFC 3339, with `Z` or an offset (e.g. 2024-05-01T12:00:00Z)."),
 ]
 Out = TypeVar("Out", bound=BaseModel)
 
@@ -67,7 +80,10 @@ async def committed(db: AsyncSession, out: Out) -> Out:
 async def create_event(
     body: CreateEvent, principal: CurrentUser, db: DbSession
 ) -> Envelope[EventOut]:
-    """Record an event. Users write under `user:<username>` or a generic client source."""
+    """Record an event. Users write under their own source (`user:<username>`,
+    `<username>-…`, `user-<id>-…`) or a generic one (no `-`, or a generic prefix such as
+    `client-`); other sources answer 403, and `alerts`, `incidents` and `system` are the
+    system's own. `recorded_at` must fall within the last 30 days (400 otherwise)."""
     event = await service.create_event(db, principal, principal.username, **body.model_dump())
     return ok(await committed(db, EventOut.model_validate(event)), "Event recorded")
 
@@ -82,8 +98,8 @@ async def list_events(
     source: Annotated[Text | None, Query(max_length=200)] = None,
     level: EventLevel | None = None,
     tags: TagFilter = None,
-    start_time: datetime | None = None,
-    end_time: datetime | None = None,
+    start_time: TimeBound = None,
+    end_time: TimeBound = None,
 ) -> Envelope[list[EventOut]]:
     """Newest first. Yours, or everyone's for moderators and admins."""
     events, total = await service.list_events(
@@ -114,7 +130,8 @@ async def create_metric(
     body: CreateMetric, principal: CurrentUser, db: DbSession
 ) -> Envelope[MetricOut]:
     """Store a sample. Users write names `<username>_…` (or `user_<username>_…`) or a generic
-    name (`cpu_usage…`, `client_…`, …)."""
+    name (`cpu_usage…`, `client_…`, …); other names answer 403. `recorded_at` must fall
+    within the last 30 days (400 otherwise)."""
     metric = await service.create_metric(db, principal, principal.username, **body.model_dump())
     return ok(await committed(db, MetricOut.model_validate(metric)), "Metric recorded")
 
@@ -128,8 +145,8 @@ async def list_metrics(
     name: Annotated[Text | None, Query(max_length=200)] = None,
     metric_type: MetricType | None = None,
     labels: TagFilter = None,
-    start_time: datetime | None = None,
-    end_time: datetime | None = None,
+    start_time: TimeBound = None,
+    end_time: TimeBound = None,
 ) -> Envelope[list[MetricOut]]:
     metrics, total = await service.list_metrics(
         db,
@@ -145,6 +162,7 @@ async def list_metrics(
     return ok([MetricOut.model_validate(metric) for metric in metrics])
 
 
+@reads_credentials_itself
 async def may_read_stored_metrics(request: Request, db: DbSession) -> bool:
     """True for the scrape token or an admin; anyone else reads only the process's metrics
     (stored metrics hold what users wrote: names and label values are theirs)."""

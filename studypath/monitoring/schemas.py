@@ -26,13 +26,17 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from studypath.core.validation import (
+    INTEGER_ONLY,
     FiniteFloat,
+    IsoDateTime,
     JSONObject,
+    SchemaSays,
     StrictBool,
     Text,
     absent,
     bounded_json,
     check_text,
+    non_null_schema,
 )
 from studypath.monitoring.models import (
     AlertStatus,
@@ -57,20 +61,35 @@ RESERVED_LABELS = frozenset({"le", "quantile"})
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 TAG_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
+# The same rules as JSON Schema, for the OpenAPI document (tests/test_openapi.py checks they
+# agree with the checks above). No look-around: "not starting with __" is spelled out.
+LABEL_NAME_SCHEMA: dict[str, Any] = {
+    "pattern": r"^(?:[a-zA-Z][a-zA-Z0-9_]*|_|_[a-zA-Z0-9][a-zA-Z0-9_]*)$",
+    "maxLength": 100,
+    "not": {"enum": sorted(RESERVED_LABELS)},
+}
+TAG_KEY_SCHEMA: dict[str, Any] = {"pattern": TAG_KEY.pattern}
+DERIVED_SUFFIX_PATTERN = "(?:" + "|".join(DERIVED_SUFFIXES) + ")$"
+
 # --- field types ------------------------------------------------------------------------------
+# (The constraints come before the `Text` check, so the pattern stays in the JSON schema.)
 Source = Annotated[
-    Text, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/-]+$")
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/-]+$"),
+    AfterValidator(check_text),
 ]
 Message = Annotated[Text, StringConstraints(max_length=10_000)]
 # Prometheus metric names: the stored metrics are exposed in its text format.
 MetricName = Annotated[
-    Text, StringConstraints(min_length=1, max_length=200, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"),
+    AfterValidator(check_text),
 ]
 BoundedValue = Annotated[FiniteFloat, Field(ge=-MAX_METRIC_VALUE, le=MAX_METRIC_VALUE)]
 TagValue = (
     Annotated[Text, StringConstraints(max_length=500)]
     | StrictBool
-    | Annotated[int, Field(ge=-(2**53), le=2**53)]
+    | Annotated[int, Field(ge=-(2**53), le=2**53), INTEGER_ONLY]
     | FiniteFloat
 )
 LabelValue = Annotated[Text, StringConstraints(max_length=200)]
@@ -90,14 +109,14 @@ def check_tags(tags: dict[str, Any]) -> dict[str, Any]:
     if len(tags) > MAX_TAGS:
         raise ValueError(f"at most {MAX_TAGS} tags")
     for key in tags:
-        if not TAG_KEY.match(key):
+        if not TAG_KEY.fullmatch(key):
             raise ValueError(f"tag key {key!r}: 1-100 of letters, digits, '_', '.', '-'")
     return tags
 
 
 def check_label_name(key: str) -> None:
     """A label name Prometheus accepts and the exposition does not use itself."""
-    if not LABEL_NAME.match(key) or key.startswith("__") or len(key) > 100:
+    if not LABEL_NAME.fullmatch(key) or key.startswith("__") or len(key) > 100:
         raise ValueError(
             f"label name {key!r} is not a valid Prometheus label name "
             "([a-zA-Z_][a-zA-Z0-9_]*, at most 100, not starting with __)"
@@ -114,9 +133,29 @@ def check_labels(labels: dict[str, str]) -> dict[str, str]:
     return labels
 
 
-StoredMetricName = Annotated[MetricName, AfterValidator(check_stored_metric_name)]
-Tags = Annotated[dict[str, TagValue], AfterValidator(check_tags), bounded_json(16 * 1024)]
-Labels = Annotated[dict[str, LabelValue], AfterValidator(check_labels), bounded_json(8 * 1024)]
+StoredMetricName = Annotated[
+    MetricName,
+    AfterValidator(check_stored_metric_name),
+    SchemaSays(**{"not": {"pattern": DERIVED_SUFFIX_PATTERN}}),
+]
+Tags = Annotated[
+    dict[str, TagValue],
+    AfterValidator(check_tags),
+    bounded_json(16 * 1024),
+    SchemaSays(maxProperties=MAX_TAGS, propertyNames=TAG_KEY_SCHEMA),
+]
+Labels = Annotated[
+    dict[str, LabelValue],
+    AfterValidator(check_labels),
+    bounded_json(8 * 1024),
+    SchemaSays(maxProperties=MAX_TAGS, propertyNames=LABEL_NAME_SCHEMA),
+]
+
+
+RECORDED_AT = (
+    "When it happened (default: now), with a time zone; within the last 30 days and not "
+    "more than 5 minutes ahead (else 400)."
+)
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -131,7 +170,7 @@ class CreateEvent(BaseModel):
     payload: JSONObject = Field(
         default_factory=dict, description="At most 64 KiB as JSON, 16 levels deep."
     )
-    recorded_at: datetime | None = None
+    recorded_at: IsoDateTime | None = Field(default=None, description=RECORDED_AT)
 
 
 class EventOut(BaseModel):
@@ -160,7 +199,7 @@ class CreateMetric(BaseModel):
     metric_type: MetricType
     value: BoundedValue = Field(description="Finite, at most 10^15 in magnitude.")
     labels: Labels = Field(default_factory=dict, description="Prometheus labels: text values.")
-    recorded_at: datetime | None = None
+    recorded_at: IsoDateTime | None = Field(default=None, description=RECORDED_AT)
 
 
 class MetricOut(BaseModel):
@@ -184,12 +223,21 @@ AlertName = Annotated[
     AfterValidator(check_text),
 ]
 Description = Annotated[Text, StringConstraints(max_length=2000)]
-WindowSeconds = Annotated[int, Field(ge=1, le=86_400)]
-ForSeconds = Annotated[int, Field(ge=0, le=86_400)]
+WindowSeconds = Annotated[int, Field(ge=1, le=86_400), INTEGER_ONLY]
+ForSeconds = Annotated[int, Field(ge=0, le=86_400), INTEGER_ONLY]
 QUERY_FORM = "<metric_name> <op> <number>, op one of > >= < <= == != (e.g. 'error_rate > 0.05')"
 QUERY = re.compile(
     r"^\s*(?P<metric>[a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?P<op>>=|<=|==|!=|>|<)\s*"
     r"(?P<number>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
+)
+# `QUERY` for the JSON schema: no named groups, and the metric name's 200-character limit.
+QUERY_SCHEMA_PATTERN = (
+    r"^\s*[a-zA-Z_:][a-zA-Z0-9_:]{0,199}\s*(?:>=|<=|==|!=|>|<)\s*"
+    r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*$"
+)
+QUERY_RULES = (
+    f"{QUERY_FORM}. The number must be finite and at most {MAX_METRIC_VALUE:g} in magnitude "
+    "(else 400)."
 )
 RULE_FIELDS = ("metric_name", "comparator", "threshold")
 
@@ -205,7 +253,11 @@ def parse_query(query: str) -> tuple[str, str, float]:
     return match["metric"], match["op"], threshold
 
 
-AlertQuery = Annotated[Text, StringConstraints(max_length=500)]
+AlertQuery = Annotated[
+    Text,
+    StringConstraints(max_length=500),
+    SchemaSays(pattern=QUERY_SCHEMA_PATTERN),
+]
 
 
 def _rule_from_query(model: Any, query: str | None) -> None:
@@ -238,7 +290,7 @@ def _two_shapes(schema: dict[str, Any]) -> None:
             "type": "object",
             "properties": {
                 **shared,
-                "query": properties["query"],
+                "query": non_null_schema(properties["query"]),
                 "threshold_value": properties["threshold_value"],
             },
             "required": ["name", "query"],
@@ -267,9 +319,9 @@ class AlertRule(BaseModel):
     severity: IncidentSeverity = IncidentSeverity.MEDIUM
     is_active: StrictBool = True
     opens_incident: StrictBool = False
-    query: AlertQuery | None = Field(default=None, description=f"The guide's form: {QUERY_FORM}.")
+    query: AlertQuery | None = Field(default=None, description=f"The guide's form: {QUERY_RULES}")
     threshold_value: FiniteFloat | None = Field(
-        default=None, description="With `query`: must equal the query's number."
+        default=None, description="With `query`: must equal the query's number (else 400)."
     )
 
     @field_validator("query")
@@ -304,10 +356,16 @@ class AlertRule(BaseModel):
         return self.model_dump(exclude={"query", "threshold_value"})
 
 
-class UpdateAlert(BaseModel):
-    """Change some of a rule's fields (or its condition with the guide's `query`)."""
+def _query_or_rule_fields(schema: dict[str, Any]) -> None:
+    """OpenAPI: an update gives the guide's `query` or the rule's fields, never both."""
+    schema["not"] = {"anyOf": [{"required": ["query", name]} for name in RULE_FIELDS]}
 
-    model_config = ConfigDict(extra="forbid")
+
+class UpdateAlert(BaseModel):
+    """Change some of a rule's fields (or its condition with the guide's `query`, which
+    cannot come with `metric_name`, `comparator` or `threshold`)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_query_or_rule_fields)
 
     name: AlertName = absent()
     description: Description | None = None
@@ -321,7 +379,7 @@ class UpdateAlert(BaseModel):
     severity: IncidentSeverity = absent()
     is_active: StrictBool = absent()
     opens_incident: StrictBool = absent()
-    query: AlertQuery = absent(description=f"Sets the condition: {QUERY_FORM}.")
+    query: AlertQuery = absent(description=f"Sets the condition: {QUERY_RULES}")
 
     @field_validator("query")
     @classmethod
@@ -403,7 +461,9 @@ class UpdateIncident(BaseModel):
     status: IncidentStatus = absent()
     root_cause: IncidentText | None = None
     assigned_to: uuid.UUID | None = Field(
-        default=None, description="A user's id (null: unassigned). Moderators and admins only."
+        default=None,
+        description="An active user's id (else 400; null: unassigned). Moderators and admins "
+        "only (else 403).",
     )
 
 

@@ -72,6 +72,15 @@ GENERIC_METRIC_PREFIXES = (
     "client_",
 )
 MAX_TAG_FILTERS = 20
+# The filter's form as a JSON Schema pattern (the OpenAPI document states it; the parser
+# below is what checks it, and says what is wrong). An item is `key:value`: the key has no
+# `:` or `,`, the value no `,`, and each has a character that is not white space; an empty
+# filter is no filter. It cannot say "each key at most once", so a repeated key is a 400 the
+# schema does not show.
+_TAG_KEY_TEXT = r"[^,:\x00]*[^,:\s\x00][^,:\x00]*"
+_TAG_VALUE_TEXT = r"[^,\x00]*[^,\s\x00][^,\x00]*"
+_TAG_ITEM = f"{_TAG_KEY_TEXT}:{_TAG_VALUE_TEXT}"
+TAG_FILTER_PATTERN = f"^(?:{_TAG_ITEM}(?:,{_TAG_ITEM}){{0,{MAX_TAG_FILTERS - 1}}})?$"
 
 
 # --- the tag filter `k:v,k2:v2` ---------------------------------------------------------------

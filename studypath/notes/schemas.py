@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from studypath.core.validation import StrictBool, Text, absent, check_text
+from studypath.core.validation import StrictBool, Text, absent, check_text, exactly_one_of
 from studypath.notes.models import SharePermission
 
 MAX_CONTENT = 100 * 1024  # characters; the guide's "content ≤ 100 KB"
@@ -67,7 +67,9 @@ class NoteOut(BaseModel):
 class ShareNote(BaseModel):
     """Share with a user, named by username or by id (exactly one)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=exactly_one_of("username", "user_id")
+    )
 
     username: (
         Annotated[

@@ -24,7 +24,7 @@ def parse_tag(text: str) -> tuple[str, str]:
     key, colon, value = text.partition(":")
     if not colon or not value:
         raise ValueError(f"malformed tag {text!r}: write key:value, e.g. team:search")
-    if not TAG_KEY.match(key):
+    if not TAG_KEY.fullmatch(key):
         raise ValueError(
             f"malformed tag {text!r}: the key must be 1–64 letters, digits, '_', '.' or '-'"
         )

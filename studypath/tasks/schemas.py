@@ -6,14 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from studypath.core.validation import Text, bounded_json
+from studypath.core.validation import IsoDateTime, JsonInt, Text, bounded_json, check_text
 from studypath.tasks.retry import RetryStrategy
 from studypath.tasks.states import TaskPriority, TaskStatus
 
+# (The constraints come before the `Text` check, so the pattern stays in the JSON schema.)
 TaskTypeName = Annotated[
-    Text, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$"),
+    AfterValidator(check_text),
 ]
 TaskTypeFilter = Annotated[Text, StringConstraints(min_length=1, max_length=128)]
 
@@ -36,13 +39,14 @@ class CreateTask(BaseModel):
         "payload_schema (GET /tasks/types).",
     )
     priority: TaskPriority = TaskPriority.NORMAL
-    scheduled_at: datetime | None = Field(
-        default=None, description="Run no earlier than this (from 1 h ago to 365 days ahead)."
+    scheduled_at: IsoDateTime | None = Field(
+        default=None,
+        description="Run no earlier than this (from 1 h ago to 365 days ahead, else 400).",
     )
     metadata: Metadata = Field(
         default_factory=dict, description="At most 64 KiB as JSON, 16 levels deep."
     )
-    max_attempts: int = Field(default=5, ge=1, le=100)
+    max_attempts: JsonInt = Field(default=5, ge=1, le=100)
     retry_strategy: RetryStrategy | None = Field(
         default=None,
         description='"exponential" (default: 1 s ×2 up to 300 s, full jitter), "linear", '

@@ -21,7 +21,8 @@ from pydantic import (
     StringConstraints,
 )
 
-from studypath.core.validation import StrictBool, Text, check_text
+from studypath.auth.passwords import MAX_LENGTH, MIN_LENGTH
+from studypath.core.validation import SchemaSays, StrictBool, Text, check_text
 from studypath.rbac.roles import Role
 
 
@@ -40,8 +41,21 @@ Username = Annotated[
     AfterValidator(check_text),
 ]
 Email = Annotated[EmailStr, BeforeValidator(_storable_if_text)]
-# Length is checked by the password policy (400 with every problem listed), not here.
+# A password you prove you know (login, confirmations): any you may have set.
 Password = Annotated[Text, Field(min_length=1, max_length=1024)]
+NEW_PASSWORD_RULES = (
+    f"{MIN_LENGTH}-{MAX_LENGTH} characters with at least 3 of: lowercase letter, uppercase "
+    "letter, digit, other character; not on the list of common (leaked) passwords. "
+    "A password breaking a rule is refused with 400, every problem listed."
+)
+# A password you choose: the policy (`auth.passwords`) checks it in the service, so one 400
+# lists every problem; the schema states the length the policy demands (a client reads it
+# there), while the model's own bound only keeps absurd input away from the policy.
+NewPassword = Annotated[
+    Text,
+    Field(min_length=1, max_length=1024, description=NEW_PASSWORD_RULES),
+    SchemaSays(minLength=MIN_LENGTH, maxLength=MAX_LENGTH),
+]
 Reason = Annotated[
     Text,
     Field(max_length=500, description="Why (kept in the audit log line of the action)."),
@@ -81,7 +95,7 @@ class ChangePassword(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class DeleteOwnAccount(BaseModel):
@@ -101,7 +115,7 @@ class SetStatus(BaseModel):
 class ResetPassword(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    new_password: Password
+    new_password: NewPassword
     require_change: StrictBool | None = Field(
         default=None,
         description="Make the user choose a new password at their next login: until they "
@@ -115,7 +129,7 @@ class CreateUser(BaseModel):
 
     username: Username
     email: Email
-    password: Password
+    password: NewPassword
     role: Role | None = Field(default=None, description="Default: user.")
 
 
