@@ -149,7 +149,8 @@ def main() -> int:
         "--workers",
         type=int,
         default=1,
-        help="schemathesis workers (1: more would hit a CPython 3.11 thread-safety error inside schemathesis)",
+        help="schemathesis workers (more than 1 hit a thread-safety error inside schemathesis "
+        "on CPython 3.11)",
     )
     parser.add_argument("--keep-reports", type=Path, help="copy the NDJSON reports here")
     args = parser.parse_args()
