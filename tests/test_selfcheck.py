@@ -223,3 +223,14 @@ def test_a_notebook_shows_its_quiz_from_package_data_with_no_correct_answer_in_i
     assert path.stem.startswith(week)
     for question in QUIZZES[week]:  # the cell names no option, so none can be the right one
         assert not any(option in quiz_cell for option in question.options)
+
+
+def test_a_readable_widget_carries_a_static_fallback() -> None:
+    import ipywidgets as widgets
+
+    from studypath.course import Readable
+
+    shown = Readable(widgets.VBox([widgets.HTML("x")]), html="<p>static</p>", text="static")
+    bundle = shown._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"] == "<p>static</p>" and bundle["text/plain"] == "static"

@@ -2,9 +2,11 @@
 
 - `check_answers` compares a learner's answers with what a notebook measured, with hints;
 - `blank_answers` makes the learner's copy of a notebook (answers replaced by `...`);
+- `Readable` gives any widget a static HTML fallback for readers without a kernel;
 - `quiz_for` shows a week's multiple-choice quiz, whose answers are stored only as digests.
 """
 
+from studypath.course.fallback import Readable
 from studypath.course.quiz import Quiz, QuizQuestion, answer_digest, quiz, quiz_for
 from studypath.course.selfcheck import (
     SELF_CHECK_TAG,
@@ -23,6 +25,7 @@ __all__ = [
     "Outcome",
     "Quiz",
     "QuizQuestion",
+    "Readable",
     "SelfCheckResult",
     "Verdict",
     "answer_digest",
