@@ -54,6 +54,8 @@ RULES_THE_SCHEMA_CANNOT_SAY: dict[str, str] = {
     "pattern cannot bound a number's value)",
     "PUT /api/v1/monitoring/incidents/{incident_id}": "assigned_to must be an existing, "
     "active user (a fact of the database, not of the request)",
+    "POST /api/v1/notes/{note_id}/share": "the recipient is not the note's owner (a fact of "
+    "the database, not of the request)",
 }
 POSITIVE_WITH_UNSTATED_RULE = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 

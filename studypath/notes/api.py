@@ -106,7 +106,8 @@ async def share_note(
     note_id: uuid.UUID, body: ShareNote, principal: CurrentUser, db: DbSession
 ) -> Envelope[ShareOut]:
     """Share with a user (by `username` or `user_id`) to `read` or `edit`; sharing again
-    changes the permission. The recipient is notified by a background task."""
+    changes the permission. The recipient is notified by a background task. Sharing with
+    yourself (the note's owner) is refused with 400; an unknown recipient is 404."""
     share, task_id = await service.share_note(
         db,
         principal.user_id,
