@@ -1173,7 +1173,6 @@ async def test_the_guides_curl_script_monitoring_section_passes(
 
 def test_alert_events_say_plainly_whether_the_rule_was_met() -> None:
     from studypath.monitoring.alerts import _reading
-    from studypath.monitoring.models import Alert
 
     alert = Alert(name="slow", metric_name="probe_seconds", aggregation="avg", comparator=">")
     alert.threshold = 0.0385
