@@ -24,81 +24,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import asyncio
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
+from studypath_process import studypath_up
 
 from tests.fuzzing import Identity, RunResult, run_schemathesis, summary
 
 ADMIN_PASSWORD = "Fuzz-Admin-Password-2024"
 USER_PASSWORD = "Fuzz-User-Password-2024"
-STARTUP_TIMEOUT = 90.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def studypath_up(data_dir: Path) -> Iterator[str]:
-    """`studypath up --workers 0` with a known first-admin password; yields its URL."""
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("STUDYPATH_")}
-    env["STUDYPATH_INITIAL_ADMIN_PASSWORD"] = ADMIN_PASSWORD
-    log_path = data_dir / "server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "studypath",
-                "up",
-                "--workers",
-                "0",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data_dir / "data"),
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_ready(url, server, log_path)
-            yield url
-        finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def wait_until_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"studypath up exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/api/v1/health/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"studypath up was not ready within {STARTUP_TIMEOUT:g} s")
 
 
 def login(client: httpx.Client, username: str, password: str) -> str:
@@ -157,7 +93,7 @@ def main() -> int:
 
     data_dir = Path(tempfile.mkdtemp(prefix="studypath-fuzz-"))
     try:
-        with studypath_up(data_dir) as url:
+        with studypath_up(data_dir, {"STUDYPATH_INITIAL_ADMIN_PASSWORD": ADMIN_PASSWORD}) as url:
             results = asyncio.run(fuzz(url, data_dir, args.max_examples, args.workers))
         if args.keep_reports is not None:
             args.keep_reports.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ from studypath.core.db import Database
 from studypath.core.errors import install_error_handlers
 from studypath.core.middleware import RequestContextMiddleware
 from studypath.core.openapi import install_openapi
+from studypath.core.pagination import TOTAL_COUNT_HEADER
 from studypath.core.periodic import PeriodicRunner
 from studypath.core.security import configure_hashing, prepare_dummy_hash
 from studypath.observability.tracing import setup_tracing
@@ -177,7 +178,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
-        expose_headers=["X-Request-ID", "Retry-After"],
+        expose_headers=["X-Request-ID", "Retry-After", TOTAL_COUNT_HEADER, "X-Unread-Count"],
     )
     app.add_middleware(
         RequestContextMiddleware, api_prefix="/api/", max_body_bytes=settings.max_body_bytes

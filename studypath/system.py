@@ -162,9 +162,8 @@ class System:
             if self.serve_api:  # the API accepts built-in task types even before a worker ran
                 async with self.db.engine.begin() as conn:
                     await queue.upsert_types(conn, default_registry.specs())
-            if self.serve_api:
                 tasks.append(await self._start_server())
-            if not self.serve_api and self.worker_count and settings.worker_metrics_port:
+            elif self.worker_count and settings.worker_metrics_port:
                 self._serve_worker_metrics(settings.worker_metrics_port)
             for _ in range(self.worker_count):
                 worker = Worker(self.db, settings, registry=self.registry)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
+from studypath.core.clock import poll_until_async
 from studypath.core.db import Database
 from studypath.tasks.registry import BreakerConfig, TaskContext, TaskRegistry
 
@@ -84,17 +84,6 @@ async def prepare(db: Database) -> None:
         await conn.execute(text(EXECUTIONS_TABLE))
 
 
-async def wait_until(
-    check: Callable[[], Awaitable[bool]], within: float = 10.0, interval: float = 0.05
-) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(interval)
-    raise AssertionError(f"condition not met within {within} s")
-
-
 async def task_row(db: Database, task_id: uuid.UUID | str) -> dict[str, Any]:
     async with db.engine.connect() as conn:
         row = (
@@ -105,14 +94,33 @@ async def task_row(db: Database, task_id: uuid.UUID | str) -> dict[str, Any]:
     return dict(row)
 
 
+async def wait_for_status(
+    read_task: Callable[[], Awaitable[dict[str, Any]]],
+    task_id: uuid.UUID | str,
+    statuses: tuple[str, ...],
+    within: float,
+) -> dict[str, Any]:
+    """Read the task (a row, or the API's answer) until its status is one of `statuses`;
+    return that last reading. The failure names the status it was stuck in."""
+    seen: dict[str, Any] = {}
+
+    async def reached() -> bool:
+        seen.update(await read_task())
+        return seen["status"] in statuses
+
+    await poll_until_async(
+        reached,
+        within=within,
+        what=f"task {task_id} to be {' or '.join(statuses)}",
+        detail=lambda: f"last seen: {seen.get('status')}",
+    )
+    return seen
+
+
 async def wait_status(
     db: Database, task_id: uuid.UUID | str, *statuses: str, within: float = 10.0
 ) -> dict[str, Any]:
-    async def reached() -> bool:
-        return (await task_row(db, task_id))["status"] in statuses
-
-    await wait_until(reached, within)
-    return await task_row(db, task_id)
+    return await wait_for_status(lambda: task_row(db, task_id), task_id, statuses, within)
 
 
 async def executions(db: Database) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath import __version__
 from studypath.config import Settings
+from studypath.core.clock import poll_until_async
 from studypath.migrations import head_revision
 from studypath.rbac.roles import Role
 from studypath.system import System
@@ -129,9 +129,8 @@ async def test_health_recovers_when_database_returns(
     cut_off.off()  # type: ignore[attr-defined]
     assert (await client.get("/api/v1/health/ready")).status_code == 503
     cut_off.on()  # type: ignore[attr-defined]
-    for _ in range(20):
-        if (await client.get("/api/v1/health/ready")).status_code == 200:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        pytest.fail("readiness did not recover after the database came back")
+
+    async def ready() -> bool:
+        return (await client.get("/api/v1/health/ready")).status_code == 200
+
+    await poll_until_async(ready, within=5, what="readiness after the database came back")

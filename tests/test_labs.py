@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-import time
 import types
 import uuid
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from typer.testing import CliRunner
 
 import studypath
 from studypath.cli import app
+from studypath.core.clock import poll_until
 from studypath.labs.catalog import LabSpec, get_lab, list_labs, release
 from studypath.labs.markers import MarkerError, find_blocks, hidden_lines, release_text
 from studypath.labs.report import gradebook_columns, gradebook_csv, learner_markdown, text_report
@@ -257,13 +257,11 @@ def check_install(wb: Workbench, admin: httpx.Client) -> None:
 
 
 def wait_for_task(admin: httpx.Client, task_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    def finished() -> dict[str, object] | None:
         task: dict[str, object] = admin.get(f"/api/v1/tasks/{task_id}").json()["data"]
-        if task["status"] in {"completed", "failed"}:
-            return task
-        time.sleep(0.05)
-    raise AssertionError(f"task {task_id} did not finish")
+        return task if task["status"] in {"completed", "failed"} else None
+
+    return poll_until(finished, within=10, what=f"task {task_id} to finish")
 
 
 async def do_nothing(payload: object, ctx: TaskContext) -> None:
@@ -310,10 +308,11 @@ def test_a_task_claimed_just_as_its_handler_goes_away_is_handed_back(
     with wb.admin() as admin:
         body = {"task_type": "ext_echo", "payload": {"words": ["later"]}}
         created = admin.post("/api/v1/tasks", json=body).json()["data"]
-        deadline = time.monotonic() + 10
-        while not wb.logs(contains=f"task {created['id']} handed back"):
-            assert time.monotonic() < deadline, "the task was not handed back"
-            time.sleep(0.05)
+        poll_until(
+            lambda: wb.logs(contains=f"task {created['id']} handed back"),
+            within=10,
+            what="the task to be handed back",
+        )
         monkeypatch.undo()  # the handler is back: the same task now runs, on its first attempt
         task = wait_for_task(admin, created["id"])
     installation.uninstall()

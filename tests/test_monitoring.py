@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
-from studypath.core.clock import utcnow
+from studypath.core.clock import poll_until_async, utcnow
 from studypath.core.db import Database
 from studypath.monitoring.alerts import evaluate_all
 from studypath.monitoring.models import Alert, Event, Incident, Metric
@@ -24,7 +24,6 @@ from studypath.monitoring.retention import delete_old_rows
 from studypath.rbac.roles import Role
 from tests.factories import DEFAULT_PASSWORD, create_user
 from tests.helpers import client_for, running_system
-from tests.tasking import wait_until
 
 Headers = dict[str, str]
 
@@ -578,7 +577,7 @@ async def test_the_server_evaluates_alerts_by_itself(
             got = await client.get(f"/api/v1/monitoring/alerts/{alert['id']}", headers=mod)
             return bool(got.json()["data"]["status"] == "firing")
 
-        await wait_until(firing, within=5)
+        await poll_until_async(firing, within=5, what="the alert to fire")
         data = (await client.get(f"/api/v1/monitoring/alerts/{alert['id']}", headers=mod)).json()[
             "data"
         ]
@@ -656,7 +655,7 @@ async def test_retention_runs_inside_the_server(settings: Settings, session: Asy
         async def emptied() -> bool:
             return await session.scalar(select(func.count()).select_from(Event)) == 0
 
-        await wait_until(emptied, within=5)
+        await poll_until_async(emptied, within=5, what="the retention job to empty the tables")
 
 
 async def test_stats(client: httpx.AsyncClient, people: dict[str, Headers]) -> None:
@@ -1173,7 +1172,6 @@ async def test_the_guides_curl_script_monitoring_section_passes(
 
 def test_alert_events_say_plainly_whether_the_rule_was_met() -> None:
     from studypath.monitoring.alerts import _reading
-    from studypath.monitoring.models import Alert
 
     alert = Alert(name="slow", metric_name="probe_seconds", aggregation="avg", comparator=">")
     alert.threshold = 0.0385

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
+from studypath.core.clock import poll_until_async
 from studypath.core.db import Database
 from studypath.notes.models import NoteShare
 from studypath.notifications.models import Notification
@@ -19,7 +20,6 @@ from studypath.tasks.models import TaskType
 from studypath.tasks.registry import TaskContext
 from tests.factories import DEFAULT_PASSWORD, create_user
 from tests.helpers import client_for, running_system
-from tests.tasking import wait_until
 
 
 @dataclass
@@ -426,7 +426,7 @@ async def test_share_notifies_the_recipient_through_the_worker(
             listed = await client.get("/api/v1/notifications", headers=bob.headers)
             return bool(listed.json()["data"])
 
-        await wait_until(notified, within=10)
+        await poll_until_async(notified, within=10, what="the share notification")
         listed = await client.get("/api/v1/notifications", headers=bob.headers)
         [notification] = listed.json()["data"]
         assert notification["title"] == "A note was shared with you: Trip plan"

@@ -14,11 +14,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
+from studypath.core.clock import poll_until_async
 from studypath.core.db import Database
 from studypath.tasks import queue, service
 from tests.factories import create_user
 from tests.helpers import running_system
-from tests.tasking import executions, make_registry, prepare, wait_until
+from tests.tasking import executions, make_registry, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +78,9 @@ async def test_sigkilled_worker_loses_no_task(
                 ).scalar_one()
             return bool(held == 3) and len(await executions(db)) == 3  # handlers under way
 
-        await wait_until(all_running_in_victim, within=10)
+        await poll_until_async(
+            all_running_in_victim, within=10, what="every task running in the victim"
+        )
         victim.send_signal(signal.SIGKILL)  # mid-task: no cleanup, no goodbye
         await asyncio.wait_for(victim.wait(), timeout=10)
     finally:
@@ -96,7 +99,7 @@ async def test_sigkilled_worker_loses_no_task(
                 ).scalar_one()
             return bool(done == 3)
 
-        await wait_until(all_completed, within=30)
+        await poll_until_async(all_completed, within=30, what="every task completed")
 
     async with db.engine.connect() as conn:
         rows = (

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
+from studypath.core.clock import poll_until_async
 from studypath.core.db import Database, libpq_url
 from studypath.core.errors import AppError
 from studypath.tasks import queue, service
@@ -21,7 +22,7 @@ from studypath.tasks.retry import RetryStrategy
 from studypath.tasks.states import TaskPriority
 from tests.factories import create_user
 from tests.helpers import running_system
-from tests.tasking import make_registry, prepare, wait_until
+from tests.tasking import make_registry, prepare
 
 
 async def _register(db: Database) -> None:
@@ -56,7 +57,7 @@ async def test_enqueue_many_inserts_every_task_in_order_and_wakes_the_worker(
             retry_strategy=RetryStrategy.model_validate({"type": "none"}),
         )
         assert len(ids) == 60 and len(set(ids)) == 60
-        await wait_until(lambda: _all_completed(db, 60), within=15)
+        await poll_until_async(lambda: _all_completed(db, 60), within=15, what="60 completed tasks")
     async with db.engine.connect() as conn:
         rows = {
             row.id: row
@@ -182,7 +183,7 @@ async def test_a_backlog_is_claimed_half_the_slots_at_a_time(
     four_slots = settings.model_copy(update={"worker_concurrency": 4})
     async with running_system(four_slots, workers=1, registry=make_registry()) as system:
         assert system.workers[0].batch == 2
-        await wait_until(lambda: _all_completed(db, 40), within=30)
+        await poll_until_async(lambda: _all_completed(db, 40), within=30, what="40 completed tasks")
     async with db.engine.connect() as conn:
         starts = (await conn.execute(text("SELECT started_at FROM tasks"))).scalars().all()
     claims = sorted(Counter(starts).values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import ForeignKey, Index, Integer, String, text
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from studypath.core.db import Base
@@ -44,7 +44,6 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(100))
     key_prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    permissions: Mapped[list[str] | None] = mapped_column(JSONB)
     created_at: Mapped[CreatedAt]
     expires_at: Mapped[Timestamp | None]
     last_used_at: Mapped[Timestamp | None]

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.auth.models import Session
@@ -144,10 +144,3 @@ async def purge_expired(db: AsyncSession, policy: SessionPolicy) -> int:
     result = await db.execute(delete(Session).where(condition).returning(Session.id))
     await db.commit()
     return len(result.all())
-
-
-async def count_sessions(db: AsyncSession, user_id: uuid.UUID) -> int:
-    return int(
-        await db.scalar(select(func.count()).select_from(Session).where(Session.user_id == user_id))
-        or 0
-    )

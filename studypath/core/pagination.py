@@ -1,14 +1,20 @@
-"""Bounded lists: every list endpoint takes `limit` (1-100, default 50) and `offset`."""
+"""Bounded lists: every list endpoint takes `limit` (1-100, default 50) and `offset`, and
+answers one page of rows with the total across all pages in `X-Total-Count`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Response
+
+from studypath.core.responses import Envelope, ok
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+TOTAL_COUNT_HEADER = "X-Total-Count"
+
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
@@ -27,3 +33,10 @@ def page_params(
 
 
 Page = Annotated[PageParams, Depends(page_params)]
+
+
+def paged(response: Response, rows: list[Row], total: int) -> Envelope[list[Row]]:
+    """The answer of a list endpoint: this page's `rows` in the envelope, and `total` (the
+    rows on every page) in `X-Total-Count`, so a client can draw its pager."""
+    response.headers[TOTAL_COUNT_HEADER] = str(total)
+    return ok(rows)

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 import httpx
 
 from studypath import runtime
+from studypath.core.clock import poll_until
 from studypath.core.security import random_password
 from studypath.labs.catalog import LabSpec
 from studypath.labs.markers import hidden_lines
@@ -198,15 +199,9 @@ class Lab:
     def wait_until(
         self, condition: Callable[[], T], *, within: float = 10.0, what: str = "the condition"
     ) -> T:
-        """Poll `condition()` until it returns something truthy; that value is returned."""
-        deadline = time.monotonic() + within
-        while True:
-            value = condition()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"waited {within:g} s for {what}, in vain")
-            time.sleep(0.05)
+        """Poll `condition()` until it returns something truthy; that value is returned.
+        Fails the check (AssertionError naming `what`) after `within` seconds."""
+        return poll_until(condition, within=within, what=what)
 
     def end_check(self) -> None:
         """Take out what the check installed."""

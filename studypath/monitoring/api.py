@@ -17,7 +17,7 @@ from studypath.auth.dependencies import (
     reads_credentials_itself,
 )
 from studypath.core.db import DbSession
-from studypath.core.pagination import Page
+from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.core.validation import Text, ZonedDateTime
@@ -62,10 +62,6 @@ TimeBound = Annotated[
     Query(description="RFC 3339, with `Z` or an offset (e.g. 2024-05-01T12:00:00Z)."),
 ]
 Out = TypeVar("Out", bound=BaseModel)
-
-
-def _total(response: Response, total: int) -> None:
-    response.headers["X-Total-Count"] = str(total)
 
 
 async def committed(db: AsyncSession, out: Out) -> Out:
@@ -113,8 +109,7 @@ async def list_events(
         since=start_time,
         until=end_time,
     )
-    _total(response, total)
-    return ok([EventOut.model_validate(event) for event in events])
+    return paged(response, [EventOut.model_validate(event) for event in events], total)
 
 
 @router.get("/events/{event_id:uuid}", response_model=Envelope[EventOut])
@@ -158,8 +153,7 @@ async def list_metrics(
         since=start_time,
         until=end_time,
     )
-    _total(response, total)
-    return ok([MetricOut.model_validate(metric) for metric in metrics])
+    return paged(response, [MetricOut.model_validate(metric) for metric in metrics], total)
 
 
 @reads_credentials_itself
@@ -204,8 +198,7 @@ async def list_alerts(
     status: AlertStatus | None = None,
 ) -> Envelope[list[AlertOut]]:
     alerts, total = await service.list_alerts(db, page, status=status)
-    _total(response, total)
-    return ok([AlertOut.model_validate(alert) for alert in alerts])
+    return paged(response, [AlertOut.model_validate(alert) for alert in alerts], total)
 
 
 @router.post("/alerts", response_model=Envelope[AlertOut])
@@ -260,8 +253,7 @@ async def list_incidents(
     status: IncidentStatus | None = None,
 ) -> Envelope[list[IncidentOut]]:
     incidents, total = await service.list_incidents(db, page, status=status)
-    _total(response, total)
-    return ok([IncidentOut.model_validate(incident) for incident in incidents])
+    return paged(response, [IncidentOut.model_validate(incident) for incident in incidents], total)
 
 
 @router.get("/incidents/{incident_id:uuid}", response_model=Envelope[IncidentOut])

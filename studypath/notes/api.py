@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from studypath.auth.dependencies import CurrentUser
 from studypath.core.db import DbSession
-from studypath.core.pagination import Page
+from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.notes import service
@@ -55,8 +55,7 @@ async def list_notes(
     rows, total = await service.list_notes(
         db, principal.user_id, page, search=q, include_public=include_public
     )
-    response.headers["X-Total-Count"] = str(total)
-    return ok([note_out(note, access) for note, access in rows])
+    return paged(response, [note_out(note, access) for note, access in rows], total)
 
 
 @router.post("", response_model=Envelope[NoteOut], status_code=status.HTTP_201_CREATED)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 
 from studypath.auth.dependencies import CurrentUser
 from studypath.core.db import DbSession
-from studypath.core.pagination import Page
+from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.notifications import service
@@ -32,9 +32,8 @@ async def list_notifications(
     rows, total, unread = await service.list_notifications(
         db, principal.user_id, page, unread_only=unread_only
     )
-    response.headers["X-Total-Count"] = str(total)
     response.headers["X-Unread-Count"] = str(unread)
-    return ok([NotificationOut.model_validate(row) for row in rows])
+    return paged(response, [NotificationOut.model_validate(row) for row in rows], total)
 
 
 @router.post("/{notification_id:uuid}/read", response_model=Envelope[NotificationOut])

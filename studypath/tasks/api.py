@@ -13,7 +13,7 @@ import studypath.tasks.handlers  # noqa: F401  (the built-in types' creation rul
 from studypath.auth.dependencies import CurrentUser, Principal, optional_principal
 from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode
-from studypath.core.pagination import Page
+from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.observability.tracing import TracedRoute
@@ -122,8 +122,7 @@ async def list_tasks(
     tasks, total = await service.list_tasks(
         db, principal, page, task_type=task_type, status=status, priority=priority
     )
-    response.headers["X-Total-Count"] = str(total)
-    return ok([task_out(task) for task in tasks])
+    return paged(response, [task_out(task) for task in tasks], total)
 
 
 @router.get("/stats", response_model=Envelope[TaskStats])
@@ -138,8 +137,7 @@ async def dead_letter(
 ) -> Envelope[list[TaskResponse]]:
     """Failed tasks (out of attempts), with their error history. Yours, or all for staff."""
     tasks, total = await service.list_tasks(db, principal, page, status=TaskStatus.FAILED)
-    response.headers["X-Total-Count"] = str(total)
-    return ok([task_out(task) for task in tasks])
+    return paged(response, [task_out(task) for task in tasks], total)
 
 
 @router.get("/{task_id:uuid}", response_model=Envelope[TaskResponse])

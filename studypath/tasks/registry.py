@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -33,7 +33,6 @@ from studypath.rbac.roles import Role
 
 log = logging.getLogger("studypath.tasks")
 
-P = TypeVar("P", bound=BaseModel)
 TASK_TYPE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 Handler = Callable[[Any, "TaskContext"], Awaitable[Any]]
 
@@ -241,11 +240,6 @@ class TaskRegistry:
 
     def specs(self) -> list[TaskSpec]:
         return [self._specs[name] for name in self.names()]
-
-    def copy(self) -> TaskRegistry:
-        clone = TaskRegistry()
-        clone._specs = dict(self._specs)
-        return clone
 
 
 # The registry the built-in handlers register into; workers use it unless given another.

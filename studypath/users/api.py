@@ -14,7 +14,7 @@ from studypath.auth.dependencies import (
 )
 from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode
-from studypath.core.pagination import Page
+from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.core.validation import Text
@@ -123,8 +123,7 @@ async def list_users(
     users, total = await service.list_users(
         db, actor, page, role=role, is_active=is_active, search=search
     )
-    response.headers["X-Total-Count"] = str(total)
-    return ok([profile(user) for user in users])
+    return paged(response, [profile(user) for user in users], total)
 
 
 @router.get("/{user_id:uuid}", response_model=Envelope[UserProfile])

@@ -1,5 +1,17 @@
-"""Pictures of the live system: mermaid output, and diagrams generated from the app itself."""
+"""Pictures of the live system: mermaid output, and diagrams generated from the app itself.
 
+- routes, schema and request flows (`diagrams`);
+- who may call what, computed from the routes' dependencies (`access`);
+- the task queue: lifecycle and breaker state machines, retry timelines (`tasks`).
+"""
+
+from studypath.viz.access import (
+    AccessRule,
+    access_diagram,
+    access_markdown,
+    access_matrix,
+    may_call,
+)
 from studypath.viz.diagrams import (
     RouteInfo,
     api_routes,
@@ -15,37 +27,7 @@ from studypath.viz.diagrams import (
     table_domains,
 )
 from studypath.viz.mermaid import Mermaid, mermaid
-
-__all__ = [
-    "Mermaid",
-    "RouteInfo",
-    "api_routes",
-    "er_diagram",
-    "mermaid",
-    "node_count",
-    "request_flow",
-    "request_flow_for",
-    "request_trace",
-    "routes_diagram",
-    "routes_markdown",
-    "routes_table",
-    "schema_overview",
-    "table_domains",
-]
-
-# Who may call what, computed from the routes' dependencies (studypath/viz/access.py).
-from studypath.viz.access import (
-    AccessRule,
-    access_diagram,
-    access_markdown,
-    access_matrix,
-    may_call,
-)
-
-__all__ += ["AccessRule", "access_diagram", "access_markdown", "access_matrix", "may_call"]
-
-# The task queue: lifecycle and breaker state machines, retry timelines (studypath/viz/tasks.py).
-from studypath.viz.tasks import (  # noqa: E402  (appended after the access block)
+from studypath.viz.tasks import (
     BREAKER_TRANSITIONS,
     AttemptMark,
     TaskTimeline,
@@ -55,12 +37,31 @@ from studypath.viz.tasks import (  # noqa: E402  (appended after the access bloc
     task_journey,
 )
 
-__all__ += [
+__all__ = [
     "BREAKER_TRANSITIONS",
+    "AccessRule",
     "AttemptMark",
+    "Mermaid",
+    "RouteInfo",
     "TaskTimeline",
+    "access_diagram",
+    "access_markdown",
+    "access_matrix",
+    "api_routes",
     "breaker_diagram",
+    "er_diagram",
     "lifecycle_diagram",
+    "may_call",
+    "mermaid",
+    "node_count",
+    "request_flow",
+    "request_flow_for",
+    "request_trace",
     "retry_timeline",
+    "routes_diagram",
+    "routes_markdown",
+    "routes_table",
+    "schema_overview",
+    "table_domains",
     "task_journey",
 ]
