@@ -137,7 +137,7 @@ async def dead_letter(
     principal: CurrentUser, db: DbSession, page: Page, response: Response
 ) -> Envelope[list[TaskResponse]]:
     """Failed tasks (out of attempts), with their error history. Yours, or all for staff."""
-    tasks, total = await service.list_tasks(db, principal, page, status=TaskStatus.FAILED)
+    tasks, total = await service.list_tasks(db, principal, page, status=TaskStatus.DEAD_LETTER)
     response.headers["X-Total-Count"] = str(total)
     return ok([task_out(task) for task in tasks])
 
