@@ -65,7 +65,7 @@ from studypath.config import Settings
 from studypath.core.db import Database, libpq_url
 from studypath.core.embedded import EmbeddedPostgres
 from studypath.system import System
-from studypath.tasks import queue as studypath_queue
+from studypath.tasks import registration as studypath_registration
 from studypath.tasks import service
 from studypath.tasks.registry import TaskContext, TaskRegistry
 
@@ -132,7 +132,7 @@ class Studypath:
         async def register_type() -> None:  # what a worker does when it starts
             db = Database(url)
             async with db.engine.begin() as conn:
-                await studypath_queue.upsert_types(conn, studypath_registry().specs())
+                await studypath_registration.register_types(conn, studypath_registry().specs())
             await db.dispose()
 
         asyncio.run(register_type())

@@ -42,7 +42,7 @@ from studypath.core.logging import LogEntry, RingBufferHandler, configure_ring_l
 from studypath.core.routing import API_PREFIX
 from studypath.core.security import random_password
 from studypath.system import System, bind_socket, prepare_database
-from studypath.tasks import queue
+from studypath.tasks import registration
 from studypath.tasks.registry import Handler, TaskRegistry, registry
 
 if TYPE_CHECKING:
@@ -279,7 +279,7 @@ class Workbench:
 
             async def upsert() -> None:
                 async with self.db.engine.begin() as conn:
-                    await queue.upsert_types(conn, [spec])
+                    await registration.register_types(conn, [spec])
                 await registry.announce()  # running workers list the type before we return
 
             self.run(upsert())

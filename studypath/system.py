@@ -30,7 +30,7 @@ from studypath.core.errors import AppError
 from studypath.core.security import configure_hashing
 from studypath.observability.metrics import worker_registry
 from studypath.observability.tracing import setup_tracing
-from studypath.tasks import queue
+from studypath.tasks import registration
 from studypath.tasks.registry import TaskRegistry
 from studypath.tasks.registry import registry as default_registry
 from studypath.tasks.worker import Worker
@@ -161,7 +161,7 @@ class System:
             await self._ensure_initial_admin()
             if self.serve_api:  # the API accepts built-in task types even before a worker ran
                 async with self.db.engine.begin() as conn:
-                    await queue.upsert_types(conn, default_registry.specs())
+                    await registration.register_types(conn, default_registry.specs())
                 tasks.append(await self._start_server())
             elif self.worker_count and settings.worker_metrics_port:
                 self._serve_worker_metrics(settings.worker_metrics_port)

@@ -163,7 +163,7 @@ async def create_world(session: AsyncSession, settings: Settings) -> World:
         attribute: Task(task_type=AUTHZ_TASK_TYPE, created_by=owner.id, status=status)
         for attribute, status in (
             ("owner_task_id", TaskStatus.PENDING),
-            ("owner_failed_task_id", TaskStatus.FAILED),
+            ("owner_failed_task_id", TaskStatus.DEAD_LETTER),
             ("owner_done_task_id", TaskStatus.COMPLETED),
         )
     }

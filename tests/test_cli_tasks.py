@@ -32,8 +32,8 @@ async def arrange(session: AsyncSession) -> dict[str, uuid.UUID]:
         "pending": ("alpha", TaskStatus.PENDING, {"team": "search"}, None),
         "old_done": ("alpha", TaskStatus.COMPLETED, {"team": "search"}, now - timedelta(days=10)),
         "new_done": ("alpha", TaskStatus.COMPLETED, {"team": "ads"}, now - timedelta(days=2)),
-        "alpha_dead": ("alpha", TaskStatus.FAILED, {"team": 7}, now - timedelta(days=1)),
-        "beta_dead": ("beta", TaskStatus.FAILED, {}, now - timedelta(days=1)),
+        "alpha_dead": ("alpha", TaskStatus.DEAD_LETTER, {"team": 7}, now - timedelta(days=1)),
+        "beta_dead": ("beta", TaskStatus.DEAD_LETTER, {}, now - timedelta(days=1)),
         "running": ("beta", TaskStatus.RUNNING, {"team": "search"}, None),
     }
     ids = {}
@@ -44,9 +44,9 @@ async def arrange(session: AsyncSession) -> dict[str, uuid.UUID]:
             status=status,
             metadata_=metadata,
             completed_at=completed_at,
-            current_attempt=3 if status is TaskStatus.FAILED else 1,
+            current_attempt=3 if status is TaskStatus.DEAD_LETTER else 1,
             max_attempts=3,
-            last_error="boom" if status is TaskStatus.FAILED else None,
+            last_error="boom" if status is TaskStatus.DEAD_LETTER else None,
         )
         ids[name] = task.id
     return ids
@@ -195,7 +195,7 @@ async def test_requeue_dead_letter_by_type_then_all(admin: Any, session: AsyncSe
     now = await statuses(session)
     assert (now[ids["alpha_dead"]], now[ids["beta_dead"]]) == (
         TaskStatus.PENDING,
-        TaskStatus.FAILED,
+        TaskStatus.DEAD_LETTER,
     )
 
     rest = await admin("requeue-dead-letter")

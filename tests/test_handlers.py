@@ -1008,7 +1008,7 @@ async def arrange_report_tasks(session: AsyncSession) -> None:
     async def add(task_type: str, status: TaskStatus, created: datetime, run: float = 0) -> None:
         started = created + timedelta(minutes=1)
         finished = started + timedelta(seconds=run)
-        done = status in {TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED}
+        done = status in {TaskStatus.COMPLETED, TaskStatus.DEAD_LETTER, TaskStatus.CANCELLED}
         await create_task(
             session,
             task_type,
@@ -1020,7 +1020,7 @@ async def arrange_report_tasks(session: AsyncSession) -> None:
 
     await add("alpha", TaskStatus.COMPLETED, may, run=2)
     await add("alpha", TaskStatus.COMPLETED, may + timedelta(days=21, hours=11), run=4)  # May 31
-    await add("alpha", TaskStatus.FAILED, may, run=1)
+    await add("alpha", TaskStatus.DEAD_LETTER, may, run=1)
     await add("alpha", TaskStatus.PENDING, may)
     await add("beta", TaskStatus.CANCELLED, may)
     await add("alpha", TaskStatus.COMPLETED, datetime(2024, 4, 30, 23, 59, tzinfo=UTC), run=9)
@@ -1282,7 +1282,7 @@ async def test_bad_payloads_fail_permanently_in_the_worker_without_retries(
                 await session.get(Task, task_id, populate_existing=True)
                 for task_id in created.values()
             ]
-            return all(task is not None and task.status is TaskStatus.FAILED for task in tasks)
+            return all(task is not None and task.status is TaskStatus.DEAD_LETTER for task in tasks)
 
         await poll_until_async(all_failed, within=10, what="every bad-payload task to fail")
 

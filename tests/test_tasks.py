@@ -20,7 +20,7 @@ from studypath.core.clock import poll_until_async, utcnow
 from studypath.core.db import Database
 from studypath.rbac.roles import Role
 from studypath.system import System
-from studypath.tasks import service
+from studypath.tasks import registration, service
 from studypath.tasks.lifecycle import TRANSITIONS, InvalidTransition, check_transition
 from studypath.tasks.models import Task
 from studypath.tasks.registry import BreakerConfig, TaskRegistry
@@ -77,7 +77,7 @@ async def env(settings: Settings, db: Database, session: AsyncSession) -> AsyncI
 # --- the lifecycle -----------------------------------------------------------------------------
 def test_transition_table_allows_only_listed_moves() -> None:
     check_transition(TaskStatus.PENDING, TaskStatus.RUNNING)
-    check_transition(TaskStatus.FAILED, TaskStatus.PENDING)
+    check_transition(TaskStatus.DEAD_LETTER, TaskStatus.PENDING)
     with pytest.raises(InvalidTransition):
         check_transition(TaskStatus.COMPLETED, TaskStatus.RUNNING)
     with pytest.raises(InvalidTransition):
@@ -126,9 +126,7 @@ async def test_priority_order_is_by_rank_critical_first(
     user = await create_user(session, username="alice")
     registry = make_registry()
     async with db.engine.begin() as conn:
-        from studypath.tasks import queue
-
-        await queue.upsert_types(conn, registry.specs())
+        await registration.register_types(conn, registry.specs())
     for priority in ("low", "normal", "high", "critical", "normal", "low"):
         await service.create_task(
             session,
@@ -508,9 +506,7 @@ async def test_many_workers_run_every_task_exactly_once(
     registry = make_registry()
     user = await create_user(session, username="alice")
     async with db.engine.begin() as conn:
-        from studypath.tasks import queue
-
-        await queue.upsert_types(conn, registry.specs())
+        await registration.register_types(conn, registry.specs())
         await conn.execute(
             text(
                 "INSERT INTO tasks (task_type, payload, created_by, retry_strategy) "

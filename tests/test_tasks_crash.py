@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.config import Settings
 from studypath.core.clock import poll_until_async
 from studypath.core.db import Database
-from studypath.tasks import queue, service
+from studypath.tasks import registration, service
 from tests.factories import create_user
 from tests.helpers import running_system
 from tests.tasking import executions, make_registry, prepare
@@ -52,7 +52,7 @@ async def test_sigkilled_worker_loses_no_task(
     user = await create_user(session, username="alice")
     registry = make_registry()
     async with db.engine.begin() as conn:
-        await queue.upsert_types(conn, registry.specs())
+        await registration.register_types(conn, registry.specs())
 
     victim, victim_id = await start_worker_process(database_url, tmp_path / "victim")
     try:

@@ -17,8 +17,9 @@ from studypath.config import Settings
 from studypath.core.clock import poll_until_async
 from studypath.core.db import Database, libpq_url
 from studypath.core.errors import AppError
-from studypath.tasks import queue, service
+from studypath.tasks import queue, registration, service
 from studypath.tasks.retry import RetryStrategy
+from studypath.tasks.sql import driver_sql
 from studypath.tasks.states import TaskPriority
 from tests.factories import create_user
 from tests.helpers import running_system
@@ -27,7 +28,7 @@ from tests.tasking import make_registry, prepare
 
 async def _register(db: Database) -> None:
     async with db.engine.begin() as conn:
-        await queue.upsert_types(conn, make_registry().specs())
+        await registration.register_types(conn, make_registry().specs())
 
 
 async def _count(db: Database, where: str = "true") -> int:
@@ -125,7 +126,7 @@ def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 async def _claim_plan(db: Database) -> list[dict[str, Any]]:
     """EXPLAIN ANALYZE of the worker's claim for 5 tasks, on a connection set up as the
     worker sets up its claiming connection; rolled back, so nothing is claimed."""
-    sql = queue.driver_sql(queue.CLAIM)
+    sql = driver_sql(queue.CLAIM)
     params = {"types": ["work"], "limit": 5, "worker": "explain", "lease": 30.0}
     async with await psycopg.AsyncConnection.connect(libpq_url(db.url)) as pg:
         await pg.execute(queue.PIN_CLAIM_PLAN)

@@ -11,9 +11,8 @@ import pytest
 
 from studypath.core.logging import LogEntry
 from studypath.tasks.lifecycle import TERMINAL, TRANSITIONS, Transition
-from studypath.tasks.models import BreakerState
 from studypath.tasks.registry import TaskRegistry
-from studypath.tasks.states import TaskStatus
+from studypath.tasks.states import BreakerState, TaskStatus
 from studypath.viz import (
     BREAKER_TRANSITIONS,
     Mermaid,
@@ -88,7 +87,7 @@ def test_lifecycle_is_the_same_text_every_time() -> None:
 
 def test_lifecycle_labels_are_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
     nasty = Transition(
-        TaskStatus.FAILED, TaskStatus.PENDING, 'retry; #1 "now" <b>x</b> %% comment: a -> b'
+        TaskStatus.DEAD_LETTER, TaskStatus.PENDING, 'retry; #1 "now" <b>x</b> %% comment: a -> b'
     )
     monkeypatch.setattr("studypath.viz.tasks.TRANSITIONS", (nasty,))
     diagram = lifecycle_diagram({"pending": 2})

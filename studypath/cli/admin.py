@@ -222,7 +222,7 @@ def task_stats(
     """Count tasks by status and by type."""
     from rich.table import Table
 
-    from studypath.tasks import admin
+    from studypath.tasks import admin, stats
 
     try:
         chosen = admin.parse_tag(tag) if tag is not None else None
@@ -230,7 +230,7 @@ def task_stats(
         raise typer.BadParameter(str(exc), param_hint="'--tag'") from None
 
     async def work(session: AsyncSession) -> str:
-        counts = await admin.count_tasks(session, tag=chosen)
+        counts = await stats.count_by_status(session, tag=chosen)
         by_status = Table("status", "tasks", title="by status")
         for status, count in counts.by_status.items():
             by_status.add_row(status.value, str(count))

@@ -15,7 +15,7 @@ from studypath.core.db import Database
 from studypath.health.schemas import Check, CheckStatus
 from studypath.migrations import head_revision
 from studypath.observability.tracing import traced
-from studypath.tasks import service as tasks_service
+from studypath.tasks import workers as task_workers
 
 # A ping slower than this reports `degraded` (still 200): slowness alone is not a failure.
 SLOW_PING_MS = 1000.0
@@ -82,7 +82,7 @@ async def check_workers(db: Database, *, heartbeat_seconds: float) -> Check:
     """Workers are optional for serving the API: none alive is `degraded`, not `unhealthy`."""
     try:
         async with db.health_sessionmaker() as session:
-            workers = await tasks_service.live_workers(
+            workers = await task_workers.live_workers(
                 session, stale_after=timedelta(seconds=heartbeat_seconds * 3)
             )
     except Exception as exc:

@@ -39,6 +39,7 @@ from studypath.core.security import random_password
 from studypath.labs.catalog import LabSpec
 from studypath.labs.markers import hidden_lines
 from studypath.runtime import EXTENSION_PREFIX, Installation, Workbench
+from studypath.tasks import breakers, queue
 
 T = TypeVar("T")
 Progress = Callable[[str], None]
@@ -341,25 +342,25 @@ def reset_schemas(wb: Workbench, schemas: tuple[str, ...]) -> None:
 def close_breakers(wb: Workbench, task_types: list[str]) -> None:
     """Every check starts with the lab's circuit breakers closed: failures a previous check
     (or copy) caused on purpose must not hold back this one's tasks."""
+
+    async def close() -> None:
+        async with wb.db.engine.begin() as conn:
+            await breakers.reset(conn, task_types)
+
     if task_types:
-        wb.sql(
-            "UPDATE circuit_breakers SET state = 'closed', failure_count = 0, "
-            "probe_task_id = NULL, opened_at = NULL, updated_at = now() "
-            "WHERE task_type = ANY(:types)",
-            types=task_types,
-        )
+        wb.run(close())
 
 
 def cancel_unfinished(wb: Workbench, task_types: list[str]) -> None:
     """Tasks of the lab's types still waiting when its run ends would be picked up by the
     next copy's handlers: cancel them, as `POST /tasks/{id}/cancel` does for waiting ones."""
+
+    async def cancel() -> None:
+        async with wb.db.engine.begin() as conn:
+            await queue.cancel_waiting(conn, task_types=task_types, reason="the lab run ended")
+
     if task_types:
-        wb.sql(
-            "UPDATE tasks SET status = 'cancelled', completed_at = now(), updated_at = now(), "
-            "last_error = 'the lab run ended' "
-            "WHERE task_type = ANY(:types) AND status IN ('pending', 'retrying')",
-            types=task_types,
-        )
+        wb.run(cancel())
 
 
 def _run(lab: LabSpec, path: Path, checks: list[Check], wb: Workbench) -> LabRun:

@@ -1,4 +1,5 @@
-"""Operator queries behind `studypath admin …` task commands: list, count, clear.
+"""Operator queries behind `studypath admin …` task commands: list and clear (counting is
+`stats.count_by_status`, which the API's stats share).
 
 The API's versions (in `service.py`) answer one user at a time, scoped and paginated; these
 look at the whole queue, as someone running the system from a terminal needs to.
@@ -7,7 +8,6 @@ look at the whole queue, as someone running the system from a terminal needs to.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -45,36 +45,6 @@ async def recent_tasks(
     if task_type is not None:
         query = query.where(Task.task_type == task_type)
     return list(await session.scalars(query))
-
-
-@dataclass
-class TaskCounts:
-    """How many tasks are in each status, overall and per type."""
-
-    by_status: dict[TaskStatus, int] = field(default_factory=lambda: dict.fromkeys(TaskStatus, 0))
-    by_type: dict[str, dict[TaskStatus, int]] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_status.values())
-
-
-async def count_tasks(session: AsyncSession, *, tag: tuple[str, str] | None = None) -> TaskCounts:
-    """Counts by type and status; with `tag`, only tasks whose metadata has key = value.
-
-    `metadata ->> key` is the value as text, so the tag `attempt:3` matches 3 and "3".
-    """
-    query = select(Task.task_type, Task.status, func.count()).group_by(Task.task_type, Task.status)
-    if tag is not None:
-        key, value = tag
-        query = query.where(Task.metadata_[key].astext == value)
-    counts = TaskCounts()
-    for task_type, status, count in (await session.execute(query)).all():
-        counts.by_status[status] += count
-        per_type = counts.by_type.setdefault(task_type, dict.fromkeys(TaskStatus, 0))
-        per_type[status] = count
-    counts.by_type = dict(sorted(counts.by_type.items()))
-    return counts
 
 
 async def clear_completed(session: AsyncSession, *, older_than: timedelta) -> int:

@@ -136,7 +136,7 @@ async def dead_letter(
     principal: CurrentUser, db: DbSession, page: Page, response: Response
 ) -> Envelope[list[TaskResponse]]:
     """Failed tasks (out of attempts), with their error history. Yours, or all for staff."""
-    tasks, total = await service.list_tasks(db, principal, page, status=TaskStatus.FAILED)
+    tasks, total = await service.list_tasks(db, principal, page, status=TaskStatus.DEAD_LETTER)
     return paged(response, [task_out(task) for task in tasks], total)
 
 

@@ -1,8 +1,9 @@
 """The task lifecycle: one table of transitions, and the function that checks a move.
 
-Every status change the queue makes is one of these rows; the worker's SQL only moves
-tasks along them (its WHERE clauses name the allowed source states), and the week-3
-notebook draws its state diagram from this very table.
+Every status change the queue makes is one of these rows; the SQL only moves tasks along
+them (its WHERE clauses name the allowed source states), `tests/test_tasks_lifecycle.py`
+reads every statement's `SET status` and `WHERE status` and checks each move against this
+table, and the week-3 notebook draws its state diagram from it.
 """
 
 from __future__ import annotations
@@ -10,15 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from studypath.tasks.states import TaskStatus
-
-P, RUN, OK, DEAD, X, RETRY = (
-    TaskStatus.PENDING,
-    TaskStatus.RUNNING,
-    TaskStatus.COMPLETED,
-    TaskStatus.FAILED,
-    TaskStatus.CANCELLED,
-    TaskStatus.RETRYING,
-)
 
 
 @dataclass(frozen=True)
@@ -29,22 +21,28 @@ class Transition:
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(P, RUN, "worker claims it"),
-    Transition(RETRY, RUN, "worker claims it (backoff elapsed)"),
-    Transition(P, X, "cancelled before it ran"),
-    Transition(RETRY, X, "cancelled while waiting to retry"),
-    Transition(RUN, OK, "handler returned"),
-    Transition(RUN, RETRY, "handler failed, attempts left"),
-    Transition(RUN, RETRY, "lease expired (worker died)"),
-    Transition(RUN, DEAD, "failed on the last attempt"),
-    Transition(RUN, DEAD, "bad payload (never retried)"),
-    Transition(RUN, X, "cancellation honoured"),
-    Transition(RUN, P, "released by a worker shutting down"),
-    Transition(DEAD, P, "manual retry from the dead-letter queue"),
+    Transition(TaskStatus.PENDING, TaskStatus.RUNNING, "worker claims it"),
+    Transition(TaskStatus.RETRYING, TaskStatus.RUNNING, "worker claims it (backoff elapsed)"),
+    Transition(TaskStatus.PENDING, TaskStatus.CANCELLED, "cancelled before it ran"),
+    Transition(TaskStatus.RETRYING, TaskStatus.CANCELLED, "cancelled while waiting to retry"),
+    Transition(TaskStatus.RUNNING, TaskStatus.COMPLETED, "handler returned"),
+    Transition(TaskStatus.RUNNING, TaskStatus.RETRYING, "handler failed, attempts left"),
+    Transition(TaskStatus.RUNNING, TaskStatus.RETRYING, "lease expired (worker died)"),
+    Transition(TaskStatus.RUNNING, TaskStatus.DEAD_LETTER, "failed on the last attempt"),
+    Transition(TaskStatus.RUNNING, TaskStatus.DEAD_LETTER, "bad payload (never retried)"),
+    Transition(TaskStatus.RUNNING, TaskStatus.CANCELLED, "cancellation honoured"),
+    Transition(TaskStatus.RUNNING, TaskStatus.PENDING, "released by a worker shutting down"),
+    Transition(
+        TaskStatus.DEAD_LETTER, TaskStatus.PENDING, "manual retry from the dead-letter queue"
+    ),
 )
 
-TERMINAL: frozenset[TaskStatus] = frozenset({OK, DEAD, X})
-READY: frozenset[TaskStatus] = frozenset({P, RETRY})  # what a worker may claim
+TERMINAL: frozenset[TaskStatus] = frozenset(
+    {TaskStatus.COMPLETED, TaskStatus.DEAD_LETTER, TaskStatus.CANCELLED}
+)
+READY: frozenset[TaskStatus] = frozenset(
+    {TaskStatus.PENDING, TaskStatus.RETRYING}
+)  # what a worker may claim
 
 
 class InvalidTransition(ValueError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -25,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from studypath.core.db import Base
 from studypath.core.types import CreatedAt, JSONDict, Timestamp, UpdatedAt, UUIDPk, str_enum
-from studypath.tasks.states import TaskPriority, TaskStatus, priority_rank_sql
+from studypath.tasks.states import BreakerState, TaskPriority, TaskStatus, priority_rank_sql
 
 
 class TaskType(Base):
@@ -132,12 +131,6 @@ class WorkerRecord(Base):
     started_at: Mapped[CreatedAt]
     heartbeat_at: Mapped[Timestamp] = mapped_column(server_default=func.now())
     stopped_at: Mapped[Timestamp | None]
-
-
-class BreakerState(StrEnum):
-    CLOSED = "closed"  # tasks run
-    OPEN = "open"  # too many failures: tasks of this type wait, spending no attempt
-    HALF_OPEN = "half_open"  # recovery timeout passed: exactly one probe task may run
 
 
 class CircuitBreaker(Base):

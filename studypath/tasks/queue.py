@@ -1,4 +1,5 @@
-"""The queue's SQL: every statement that moves a task, written out so you can read it.
+"""The queue's SQL: every statement that claims a task or records how its attempt ended,
+written out so you can read it.
 
 Correctness rests on three ideas, each visible below:
 
@@ -10,8 +11,9 @@ Correctness rests on three ideas, each visible below:
 3. **Leases.** A running task belongs to its worker until `lease_expires_at`; heartbeats
    extend it. A task whose lease ran out was abandoned (its worker crashed) and is put back.
 
-The circuit breaker lives here too: one row per task type in `circuit_breakers`, locked
-with the tasks it guards, so every worker sees the same state.
+Every status a statement sets or requires comes from `TaskStatus` and the transition table
+(`lifecycle.py`); `tests/test_tasks_lifecycle.py` checks each move against that table. The
+circuit breaker's statements are in `breakers.py`, registration in `registration.py`.
 """
 
 from __future__ import annotations
@@ -25,17 +27,29 @@ from typing import Any
 import psycopg
 from psycopg.rows import namedtuple_row
 from pydantic_core import to_jsonable_python
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy import bindparam, func, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.types import String
 
-from studypath.tasks.registry import TaskSpec
-from studypath.tasks.states import TaskStatus
+from studypath.tasks import breakers
+from studypath.tasks.lifecycle import READY, sources_of
+from studypath.tasks.models import Task
+from studypath.tasks.sql import Executor, driver_sql, literal, literals
+from studypath.tasks.states import BreakerState, TaskStatus
 
 NOTIFY_CHANNEL = "studypath_tasks"
+
+# The statuses the statements below name, as SQL text.
+_CLAIMABLE = literals(sources_of(TaskStatus.RUNNING))  # ('pending', 'retrying')
+_RUNNING = literal(TaskStatus.RUNNING)
+_COMPLETED = literal(TaskStatus.COMPLETED)
+_RETRYING = literal(TaskStatus.RETRYING)
+_DEAD_LETTER = literal(TaskStatus.DEAD_LETTER)
+_CANCELLED = literal(TaskStatus.CANCELLED)
+_PENDING = literal(TaskStatus.PENDING)
+_BREAKER_CLOSED = literal(BreakerState.CLOSED)
 
 
 @dataclass(frozen=True)
@@ -58,30 +72,33 @@ _CLAIM_COLUMNS = """
     t.created_by, t.priority_rank, t.scheduled_at, t.trace_context
 """
 
+# What a claim writes: the task is ours, for one lease, as its next attempt.
+_MARK_RUNNING = f"""status = {_RUNNING},
+        current_attempt = t.current_attempt + 1,
+        started_at = now(),
+        locked_by = :worker,
+        lease_expires_at = now() + make_interval(secs => :lease),
+        heartbeat_at = now(),
+        updated_at = now()"""
+
 # The claim: pick the best ready tasks (highest priority first, then oldest schedule),
 # skipping rows other workers hold, and mark them ours — in one statement.
 CLAIM = text(
     f"""
     WITH ready AS (
         SELECT id FROM tasks
-        WHERE status IN ('pending', 'retrying')
+        WHERE status IN {_CLAIMABLE}
           AND scheduled_at <= now()
           AND task_type = ANY(:types)
           AND NOT EXISTS (                       -- a breaker that is not closed holds its type
               SELECT 1 FROM circuit_breakers b
-              WHERE b.task_type = tasks.task_type AND b.state <> 'closed')
+              WHERE b.task_type = tasks.task_type AND b.state <> {_BREAKER_CLOSED})
         ORDER BY priority_rank DESC, scheduled_at, created_at
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
     )
     UPDATE tasks AS t
-    SET status = 'running',
-        current_attempt = t.current_attempt + 1,
-        started_at = now(),
-        locked_by = :worker,
-        lease_expires_at = now() + make_interval(secs => :lease),
-        heartbeat_at = now(),
-        updated_at = now()
+    SET {_MARK_RUNNING}
     FROM ready
     WHERE t.id = ready.id
     RETURNING {_CLAIM_COLUMNS}
@@ -95,50 +112,24 @@ CLAIM = text(
 PIN_CLAIM_PLAN = "SET enable_sort = off"  # for a connection that only claims
 PIN_CLAIM_PLAN_LOCAL = "SET LOCAL enable_sort = off"  # for one transaction
 
-# Breakers ready to let one probe through: open long enough, or half-open with no probe
-# running (it finished, was released, or its worker died). Locked, so one worker decides.
-PROBE_CANDIDATES = text(
-    """
-    SELECT task_type FROM circuit_breakers
-    WHERE task_type = ANY(:types)
-      AND (
-        (state = 'open'
-         AND opened_at + make_interval(secs => recovery_timeout_seconds) <= now())
-        OR (state = 'half_open'
-            AND NOT EXISTS (SELECT 1 FROM tasks
-                            WHERE id = circuit_breakers.probe_task_id AND status = 'running'))
-      )
-    FOR UPDATE SKIP LOCKED
-    """
-).bindparams(bindparam("types", type_=ARRAY(String)))
-
+# One task of a type whose breaker lets a probe through (breakers.probe_candidates).
 CLAIM_PROBE = text(
     f"""
     WITH ready AS (
         SELECT id FROM tasks
-        WHERE status IN ('pending', 'retrying') AND scheduled_at <= now()
+        WHERE status IN {_CLAIMABLE} AND scheduled_at <= now()
           AND task_type = :task_type
         ORDER BY priority_rank DESC, scheduled_at, created_at
         LIMIT 1
         FOR UPDATE SKIP LOCKED
     )
     UPDATE tasks AS t
-    SET status = 'running', current_attempt = t.current_attempt + 1, started_at = now(),
-        locked_by = :worker, lease_expires_at = now() + make_interval(secs => :lease),
-        heartbeat_at = now(), updated_at = now()
+    SET {_MARK_RUNNING}
     FROM ready
     WHERE t.id = ready.id
     RETURNING {_CLAIM_COLUMNS}
     """
 )
-
-SET_HALF_OPEN = text(
-    """
-    UPDATE circuit_breakers
-    SET state = 'half_open', probe_task_id = :probe, updated_at = now()
-    WHERE task_type = :task_type
-    """
-).bindparams(bindparam("probe", type_=UUID(as_uuid=True)))
 
 
 def _claimed(row: Any, *, is_probe: bool = False) -> ClaimedTask:
@@ -155,11 +146,6 @@ def _claimed(row: Any, *, is_probe: bool = False) -> ClaimedTask:
         trace_context=row.trace_context,
         is_probe=is_probe,
     )
-
-
-def driver_sql(statement: TextClause) -> str:
-    """A statement as psycopg takes it (`%(name)s` placeholders), for the worker's hot path."""
-    return str(statement.compile(dialect=PGDialect_psycopg()))  # type: ignore[no-untyped-call]
 
 
 # The worker's hot path — claim a batch, record a batch of completions — runs these two on
@@ -206,9 +192,7 @@ async def claim(
     Runs in the caller's transaction, with the claim's plan pinned for that transaction."""
     await conn.exec_driver_sql(PIN_CLAIM_PLAN_LOCAL)
     claimed: list[ClaimedTask] = []
-    ready_to_probe = (
-        (await conn.execute(PROBE_CANDIDATES, {"types": types})).scalars().all() if probes else []
-    )
+    ready_to_probe = await breakers.probe_candidates(conn, types) if probes else []
     for task_type in ready_to_probe:
         if len(claimed) >= limit:
             break
@@ -218,9 +202,7 @@ async def claim(
             )
         ).first()
         probe = _claimed(row, is_probe=True) if row is not None else None
-        await conn.execute(
-            SET_HALF_OPEN, {"task_type": task_type, "probe": probe.id if probe else None}
-        )
+        await breakers.set_half_open(conn, task_type, probe.id if probe else None)
         if probe is not None:
             claimed.append(probe)
     if len(claimed) < limit:
@@ -238,44 +220,34 @@ async def claim(
 
 
 # --- outcomes (all fenced on status = 'running' AND locked_by = :worker) ---------------------
+# What every outcome writes: the task is nobody's any more.
+_UNLOCK = "locked_by = NULL, lease_expires_at = NULL, updated_at = now()"
+
 # Many completions in one statement: the worker collects finished tasks while the previous
 # write is under way and writes them together. The breaker is reset in the same statement for
 # the types that had failures counted (or whose half-open probe just succeeded).
 COMPLETE_MANY = text(
-    """
+    f"""
     WITH done AS (
         SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:results AS text[])) AS d(id, result)
     ), completed AS (
         UPDATE tasks AS t
-        SET status = 'completed', result = CAST(d.result AS jsonb), completed_at = now(),
-            locked_by = NULL, lease_expires_at = NULL, updated_at = now()
+        SET status = {_COMPLETED}, result = CAST(d.result AS jsonb), completed_at = now(),
+            {_UNLOCK}
         FROM done AS d
-        WHERE t.id = d.id AND t.status = 'running' AND t.locked_by = :worker
+        WHERE t.id = d.id AND t.status = {_RUNNING} AND t.locked_by = :worker
         RETURNING t.id, t.task_type
-    ), closed AS (
-        UPDATE circuit_breakers AS b
-        SET state = 'closed', failure_count = 0, probe_task_id = NULL, opened_at = NULL,
-            updated_at = now()
-        WHERE b.task_type IN (SELECT task_type FROM completed)
-          AND ((b.state = 'closed' AND b.failure_count > 0)
-               OR (b.state = 'half_open' AND b.probe_task_id IN (SELECT id FROM completed)))
-        RETURNING b.task_type
-    )
+    ), {breakers.CLOSE_ON_SUCCESS.strip()}
     SELECT id, (SELECT count(*) FROM closed) AS breakers_closed FROM completed
     """
 )
 
-BREAKERS_NOT_CLOSED = text(
-    """
-    SELECT EXISTS (SELECT 1 FROM circuit_breakers
-                   WHERE state <> 'closed' AND task_type = ANY(:types))
-    """
-).bindparams(bindparam("types", type_=ARRAY(String)))
-
+# A failed attempt: back to the queue after its backoff, or — the last attempt, or bad
+# input — into the dead letters.
 FAIL = text(
-    """
+    f"""
     UPDATE tasks
-    SET status = CASE WHEN :dead THEN 'failed' ELSE 'retrying' END,
+    SET status = CASE WHEN :dead THEN {_DEAD_LETTER} ELSE {_RETRYING} END,
         scheduled_at = CASE WHEN :dead THEN scheduled_at
                             ELSE now() + make_interval(secs => :delay) END,
         completed_at = CASE WHEN :dead THEN now() END,
@@ -283,38 +255,38 @@ FAIL = text(
         error_history = error_history || jsonb_build_array(jsonb_build_object(
             'attempt', current_attempt, 'error', CAST(:error AS text), 'at', now(),
             'worker', CAST(:worker AS text))),
-        locked_by = NULL, lease_expires_at = NULL, updated_at = now()
-    WHERE id = :id AND status = 'running' AND locked_by = :worker
+        {_UNLOCK}
+    WHERE id = :id AND status = {_RUNNING} AND locked_by = :worker
     RETURNING status, scheduled_at, current_attempt
     """
 )
 
 CANCELLED = text(
-    """
+    f"""
     UPDATE tasks
-    SET status = 'cancelled', completed_at = now(), last_error = :reason,
-        locked_by = NULL, lease_expires_at = NULL, updated_at = now()
-    WHERE id = :id AND status = 'running' AND locked_by = :worker
+    SET status = {_CANCELLED}, completed_at = now(), last_error = :reason,
+        {_UNLOCK}
+    WHERE id = :id AND status = {_RUNNING} AND locked_by = :worker
     RETURNING id
     """
 )
 
 # A worker shutting down gives back what it could not finish; the attempt does not count.
 RELEASE = text(
-    """
+    f"""
     UPDATE tasks
-    SET status = 'pending', current_attempt = greatest(current_attempt - 1, 0),
-        started_at = NULL, locked_by = NULL, lease_expires_at = NULL, updated_at = now()
-    WHERE id = ANY(:ids) AND status = 'running' AND locked_by = :worker
+    SET status = {_PENDING}, current_attempt = greatest(current_attempt - 1, 0),
+        started_at = NULL, {_UNLOCK}
+    WHERE id = ANY(:ids) AND status = {_RUNNING} AND locked_by = :worker
     RETURNING id
     """
 ).bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
 
 HEARTBEAT = text(
-    """
+    f"""
     UPDATE tasks
     SET lease_expires_at = now() + make_interval(secs => :lease), heartbeat_at = now()
-    WHERE id = ANY(:ids) AND status = 'running' AND locked_by = :worker
+    WHERE id = ANY(:ids) AND status = {_RUNNING} AND locked_by = :worker
     RETURNING id, cancel_requested_at IS NOT NULL AS cancel_requested
     """
 ).bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
@@ -322,11 +294,11 @@ HEARTBEAT = text(
 # Abandoned tasks (their worker stopped heartbeating): back to the queue, the attempt
 # counted; out of attempts → dead letter; cancellation requested → cancelled.
 REAP_EXPIRED = text(
-    """
+    f"""
     UPDATE tasks
-    SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
-                      WHEN current_attempt >= max_attempts THEN 'failed'
-                      ELSE 'retrying' END,
+    SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN {_CANCELLED}
+                      WHEN current_attempt >= max_attempts THEN {_DEAD_LETTER}
+                      ELSE {_RETRYING} END,
         completed_at = CASE WHEN cancel_requested_at IS NOT NULL
                               OR current_attempt >= max_attempts THEN now() END,
         scheduled_at = now(),
@@ -336,7 +308,7 @@ REAP_EXPIRED = text(
             'attempt', current_attempt, 'error', 'lease expired', 'at', now(),
             'worker', locked_by)),
         locked_by = NULL, lease_expires_at = NULL, updated_at = now()
-    WHERE status = 'running' AND lease_expires_at < now()
+    WHERE status = {_RUNNING} AND lease_expires_at < now()
     RETURNING id, task_type, status
     """
 )
@@ -361,14 +333,9 @@ async def complete_many(
     return {row[0] for row in await cursor.fetchall()}
 
 
-async def breakers_not_closed(conn: AsyncConnection, types: list[str]) -> bool:
-    """Is any breaker of these types open or half-open? (Then claims look for probes.)"""
-    return bool((await conn.execute(BREAKERS_NOT_CLOSED, {"types": types})).scalar_one())
-
-
 @dataclass(frozen=True)
 class FailOutcome:
-    status: TaskStatus
+    status: TaskStatus  # RETRYING, or DEAD_LETTER
     next_run_at: datetime
     attempt: int
 
@@ -382,6 +349,7 @@ async def fail(
     dead: bool,
     delay_seconds: float,
 ) -> FailOutcome | None:
+    """Record a failed attempt (`dead`: as a dead letter); None if the task was not ours."""
     row = (
         await conn.execute(
             FAIL,
@@ -402,6 +370,7 @@ async def fail(
 async def mark_cancelled(
     conn: AsyncConnection, task_id: uuid.UUID, worker_id: str, reason: str
 ) -> bool:
+    """A running task of ours honoured its cancellation."""
     row = (
         await conn.execute(CANCELLED, {"id": task_id, "worker": worker_id, "reason": reason})
     ).first()
@@ -411,6 +380,7 @@ async def mark_cancelled(
 async def release(
     conn: AsyncConnection, task_ids: list[uuid.UUID], worker_id: str
 ) -> list[uuid.UUID]:
+    """Give running tasks of ours back to the queue, their attempt not counted."""
     if not task_ids:
         return []
     rows = await conn.execute(RELEASE, {"ids": task_ids, "worker": worker_id})
@@ -432,78 +402,57 @@ async def heartbeat(
 
 
 async def reap_expired(conn: AsyncConnection) -> list[tuple[uuid.UUID, str, TaskStatus]]:
+    """Put back the tasks whose worker stopped heartbeating (any worker may do it)."""
     rows = (await conn.execute(REAP_EXPIRED)).all()
     return [(row.id, row.task_type, TaskStatus(row.status)) for row in rows]
-
-
-# --- the circuit breaker's bookkeeping --------------------------------------------------------
-# A failure is counted here; a success resets the count (or ends a successful probe) inside
-# COMPLETE_MANY, in the same statement that records the completions.
-BREAKER_FAILURE = text(
-    """
-    UPDATE circuit_breakers
-    SET failure_count = CASE WHEN state = 'closed' THEN failure_count + 1 ELSE failure_count END,
-        state = CASE
-            WHEN state = 'half_open' AND probe_task_id = :id THEN 'open'
-            WHEN state = 'closed' AND failure_count + 1 >= failure_threshold THEN 'open'
-            ELSE state END,
-        opened_at = CASE
-            WHEN state = 'half_open' AND probe_task_id = :id THEN now()
-            WHEN state = 'closed' AND failure_count + 1 >= failure_threshold THEN now()
-            ELSE opened_at END,
-        probe_task_id = CASE WHEN state = 'half_open' AND probe_task_id = :id THEN NULL
-                             ELSE probe_task_id END,
-        updated_at = now()
-    WHERE task_type = :task_type
-    RETURNING state
-    """
-).bindparams(bindparam("id", type_=UUID(as_uuid=True)))
-
-
-async def breaker_failure(conn: AsyncConnection, task_type: str, task_id: uuid.UUID) -> str | None:
-    row = (await conn.execute(BREAKER_FAILURE, {"task_type": task_type, "id": task_id})).first()
-    return row.state if row is not None else None
-
-
-# --- registration ---------------------------------------------------------------------------
-UPSERT_TYPE = text(
-    """
-    INSERT INTO task_types (task_type, description, payload_schema, is_active)
-    VALUES (:name, :description, :schema, true)
-    ON CONFLICT (task_type) DO UPDATE
-    SET description = excluded.description, payload_schema = excluded.payload_schema,
-        is_active = true, updated_at = now()
-    """
-).bindparams(bindparam("schema", type_=JSONB))
-
-UPSERT_BREAKER = text(
-    """
-    INSERT INTO circuit_breakers (task_type, failure_threshold, recovery_timeout_seconds)
-    VALUES (:name, :threshold, :recovery)
-    ON CONFLICT (task_type) DO UPDATE
-    SET failure_threshold = excluded.failure_threshold,
-        recovery_timeout_seconds = excluded.recovery_timeout_seconds, updated_at = now()
-    """
-)
-
-
-async def upsert_types(conn: AsyncConnection, specs: list[TaskSpec]) -> None:
-    for spec in specs:
-        await conn.execute(
-            UPSERT_TYPE,
-            {"name": spec.name, "description": spec.description, "schema": spec.payload_schema()},
-        )
-        await conn.execute(
-            UPSERT_BREAKER,
-            {
-                "name": spec.name,
-                "threshold": spec.breaker.failure_threshold,
-                "recovery": spec.breaker.recovery_timeout_seconds,
-            },
-        )
 
 
 def result_json(value: Any) -> str:
     """A handler's result as JSON text (pydantic models, dates, UUIDs and paths included);
     raises TypeError/ValueError here, not in the database, if it cannot be JSON."""
     return json.dumps(to_jsonable_python(value, fallback=str))
+
+
+# --- moves asked for from outside a worker (the API, the CLI, a lab run) ----------------------
+# Waiting tasks (ready, not running) → cancelled at once. Callers narrow it (`.where`).
+CANCEL_WAITING: Update = (
+    update(Task)
+    .where(Task.status.in_(sorted(sources_of(TaskStatus.CANCELLED) & READY)))
+    .values(status=TaskStatus.CANCELLED, completed_at=func.now(), updated_at=func.now())
+)
+
+# A dead letter back to `pending` as if new: attempts reset, its error history kept. An old
+# cancellation request is cleared, else the worker would cancel the new run.
+REQUEUE_DEAD_LETTERS: Update = (
+    update(Task)
+    .where(Task.status == TaskStatus.DEAD_LETTER)
+    .values(
+        status=TaskStatus.PENDING,
+        current_attempt=0,
+        scheduled_at=func.now(),
+        completed_at=None,
+        started_at=None,
+        result=None,
+        cancel_requested_at=None,
+        updated_at=func.now(),
+    )
+)
+
+
+async def cancel_waiting(
+    conn: Executor,
+    *,
+    task_ids: list[uuid.UUID] | None = None,
+    task_types: list[str] | None = None,
+    reason: str | None = None,
+) -> list[uuid.UUID]:
+    """Cancel the waiting tasks among these ids and/or of these types (`reason` becomes
+    their `last_error`); returns the ids cancelled. Caller commits."""
+    statement = CANCEL_WAITING.returning(Task.id)
+    if task_ids is not None:
+        statement = statement.where(Task.id.in_(task_ids))
+    if task_types is not None:
+        statement = statement.where(Task.task_type.in_(task_types))
+    if reason is not None:
+        statement = statement.values(last_error=reason)
+    return list((await conn.execute(statement)).scalars())

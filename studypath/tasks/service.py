@@ -1,6 +1,8 @@
-"""Tasks: create, read, cancel, retry and delete them; register types and workers.
+"""Tasks: create, read, cancel, retry and delete them; list and register types.
 
-The API and the CLI call this; the worker has its own SQL in `queue.py`.
+The API and the CLI call this. The statements that move tasks are in `queue.py`, the
+breaker's in `breakers.py`, registration in `registration.py`, the worker registry in
+`workers.py`, counting in `stats.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any
 
 import fastjsonschema
 from sqlalchemy import Select, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.core.clock import utcnow
@@ -24,74 +25,16 @@ from studypath.observability.metrics import TASKS_CREATED
 from studypath.observability.tracing import current_context_carrier, traced
 from studypath.rbac.policy import Actor, can_access_owned
 from studypath.rbac.roles import Role
-from studypath.tasks.lifecycle import READY, TERMINAL, sources_of
-from studypath.tasks.models import CircuitBreaker, Task, TaskType, WorkerRecord
-from studypath.tasks.queue import NOTIFY_CHANNEL
+from studypath.tasks.lifecycle import TERMINAL
+from studypath.tasks.models import CircuitBreaker, Task, TaskType
+from studypath.tasks.queue import NOTIFY_CHANNEL, REQUEUE_DEAD_LETTERS, cancel_waiting
+from studypath.tasks.registration import register_name
 from studypath.tasks.registry import CreationRefused, Creator, registry, required_role
 from studypath.tasks.retry import DEFAULT_STRATEGY, RetryStrategy
 from studypath.tasks.schemas import MAX_METADATA_BYTES, MAX_PAYLOAD_BYTES
 from studypath.tasks.states import TaskPriority, TaskStatus
-
-
-async def live_workers(session: AsyncSession, *, stale_after: timedelta) -> list[dict[str, Any]]:
-    """Workers whose last heartbeat is more recent than `stale_after` and that have not stopped."""
-    cutoff = utcnow() - stale_after
-    rows = await session.scalars(
-        select(WorkerRecord)
-        .where(WorkerRecord.stopped_at.is_(None), WorkerRecord.heartbeat_at >= cutoff)
-        .order_by(WorkerRecord.started_at)
-    )
-    return [
-        {
-            "id": worker.id,
-            "hostname": worker.hostname,
-            "pid": worker.pid,
-            "task_types": list(worker.task_types),
-            "concurrency": worker.concurrency,
-            "heartbeat_at": worker.heartbeat_at.isoformat(),
-        }
-        for worker in rows
-    ]
-
-
-async def register_worker(
-    session: AsyncSession,
-    *,
-    worker_id: str,
-    hostname: str,
-    pid: int,
-    task_types: list[str],
-    concurrency: int,
-) -> None:
-    """Record a worker as alive (insert or revive its row)."""
-    stmt = pg_insert(WorkerRecord).values(
-        id=worker_id, hostname=hostname, pid=pid, task_types=task_types, concurrency=concurrency
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[WorkerRecord.id],
-        set_={
-            "heartbeat_at": func.now(),
-            "stopped_at": None,
-            "task_types": task_types,
-            "concurrency": concurrency,
-        },
-    )
-    await session.execute(stmt)
-    await session.commit()
-
-
-async def heartbeat_worker(session: AsyncSession, worker_id: str) -> None:
-    await session.execute(
-        update(WorkerRecord).where(WorkerRecord.id == worker_id).values(heartbeat_at=func.now())
-    )
-    await session.commit()
-
-
-async def deregister_worker(session: AsyncSession, worker_id: str) -> None:
-    await session.execute(
-        update(WorkerRecord).where(WorkerRecord.id == worker_id).values(stopped_at=func.now())
-    )
-    await session.commit()
+from studypath.tasks.stats import count_by_status
+from studypath.tasks.workers import live_workers
 
 
 # --- task types -------------------------------------------------------------------------------
@@ -125,15 +68,8 @@ async def list_task_types(session: AsyncSession, *, stale_after: timedelta) -> l
 
 @traced
 async def register_task_type(session: AsyncSession, name: str, description: str) -> TaskType:
-    await session.execute(
-        pg_insert(TaskType)
-        .values(task_type=name, description=description, is_active=True)
-        .on_conflict_do_update(
-            index_elements=[TaskType.task_type],
-            set_={"description": description, "is_active": True, "updated_at": func.now()},
-        )
-    )
-    await session.execute(pg_insert(CircuitBreaker).values(task_type=name).on_conflict_do_nothing())
+    """Register (or reactivate) a type by name; a worker's schema and breaker are kept."""
+    await register_name(session, name, description)
     await session.commit()
     task_type = await session.get(TaskType, name, populate_existing=True)
     assert task_type is not None
@@ -424,18 +360,14 @@ async def list_tasks(
 
 @traced
 async def task_stats(session: AsyncSession) -> dict[str, Any]:
-    rows = (
-        await session.execute(
-            select(Task.task_type, Task.status, func.count()).group_by(Task.task_type, Task.status)
-        )
-    ).all()
-    stats: dict[str, Any] = {status.value: 0 for status in TaskStatus}
-    by_type: dict[str, dict[str, int]] = {}
-    for task_type, status, count in rows:
-        stats[status.value] += count
-        by_type.setdefault(task_type, {})[status.value] = count
-    stats["total"] = sum(stats[status.value] for status in TaskStatus)
-    stats["by_type"] = by_type
+    """Counts by status (every status, and the total) and, per type, the non-zero ones."""
+    counts = await count_by_status(session)
+    stats: dict[str, Any] = {status.value: n for status, n in counts.by_status.items()}
+    stats["total"] = counts.total
+    stats["by_type"] = {
+        task_type: {status.value: n for status, n in per_status.items() if n}
+        for task_type, per_status in counts.by_type.items()
+    }
     return stats
 
 
@@ -447,17 +379,7 @@ async def cancel_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -
     task = await visible_task(session, actor, task_id)
     if task.status in TERMINAL:
         raise AppError(ErrorCode.CONFLICT, f"Task is already {task.status.value}")
-    cancelled = (
-        await session.execute(
-            update(Task)
-            .where(
-                Task.id == task_id, Task.status.in_(list(sources_of(TaskStatus.CANCELLED) & READY))
-            )
-            .values(status=TaskStatus.CANCELLED, completed_at=func.now(), updated_at=func.now())
-            .returning(Task.id)
-        )
-    ).first()
-    if cancelled is not None:
+    if await cancel_waiting(session, task_ids=[task_id]):
         message = "Task cancelled"
     else:
         await session.execute(
@@ -475,30 +397,13 @@ async def cancel_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -
     return await visible_task(session, actor, task_id), message
 
 
-def _requeued() -> dict[str, Any]:
-    """A dead letter back to `pending` as if new: attempts reset, its error history kept.
-    An old cancellation request is cleared, else the worker would cancel the new run."""
-    return {
-        "status": TaskStatus.PENDING,
-        "current_attempt": 0,
-        "scheduled_at": func.now(),
-        "completed_at": None,
-        "started_at": None,
-        "result": None,
-        "cancel_requested_at": None,
-        "updated_at": func.now(),
-    }
-
-
 @traced
 async def retry_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -> Task:
     """A dead-lettered task goes back to the queue with its attempts reset."""
     task = await visible_task(session, actor, task_id)
     moved = (
         await session.execute(
-            update(Task)
-            .where(Task.id == task.id, Task.status == TaskStatus.FAILED)
-            .values(**_requeued())
+            REQUEUE_DEAD_LETTERS.where(Task.id == task.id)
             .returning(Task)
             .execution_options(populate_existing=True)
         )
@@ -525,12 +430,7 @@ async def delete_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -
 
 async def requeue_dead_letters(session: AsyncSession, task_type: str | None = None) -> int:
     """Every failed task (of a type) back to the queue with attempts reset; returns how many."""
-    query = (
-        update(Task)
-        .where(Task.status == TaskStatus.FAILED)
-        .values(**_requeued())
-        .returning(Task.task_type)
-    )
+    query = REQUEUE_DEAD_LETTERS.returning(Task.task_type)
     if task_type is not None:
         query = query.where(Task.task_type == task_type)
     requeued = list((await session.execute(query)).scalars())

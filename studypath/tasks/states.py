@@ -1,4 +1,14 @@
-"""The task vocabulary: statuses and priorities (with the numeric rank the queue sorts by)."""
+"""The task vocabulary: statuses, priorities (with the numeric rank the queue sorts by),
+breaker states, and how an attempt ended.
+
+Two words are easy to mix up, so they have different names here:
+
+- a **failed attempt** is one run of a handler that raised; the task waits out a backoff as
+  `RETRYING` and runs again (`AttemptOutcome.RETRYING`);
+- a **dead letter** is a task that will not run again on its own: out of attempts, or its
+  input was bad. Its status is `TaskStatus.DEAD_LETTER`, stored and shown as `"failed"` (the
+  word the API shares with the reference system).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +19,9 @@ class TaskStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
-    FAILED = "failed"  # the dead letter: out of attempts, kept with its error history
+    DEAD_LETTER = "failed"  # out of attempts (or bad input), kept with its error history
     CANCELLED = "cancelled"
-    RETRYING = "retrying"
+    RETRYING = "retrying"  # an attempt failed; waiting out its backoff before the next one
 
 
 class TaskPriority(StrEnum):
@@ -19,6 +29,25 @@ class TaskPriority(StrEnum):
     NORMAL = "normal"
     HIGH = "high"
     CRITICAL = "critical"
+
+
+class BreakerState(StrEnum):
+    CLOSED = "closed"  # tasks run
+    OPEN = "open"  # too many failures: tasks of this type wait, spending no attempt
+    HALF_OPEN = "half_open"  # recovery timeout passed: exactly one probe task may run
+
+
+class AttemptOutcome(StrEnum):
+    """How one attempt ended, as the worker records it (the `outcome` label of
+    `studypath_task_duration_seconds`)."""
+
+    COMPLETED = "completed"  # the handler returned; the task is done
+    RETRYING = "retrying"  # a failed attempt: it runs again after its backoff
+    DEAD_LETTERED = "dead"  # a failed attempt that was the last one (or bad input)
+    CANCELLED = "cancelled"  # cancellation honoured
+    RELEASED = "released"  # handed back by a worker shutting down; the attempt does not count
+    LOST = "lost"  # the lease was lost: another worker owns the task now
+    UNRECORDED = "failed"  # the outcome could not be written (the database failed us)
 
 
 # Higher runs first. The database derives `tasks.priority_rank` from the same numbers, so the

@@ -1,19 +1,25 @@
 """The worker: claim ready tasks, run their handlers, record what happened.
 
     while running:
-        claim up to <free slots> tasks          (queue.claim: FOR UPDATE SKIP LOCKED)
-        start each one's handler                (bounded by concurrency, timeout per type)
+        claim up to <free slots> tasks          (queue.claim_ready: FOR UPDATE SKIP LOCKED)
+        start each one's handler                (the executor: bounded, timeout per type)
         sleep until NOTIFY says "new task", slots free up, or the poll interval passes
 
-Beside that loop, a heartbeat keeps this worker's row alive, extends the leases of its
-running tasks, notices cancellation requests, and puts back tasks whose worker died.
+This module is the claim loop and what ties the parts together; each part holds one state:
+
+    executor.Executor          the handlers running now
+    completions.CompletionWriter  the successes not written yet (many per statement)
+    lease.Lease                when the next heartbeat is due (leases, reaping abandoned tasks)
+    breaker_client.BreakerClient  whether a breaker of our types may be open
+    connections.DriverConnection  the psycopg connection of one hot path
+
 Any number of workers, in any number of processes, may share one database.
 
 What makes it fast (bench/queue.py) is doing less per task: a backlog is claimed in
-batches (half the slots at a time), successes are written many per statement by a
-separate writer while the next batch already runs, the two hot statements go straight to
-psycopg, and a task costs one asyncio task — a failure, which is rare, gets a second one
-to record it.
+batches (half the slots at a time), successes are written many per statement by the
+completion writer while the next batch already runs, the hot path (claim, complete) goes
+straight to psycopg, and a task costs one asyncio task — a failure, which is rare, gets a
+second one to record it, through SQLAlchemy like every other statement off the hot path.
 """
 
 from __future__ import annotations
@@ -27,46 +33,39 @@ import socket
 import time
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
-from opentelemetry.trace import SpanKind
 
 from studypath.config import Settings
 from studypath.core.db import Database, libpq_url
 from studypath.observability import metrics
-from studypath.observability.tracing import LAYER, context_from, tracer
-from studypath.tasks import queue, service
-from studypath.tasks.queue import ClaimedTask
-from studypath.tasks.registry import (
-    PermanentError,
-    TaskCancelled,
-    TaskContext,
-    TaskRegistry,
-    TaskSpec,
+from studypath.tasks import queue, registration, workers
+from studypath.tasks.breaker_client import BreakerClient
+from studypath.tasks.completions import CompletionWriter
+from studypath.tasks.connections import DriverConnection
+from studypath.tasks.executor import (
+    AttemptFailed,
+    CancelHonoured,
+    Executor,
+    Running,
+    StoppedByUs,
+    StopReason,
+    Succeeded,
+    ending,
 )
+from studypath.tasks.lease import Lease
+from studypath.tasks.queue import ClaimedTask
+from studypath.tasks.registry import TaskRegistry
 from studypath.tasks.registry import registry as default_registry
 from studypath.tasks.retry import RetryStrategy
-from studypath.tasks.states import TaskStatus
+from studypath.tasks.states import AttemptOutcome, TaskStatus
 
 log = logging.getLogger("studypath.worker")
 
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-
-
-@dataclass
-class Running:
-    """A task this worker is executing right now (or whose success it is writing)."""
-
-    task: ClaimedTask
-    handler: asyncio.Task[Any]
-    ctx: TaskContext
-    started: float  # time.perf_counter() when the handler started
-    stop_reason: str | None = None  # "cancel" | "shutdown" | "lost" when we stop it
 
 
 class Worker:
@@ -86,30 +85,38 @@ class Worker:
         self.registry = registry or default_registry
         self.concurrency = concurrency or settings.worker_concurrency
         self.id = worker_id or new_worker_id()
-        self.heartbeat_seconds = settings.worker_heartbeat_seconds
-        self.lease_seconds = max(settings.task_lease_seconds, self.heartbeat_seconds * 3)
-        self.running: dict[uuid.UUID, Running] = {}
+        heartbeat_seconds = settings.worker_heartbeat_seconds
+        self.lease_seconds = max(settings.task_lease_seconds, heartbeat_seconds * 3)
         self.rng = random.Random()
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
-        self._beat_now = asyncio.Event()
         self._recorders: set[asyncio.Task[None]] = set()  # writing a failure, cancel, release
-        # Successes waiting to be written (one statement for many) and the batch being
-        # written; the hot path's own autocommit psycopg connections (no pool, no BEGIN).
-        self._done: dict[uuid.UUID, tuple[Running, str]] = {}  # entry, result as JSON text
-        self._writing: dict[uuid.UUID, tuple[Running, str]] = {}
-        self._done_ready = asyncio.Event()
-        self._written = asyncio.Event()  # set whenever nothing is left to write
-        self._written.set()
-        self._connections: dict[str, psycopg.AsyncConnection[Any]] = {}
         # A backlog is claimed half the slots at a time (fewer, bigger claims); once a claim
         # comes back short the queue is drained, and any free slot claims at once again.
         self.batch = max(1, self.concurrency // 2)
         self._backlog = False
-        self._breakers_open = True  # until the first heartbeat says otherwise
         self.registered = asyncio.Event()  # set once its types and its row are in the database
         self._registered_types: list[str] = []  # the types its `workers` row lists
-        self.data_dir = Path(settings.data_dir)
+        # The parts.
+        timeout = settings.db_connect_timeout
+        self.claim_connection = DriverConnection(
+            db.url, purpose="claim", connect_timeout=timeout, setup=queue.PIN_CLAIM_PLAN
+        )
+        self.executor = Executor(worker_id=self.id, db=db, settings=settings, on_end=self._ended)
+        self.completions = CompletionWriter(
+            DriverConnection(db.url, purpose="complete", connect_timeout=timeout),
+            worker_id=self.id,
+            on_written=self._written,
+            after_batch=self.wake,  # the write may have been what held the claims back
+        )
+        self.breaker = BreakerClient()
+        self.lease = Lease(
+            db,
+            self.breaker,
+            worker_id=self.id,
+            interval=heartbeat_seconds,
+            lease_seconds=self.lease_seconds,
+        )
 
     @property
     def task_types(self) -> list[str]:
@@ -122,7 +129,7 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
-    # ------------------------------------------------------------------ the main loop
+    # ------------------------------------------------------------------ the claim loop
     async def run(self) -> None:
         await self._register()
         self.registry.listen(self)
@@ -130,7 +137,7 @@ class Worker:
         helpers = [
             asyncio.create_task(self._listen(), name=f"{self.id} listen"),
             asyncio.create_task(self._heartbeat_loop(), name=f"{self.id} heartbeat"),
-            asyncio.create_task(self._write_completions(), name=f"{self.id} completions"),
+            asyncio.create_task(self.completions.run(), name=f"{self.id} completions"),
         ]
         log.info(
             "worker %s started: %d slot(s), types %s",
@@ -152,7 +159,7 @@ class Worker:
                         if spec is None:  # its handler was unregistered since the claim
                             await self._hand_back(task)
                         else:
-                            self._start(task, spec)
+                            self.executor.start(task, spec)
                     if self._backlog and self._free_slots() >= self.batch:
                         continue
                 await self._sleep()
@@ -162,12 +169,11 @@ class Worker:
             for helper in helpers:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
-            for connection in self._connections.values():
-                with contextlib.suppress(Exception):
-                    await connection.close()
+            await self.claim_connection.drop()
+            await self.completions.connection.drop()
             with contextlib.suppress(Exception):
                 async with self.db.sessionmaker() as session:
-                    await service.deregister_worker(session, self.id)
+                    await workers.deregister_worker(session, self.id)
             log.info("worker %s stopped", self.id)
 
     async def registry_changed(self) -> None:
@@ -178,10 +184,10 @@ class Worker:
     async def _register(self) -> None:
         self._registered_types = self.task_types
         async with self.db.engine.begin() as conn:
-            await queue.upsert_types(conn, self.registry.specs())
-            self._breakers_open = await queue.breakers_not_closed(conn, self.task_types)
+            await registration.register_types(conn, self.registry.specs())
+            await self.breaker.refresh(conn, self.task_types)
         async with self.db.sessionmaker() as session:
-            await service.register_worker(
+            await workers.register_worker(
                 session,
                 worker_id=self.id,
                 hostname=socket.gethostname(),
@@ -193,38 +199,17 @@ class Worker:
     def _free_slots(self) -> int:
         """Slots for new tasks. Successes waiting to be written do not hold a slot, unless
         more than a full round of them piles up (the database is behind: let it catch up)."""
-        unwritten = len(self._done) + len(self._writing)
-        return self.concurrency - len(self.running) - max(0, unwritten - self.concurrency)
+        unwritten = self.completions.backlog()
+        return self.concurrency - len(self.executor) - max(0, unwritten - self.concurrency)
 
     async def _sleep(self) -> None:
         """Until NOTIFY, a freed slot, a stop request — or the poll interval."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=self.settings.worker_poll_seconds)
 
-    async def _connection(self, purpose: str) -> psycopg.AsyncConnection[Any]:
-        """A long-lived autocommit connection for one hot path (reopened after an error)."""
-        connection = self._connections.get(purpose)
-        if connection is None or connection.closed or connection.broken:
-            connection = await psycopg.AsyncConnection.connect(
-                libpq_url(self.db.url),
-                autocommit=True,
-                connect_timeout=max(1, int(self.settings.db_connect_timeout)),
-                application_name=f"studypath worker {purpose}",
-            )
-            if purpose == "claim":
-                await connection.execute(queue.PIN_CLAIM_PLAN)
-            self._connections[purpose] = connection
-        return connection
-
-    async def _drop_connection(self, purpose: str) -> None:
-        connection = self._connections.pop(purpose, None)
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                await connection.close()
-
     async def _claim(self, limit: int) -> list[ClaimedTask]:
         try:
-            if self._breakers_open:  # a probe may be due: claim in a real transaction
+            if self.breaker.may_be_open:  # a probe may be due: claim in a real transaction
                 async with self.db.engine.begin() as conn:
                     return await queue.claim(
                         conn,
@@ -234,94 +219,46 @@ class Worker:
                         lease_seconds=self.lease_seconds,
                     )
             return await queue.claim_ready(
-                await self._connection("claim"),
+                await self.claim_connection.get(),
                 worker_id=self.id,
                 types=self.task_types,
                 limit=limit,
                 lease_seconds=self.lease_seconds,
             )
         except Exception as exc:  # the database blinked: try again next round
-            await self._drop_connection("claim")
+            await self.claim_connection.drop()
             log.warning("worker %s could not claim tasks: %s", self.id, exc)
             return []
 
-    # ------------------------------------------------------------------ running one task
     async def _hand_back(self, task: ClaimedTask) -> None:
         """Put a task whose handler went away back in the queue; the attempt does not count."""
         async with self.db.engine.begin() as conn:
             await queue.release(conn, [task.id], self.id)
         log.warning("task %s handed back: no handler for %s any more", task.id, task.task_type)
 
-    def _start(self, task: ClaimedTask, spec: TaskSpec) -> None:
-        ctx = TaskContext(
-            task_id=task.id,
-            task_type=task.task_type,
-            attempt=task.attempt,
-            max_attempts=task.max_attempts,
-            created_by=task.created_by,
-            data_dir=self.data_dir,
-            db=self.db,
-            settings=self.settings,
-        )
-
-        async def call_handler() -> Any:
-            payload = spec.parse_payload(task.payload)
-            async with asyncio.timeout(spec.timeout_seconds):
-                return await spec.handler(payload, ctx)
-
-        async def call_handler_traced() -> Any:
-            # The task's span continues the trace of the request that created it.
-            with tracer.start_as_current_span(
-                f"task {task.task_type}",
-                context=context_from(task.trace_context),
-                kind=SpanKind.CONSUMER,
-                attributes={
-                    LAYER: "task",
-                    "studypath.task_id": str(task.id),
-                    "studypath.attempt": task.attempt,
-                    "studypath.worker": self.id,
-                },
-            ):
-                return await call_handler()
-
-        # A task queued without a request (bulk inserts, the CLI) has no trace to continue.
-        run = call_handler_traced if task.trace_context else call_handler
-        handler = asyncio.create_task(run(), name=f"task {task.id}")
-        entry = Running(task, handler, ctx, time.perf_counter())
-        self.running[task.id] = entry
-        metrics.TASKS_STARTED.labels(task_type=task.task_type).inc()
-        handler.add_done_callback(lambda _: self._handler_done(entry, spec.timeout_seconds))
-
-    def _handler_done(self, entry: Running, limit_seconds: float) -> None:
-        """The handler returned or raised. A success joins the next batch of completions
+    # ------------------------------------------------------------------ recording outcomes
+    def _ended(self, entry: Running) -> None:
+        """A handler returned or raised. A success joins the next batch of completions
         (its slot is free at once); anything else is recorded by a task of its own."""
-        handler = entry.handler
-        if not handler.cancelled() and handler.exception() is None:
-            try:
-                value = queue.result_json(handler.result())
-            except (TypeError, ValueError) as exc:
-                error = f"result is not JSON: {exc}"
-                self._record(entry, self._failed(entry.task, error, permanent=True))
-                return
-            self.running.pop(entry.task.id, None)
-            self._done[entry.task.id] = (entry, value)
-            self._written.clear()
-            self._done_ready.set()
+        end = ending(entry)
+        if isinstance(end, Succeeded):
+            self.executor.finished(entry.task.id)
+            self.completions.add(entry, end.result_json)
             self._wake.set()
-            return
-        self._record(entry, self._outcome(entry, limit_seconds))
+        else:
+            self._record(entry, self._write_outcome(entry, end))
 
-    def _record(self, entry: Running, outcome: Coroutine[Any, Any, str]) -> None:
+    def _record(self, entry: Running, outcome: Coroutine[Any, Any, AttemptOutcome]) -> None:
         """Write a non-success outcome; the slot stays taken until it is written."""
 
         async def record() -> None:
-            result = "failed"
+            result = AttemptOutcome.UNRECORDED
             try:
                 result = await outcome
             except Exception:
                 log.exception("worker %s lost track of task %s", self.id, entry.task.id)
             finally:
-                self.running.pop(entry.task.id, None)
+                self.executor.finished(entry.task.id)
                 self._observe(entry, result)
                 self._wake.set()
 
@@ -329,84 +266,53 @@ class Worker:
         self._recorders.add(recorder)
         recorder.add_done_callback(self._recorders.discard)
 
-    def _observe(self, entry: Running, outcome: str) -> None:
-        metrics.TASK_DURATION.labels(task_type=entry.task.task_type, outcome=outcome).observe(
+    def _observe(self, entry: Running, outcome: AttemptOutcome) -> None:
+        metrics.TASK_DURATION.labels(task_type=entry.task.task_type, outcome=outcome.value).observe(
             time.perf_counter() - entry.started
         )
 
-    async def _outcome(self, entry: Running, limit_seconds: float) -> str:
-        task, handler = entry.task, entry.handler
-        if handler.cancelled():
-            return await self._stopped(entry)
-        exc = handler.exception()
-        if isinstance(exc, TaskCancelled):
-            return await (
-                self._stopped(entry)
-                if entry.stop_reason
-                else self._cancelled(task, "cancelled by request")
-            )
-        if isinstance(exc, PermanentError):
-            return await self._failed(task, str(exc), permanent=True)
-        if isinstance(exc, TimeoutError):
-            return await self._failed(task, f"timed out after {limit_seconds:g} s")
-        return await self._failed(task, f"{type(exc).__name__}: {exc}")
+    async def _write_outcome(
+        self, entry: Running, end: AttemptFailed | CancelHonoured | StoppedByUs
+    ) -> AttemptOutcome:
+        if isinstance(end, AttemptFailed):
+            return await self._failed(entry.task, end.error, permanent=end.permanent)
+        if isinstance(end, CancelHonoured):
+            return await self._cancelled(entry.task, end.reason)
+        return await self._stopped(entry, end.reason)
 
-    async def _write_completions(self) -> None:
-        """Write finished tasks in batches: whatever finished while the last write ran goes
-        in the next one. A quiet queue gets one-task batches, with no added delay."""
-        while True:
-            await self._done_ready.wait()
-            self._done_ready.clear()
-            self._writing, self._done = self._done, {}
-            batch = self._writing
-            try:
-                connection = await self._connection("complete")
-                ours = await queue.complete_many(
-                    connection, self.id, {task_id: value for task_id, (_, value) in batch.items()}
-                )
-            except Exception as exc:
-                # Not recorded: the tasks' leases run out and they are retried (at least once).
-                await self._drop_connection("complete")
-                log.warning(
-                    "worker %s could not record %d completion(s): %s", self.id, len(batch), exc
-                )
-                ours = set()
-            self._writing = {}
-            for task_id, (entry, _) in batch.items():
-                if task_id not in ours:
-                    log.warning(
-                        "task %s finished after its lease was lost; result dropped", task_id
-                    )
-                    self._observe(entry, "lost")
-                    continue
-                if entry.task.is_probe:
-                    log.info(
-                        "breaker for %s closed: probe task %s succeeded",
-                        entry.task.task_type,
-                        task_id,
-                    )
-                metrics.TASKS_SUCCEEDED.labels(task_type=entry.task.task_type).inc()
-                self._observe(entry, "completed")
-            if not self._done:
-                self._written.set()
-            self._wake.set()  # the write may have been what held the claims back
+    def _written(self, entry: Running, ours: bool) -> None:
+        """The completion writer recorded a batch: `entry`'s success, if it was still ours."""
+        task = entry.task
+        if not ours:
+            log.warning("task %s finished after its lease was lost; result dropped", task.id)
+            self._observe(entry, AttemptOutcome.LOST)
+            return
+        if task.is_probe:
+            log.info("breaker for %s closed: probe task %s succeeded", task.task_type, task.id)
+        metrics.TASKS_SUCCEEDED.labels(task_type=task.task_type).inc()
+        self._observe(entry, AttemptOutcome.COMPLETED)
 
-    async def _failed(self, task: ClaimedTask, error: str, *, permanent: bool = False) -> str:
+    async def _failed(
+        self, task: ClaimedTask, error: str, *, permanent: bool = False
+    ) -> AttemptOutcome:
+        """A failed attempt: retried after its backoff, or — last attempt, no retry policy,
+        bad input — a dead letter. Counted against the breaker unless the input was bad."""
         strategy = RetryStrategy.model_validate(task.retry_strategy or {})
         dead = permanent or not strategy.retries() or task.attempt >= task.max_attempts
         delay = 0.0 if dead else strategy.delay(task.attempt, self.rng)
+        breaker_opened = False
         async with self.db.engine.begin() as conn:
             outcome = await queue.fail(
                 conn, task.id, self.id, error=error, dead=dead, delay_seconds=delay
             )
-            state = None
             if outcome is not None and not permanent:  # bad input is not the service's fault
-                state = await queue.breaker_failure(conn, task.task_type, task.id)
+                breaker_opened = await self.breaker.record_failure(conn, task.task_type, task.id)
         if outcome is None:
-            return "lost"
+            return AttemptOutcome.LOST
         reason = "permanent" if permanent else "error"
-        metrics.TASKS_FAILED.labels(task_type=task.task_type, reason=reason).inc()
-        if outcome.status is TaskStatus.FAILED:
+        metrics.TASK_ATTEMPTS_FAILED.labels(task_type=task.task_type, reason=reason).inc()
+        dead_lettered = outcome.status is TaskStatus.DEAD_LETTER
+        if dead_lettered:
             metrics.TASKS_DEAD_LETTERED.labels(task_type=task.task_type).inc()
             log.info(
                 "task %s (%s) dead-lettered after attempt %d: %s",
@@ -425,42 +331,31 @@ class Worker:
                 delay,
                 error,
             )
-        if state == "open":
-            self._breakers_open = True
+        if breaker_opened:
             log.warning("breaker for %s is open", task.task_type)
-        return "dead" if outcome.status is TaskStatus.FAILED else "retrying"
+        return AttemptOutcome.DEAD_LETTERED if dead_lettered else AttemptOutcome.RETRYING
 
-    async def _cancelled(self, task: ClaimedTask, reason: str) -> str:
+    async def _cancelled(self, task: ClaimedTask, reason: str) -> AttemptOutcome:
         async with self.db.engine.begin() as conn:
             await queue.mark_cancelled(conn, task.id, self.id, reason)
         log.info("task %s cancelled", task.id)
-        return "cancelled"
+        return AttemptOutcome.CANCELLED
 
-    async def _stopped(self, entry: Running) -> str:
+    async def _stopped(self, entry: Running, reason: StopReason | None) -> AttemptOutcome:
         """The handler was cancelled by us: say why in the database."""
-        if entry.stop_reason == "cancel":
+        if reason is StopReason.CANCEL:
             return await self._cancelled(entry.task, "cancelled by request while running")
-        if entry.stop_reason == "shutdown":
+        if reason is StopReason.SHUTDOWN:
             async with self.db.engine.begin() as conn:
                 await queue.release(conn, [entry.task.id], self.id)
             log.info("task %s handed back: worker %s is shutting down", entry.task.id, self.id)
-            return "released"
-        return "lost"  # the lease was lost: another worker owns the task now
-
-    def _stop_task(self, task_id: uuid.UUID, reason: str) -> None:
-        entry = self.running.get(task_id)
-        if entry is None or entry.handler.done():
-            return
-        entry.stop_reason = entry.stop_reason or reason
-        entry.ctx.cancel_event.set()
-        entry.handler.cancel()
+            return AttemptOutcome.RELEASED
+        return AttemptOutcome.LOST  # the lease was lost: another worker owns the task now
 
     # ------------------------------------------------------------------ heartbeat
     async def _heartbeat_loop(self) -> None:
         while True:
-            self._beat_now.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._beat_now.wait(), timeout=self.heartbeat_seconds)
+            await self.lease.wait()
             try:
                 await self._heartbeat()
             except Exception as exc:  # a database blip must not kill the worker
@@ -468,28 +363,25 @@ class Worker:
 
     async def _heartbeat(self) -> None:
         # Successes not written yet are still ours to keep: extend their leases too.
-        unwritten = set(self._done) | set(self._writing)
-        ids = [*self.running, *unwritten]
-        async with self.db.engine.begin() as conn:
-            ours, cancel = await queue.heartbeat(conn, ids, self.id, self.lease_seconds)
-            reaped = await queue.reap_expired(conn)
-            self._breakers_open = await queue.breakers_not_closed(conn, self.task_types)
-        for task_id in cancel:
-            self._stop_task(task_id, "cancel")
-        for task_id in set(ids) - ours - unwritten:
-            if task_id in self.running and not self.running[task_id].handler.done():
+        unwritten = self.completions.unwritten()
+        held = [*self.executor.running, *unwritten]
+        beat = await self.lease.beat(held, self.task_types)
+        for task_id in beat.cancel_requested:
+            self.executor.stop(task_id, StopReason.CANCEL)
+        for task_id in set(held) - beat.ours - unwritten:
+            if self.executor.is_running(task_id):
                 log.warning("worker %s lost the lease of task %s; stopping it", self.id, task_id)
-                self._stop_task(task_id, "lost")
-        for task_id, task_type, status in reaped:
+                self.executor.stop(task_id, StopReason.LOST)
+        for task_id, task_type, status in beat.reaped:
             log.warning(
                 "task %s (%s) was abandoned by its worker: now %s", task_id, task_type, status.value
             )
-        if reaped:
+        if beat.reaped:
             self._wake.set()
         if self.task_types != self._registered_types:  # a handler was added (as notebooks do):
             await self._register()  # list it, so /tasks/types counts this worker for it
         async with self.db.sessionmaker() as session:
-            await service.heartbeat_worker(session, self.id)
+            await workers.heartbeat_worker(session, self.id)
 
     # ------------------------------------------------------------------ LISTEN / NOTIFY
     async def _listen(self) -> None:
@@ -506,7 +398,7 @@ class Worker:
                     self._wake.set()  # tasks may have arrived while we were not listening
                     async for notice in conn.notifies():
                         if notice.payload.startswith("cancel:"):
-                            self._beat_now.set()
+                            self.lease.beat_now()
                         else:
                             self._wake.set()
             except asyncio.CancelledError:
@@ -520,31 +412,25 @@ class Worker:
     # ------------------------------------------------------------------ shutdown
     async def _shutdown(self) -> None:
         """Stop claiming; let running tasks finish for a grace period; hand back the rest."""
-        if not self.running:
-            await self._flush()
+        if not self.executor.running:
+            await self.completions.flush()
             return
         grace = self.settings.worker_shutdown_grace_seconds
         log.info(
             "worker %s stopping: waiting up to %g s for %d task(s)",
             self.id,
             grace,
-            len(self.running),
+            len(self.executor),
         )
-        handlers = [entry.handler for entry in self.running.values()]
         with contextlib.suppress(Exception):
-            await asyncio.wait(handlers, timeout=grace)
-        for task_id in list(self.running):
-            self._stop_task(task_id, "shutdown")
+            await asyncio.wait(self.executor.handlers(), timeout=grace)
+        for task_id in list(self.executor.running):
+            self.executor.stop(task_id, StopReason.SHUTDOWN)
         # The stopped handlers end; their done callbacks (registered first, so run first)
         # start the recorders that write the hand-backs. Wait for both, briefly.
-        stopping = [entry.handler for entry in self.running.values()]
+        stopping = self.executor.handlers()
         if stopping:
             await asyncio.wait(stopping, timeout=5.0)
         if self._recorders:
             await asyncio.wait(set(self._recorders), timeout=5.0)
-        await self._flush()
-
-    async def _flush(self) -> None:
-        """Wait (briefly) for the successes still to be written."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._written.wait(), timeout=5.0)
+        await self.completions.flush()

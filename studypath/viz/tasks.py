@@ -18,10 +18,9 @@ from typing import Any
 
 from studypath.core.logging import LogEntry
 from studypath.tasks.lifecycle import TERMINAL, TRANSITIONS
-from studypath.tasks.models import BreakerState
 from studypath.tasks.registry import TaskSpec
 from studypath.tasks.retry import RetryStrategy
-from studypath.tasks.states import TaskStatus
+from studypath.tasks.states import BreakerState, TaskStatus
 from studypath.viz.diagrams import request_trace, short_sql
 from studypath.viz.mermaid import Mermaid, escape
 
@@ -29,7 +28,7 @@ from studypath.viz.mermaid import Mermaid, escape
 _NOTES = {
     TaskStatus.RUNNING: "held by one worker under a lease (the guide's InProgress)",
     TaskStatus.RETRYING: "waits out its backoff (scheduled_at)",
-    TaskStatus.FAILED: "the dead-letter queue, kept with its error history",
+    TaskStatus.DEAD_LETTER: "the dead-letter queue, kept with its error history",
 }
 
 
@@ -57,9 +56,9 @@ def lifecycle_diagram(counts: Mapping[str, Any] | None = None) -> Mermaid:
         lines.append(f"    note right of {status.value} : {escape(note).replace(':', ' -')}")
     lines.append("    classDef terminal fill:#eceff1,stroke:#607d8b")
     lines.append("    classDef deadletter fill:#ffcdd2,stroke:#c62828")
-    done = [s.value for s in TaskStatus if s in TERMINAL and s is not TaskStatus.FAILED]
+    done = [s.value for s in TaskStatus if s in TERMINAL and s is not TaskStatus.DEAD_LETTER]
     lines.append(f"    class {', '.join(done)} terminal")
-    lines.append(f"    class {TaskStatus.FAILED.value} deadletter")
+    lines.append(f"    class {TaskStatus.DEAD_LETTER.value} deadletter")
     return Mermaid("\n".join(lines))
 
 
@@ -76,8 +75,8 @@ class BreakerMove:
     event: str
 
 
-# The breaker's rules live in SQL (queue.BREAKER_FAILURE, COMPLETE_MANY, PROBE_CANDIDATES);
-# this names each move they make, in words.
+# The breaker's rules live in SQL (tasks/breakers.py: RECORD_FAILURE, CLOSE_ON_SUCCESS,
+# PROBE_CANDIDATES); this names each move they make, in words.
 BREAKER_TRANSITIONS: tuple[BreakerMove, ...] = (
     BreakerMove(BreakerState.CLOSED, BreakerState.CLOSED, "failure below the threshold: count + 1"),
     BreakerMove(BreakerState.CLOSED, BreakerState.OPEN, "failure_threshold failures in a row"),
@@ -175,7 +174,7 @@ def retry_timeline(
             error = str(entry.get("error", ""))
             if error == "lease expired":
                 outcome = "lease expired"
-            elif last and status == TaskStatus.FAILED.value:
+            elif last and status == TaskStatus.DEAD_LETTER.value:
                 outcome = "dead letter"
             else:
                 outcome = "retrying"
@@ -287,7 +286,7 @@ def task_journey(
             entry = history[number - 1]
             error = escape(str(entry.get("error", "")), 50)
             lines.append(f"    Handler--xWorker: {error}")
-            dead = number == len(history) and status == TaskStatus.FAILED.value
+            dead = number == len(history) and status == TaskStatus.DEAD_LETTER.value
             if dead:
                 lines.append(f"    Worker->>Queue: failed = dead letter ({at(entry['at'])})")
             else:
