@@ -20,7 +20,6 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -35,7 +34,11 @@ from studypath.core.openapi import install_openapi
 from studypath.core.pagination import TOTAL_COUNT_HEADER
 from studypath.core.periodic import PeriodicRunner
 from studypath.core.security import configure_hashing, prepare_dummy_hash
-from studypath.observability.tracing import setup_tracing
+from studypath.observability.tracing import (
+    SampledTracingMiddleware,
+    sample_ratio,
+    setup_tracing,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 OPENAPI_URL = "/api-docs/openapi.json"
@@ -184,6 +187,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         RequestContextMiddleware, api_prefix="/api/", max_body_bytes=settings.max_body_bytes
     )
     if settings.tracing_enabled:  # outermost: the request's span encloses everything else
-        setup_tracing(settings.otlp_endpoint)
-        app.add_middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])
+        setup_tracing(
+            settings.otlp_endpoint,
+            sample_ratio(settings.trace_sample_ratio, settings.otlp_endpoint),
+        )
+        app.add_middleware(SampledTracingMiddleware, exclude_spans=["receive", "send"])
     return app

@@ -233,6 +233,14 @@ class Settings(BaseSettings):
         default=None,
         description="Also export spans over OTLP/HTTP, e.g. http://localhost:4318/v1/traces.",
     )
+    trace_sample_ratio: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Share of requests traced while no notebook collects a trace (0 to 1). "
+        "Default: all when an OTLP endpoint is set, none otherwise; `wb.trace()` records "
+        "every request of its block either way.",
+    )
 
     # --- logging --------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import timedelta
 from typing import Any, Literal
@@ -774,3 +775,52 @@ async def test_api_key_lifetime_is_a_json_integer(client: httpx.AsyncClient, day
     )
     assert response.status_code == 422, response.text
     assert (await client.get("/api/v1/api-keys", headers=bearer(token))).json()["data"] == []
+
+
+async def test_a_session_read_survives_connections_the_server_closed(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """No ping before each checkout: a pooled connection PostgreSQL closed (a restart, an
+    idle timeout) fails once, is replaced, and the lookup runs again on a fresh one."""
+    assert (await register(client)).status_code == 200
+    token = await token_for(client)
+    assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 200
+    await session.execute(
+        text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'studypath' AND pid <> pg_backend_pid()"
+        )
+    )
+    await session.commit()
+
+    answers = [
+        (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code for _ in range(3)
+    ]
+
+    assert answers == [200, 200, 200]
+
+
+async def test_requests_survive_connections_the_server_closed(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The pool refuses a connection the server closed at checkout (no ping round trip), so
+    every endpoint, not only the session lookup, gets a live one."""
+    assert (await register(client)).status_code == 200
+    token = await token_for(client)
+    assert (await client.get("/api/v1/users/me/profile", headers=bearer(token))).status_code == 200
+    await session.execute(
+        text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'studypath' AND pid <> pg_backend_pid()"
+        )
+    )
+    await session.commit()
+    await asyncio.sleep(0.2)  # the server's goodbye reaches the pooled sockets
+
+    answers = [(await login(client)).status_code]  # the ORM's first checkout
+    answers += [
+        (await client.get("/api/v1/users/me/profile", headers=bearer(token))).status_code
+        for _ in range(2)
+    ]
+
+    assert answers == [200, 200, 200]

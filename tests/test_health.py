@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath import __version__
 from studypath.config import Settings
 from studypath.core.clock import poll_until_async
+from studypath.health.service import REFRESH_AFTER_SECONDS, CachedDatabaseCheck
 from studypath.migrations import head_revision
 from studypath.rbac.roles import Role
 from studypath.system import System
@@ -77,6 +78,70 @@ async def test_detailed_with_a_live_worker_is_healthy(
     assert full["checks"]["worker"]["details"]["workers"][0]["id"] == system.workers[0].id
 
 
+async def status_within_staleness(
+    client: httpx.AsyncClient, path: str, status: int
+) -> httpx.Response:
+    """The first answer with `status`, polling for as long as the cached database check may
+    stay stale (its refresh interval plus one check)."""
+
+    async def answer_with_status() -> httpx.Response | None:
+        response = await client.get(path)
+        return response if response.status_code == status else None
+
+    return await poll_until_async(
+        answer_with_status, within=REFRESH_AFTER_SECONDS + 10.0, what=f"{path} to answer {status}"
+    )
+
+
+def database_check(system: System) -> CachedDatabaseCheck:
+    """The app's cached database check (made by its first health request)."""
+    assert system.server is not None
+    cached: CachedDatabaseCheck = system.server.config.app.state.database_check
+    return cached
+
+
+async def test_readiness_is_answered_from_the_cached_check(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    assert (await client.get("/api/v1/health/ready")).status_code == 200
+    cached = database_check(system)
+    cached.refresh_after = 3600.0  # nothing is old enough to refresh during this test
+    checked_at = cached.checked_at
+
+    answers = [(await client.get(path)).status_code for path in ["/api/v1/health/ready"] * 5]
+    answers.append((await client.get("/api/v1/health")).status_code)
+
+    assert answers == [200] * 6
+    assert cached.checked_at == checked_at, "no probe pinged the database again"
+
+
+async def test_readiness_refreshes_in_the_background_and_turns_503(
+    system: System, client: httpx.AsyncClient, cut_off: object
+) -> None:
+    assert (await client.get("/api/v1/health/ready")).status_code == 200
+    cached = database_check(system)
+    cut_off.off()  # type: ignore[attr-defined]
+    cached.refresh_after = 0.0  # every probe finds the check old: one refresh runs behind it
+
+    response = await status_within_staleness(client, "/api/v1/health/ready", 503)
+
+    assert response.status_code == 503
+    assert cached.check is not None and cached.check.status == "unhealthy"
+
+
+async def test_a_check_older_than_max_stale_is_not_trusted(
+    system: System, client: httpx.AsyncClient, cut_off: object
+) -> None:
+    assert (await client.get("/api/v1/health/ready")).status_code == 200
+    cached = database_check(system)
+    cut_off.off()  # type: ignore[attr-defined]
+    cached.checked_at -= cached.max_stale + 1  # nobody asked for longer than the bound
+
+    response = await client.get("/api/v1/health/ready")
+
+    assert response.status_code == 503, "the first probe after the bound checks again"
+
+
 @pytest.fixture
 async def cut_off(postgres: TestPostgres, database_url: str) -> AsyncIterator[object]:
     """A switch that makes this test's database refuse connections, then restores it."""
@@ -107,7 +172,7 @@ async def test_database_down_answers_503_envelope(
     assert (await client.get(path)).status_code in (200,)
     cut_off.off()  # type: ignore[attr-defined]
 
-    response = await client.get(path)
+    response = await status_within_staleness(client, path, 503)
 
     assert response.status_code == 503
     error = response.json()["error"]
@@ -127,7 +192,7 @@ async def test_health_recovers_when_database_returns(
     client: httpx.AsyncClient, cut_off: object
 ) -> None:
     cut_off.off()  # type: ignore[attr-defined]
-    assert (await client.get("/api/v1/health/ready")).status_code == 503
+    assert (await status_within_staleness(client, "/api/v1/health/ready", 503)).status_code == 503
     cut_off.on()  # type: ignore[attr-defined]
 
     async def ready() -> bool:

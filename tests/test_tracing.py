@@ -4,15 +4,26 @@ continues the trace of the request that created it, and the diagrams are drawn f
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import httpx
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanKind
+from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
 from studypath.core.db import Database
-from studypath.observability.tracing import SPANS
+from studypath.observability.tracing import (
+    SPANS,
+    Collection,
+    RequestsStartTraces,
+    SpanStore,
+    may_record,
+    sample_ratio,
+)
 from studypath.viz.traces import TraceView, layer_of
 from tests.factories import DEFAULT_PASSWORD, create_user
 from tests.helpers import client_for, running_system
@@ -147,3 +158,61 @@ async def test_a_task_continues_the_trace_of_its_request(
     table = view.table()
     assert table.rows[0]["span"] == "POST /api/v1/tasks"
     assert any(row["layer"] == "Worker" for row in table.rows)
+
+
+def test_sample_ratio_defaults_to_none_unless_spans_are_exported() -> None:
+    assert sample_ratio(None, None) == 0.0
+    assert sample_ratio(None, "http://localhost:4318/v1/traces") == 1.0
+    assert sample_ratio(0.25, None) == 0.25
+
+
+def _decision(sampler: RequestsStartTraces, kind: SpanKind = SpanKind.SERVER) -> Decision:
+    return sampler.should_sample(
+        None, 0x1234_5678_9ABC_DEF0_1234_5678_9ABC_DEF0, "GET", kind
+    ).decision
+
+
+def test_requests_are_not_recorded_when_nobody_collects() -> None:
+    store = SpanStore()
+    assert _decision(RequestsStartTraces(0.0, store)) is Decision.DROP
+    assert _decision(RequestsStartTraces(1.0, store)) is Decision.RECORD_AND_SAMPLE
+
+
+def test_every_request_is_recorded_while_a_notebook_collects() -> None:
+    store = SpanStore()
+    sampler = RequestsStartTraces(0.0, store)
+    with store.collect(settle=0):
+        assert _decision(sampler) is Decision.RECORD_AND_SAMPLE
+        assert _decision(sampler, SpanKind.CLIENT) is Decision.DROP, "only requests start traces"
+    assert _decision(sampler) is Decision.DROP
+
+
+def test_a_collection_keeps_at_most_its_capacity() -> None:
+    collection = Collection(capacity=2)
+    for _ in range(3):
+        collection.add(cast(ReadableSpan, object()))
+    assert len(collection.spans) == 2
+    assert collection.dropped == 1
+
+
+async def test_sql_is_not_traced_while_nobody_collects(settings: Settings) -> None:
+    """A statement outside `collect()` starts no span, even inside a sampled trace (one an
+    OTLP exporter would keep): statement spans are for notebooks' diagrams."""
+    sampled_parent = NonRecordingSpan(
+        SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
+    )
+    async with running_system(settings) as system:
+        assert system.db is not None
+        recent = list(SPANS.spans)
+        with trace.use_span(sampled_parent):
+            async with system.db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        assert [span.name for span in SPANS.spans if span not in recent] == []
+
+
+def test_only_requests_the_sampler_may_record_pay_for_the_tracing_middleware() -> None:
+    scope: dict[str, object] = {"type": "http", "headers": [(b"accept", b"*/*")]}
+    assert not may_record(scope)
+    assert may_record({**scope, "headers": [(b"traceparent", b"00-" + b"1" * 32 + b"-01")]})
+    with SPANS.collect(settle=0):
+        assert may_record(scope)

@@ -27,7 +27,7 @@ from studypath.auth.policies import session_policy
 from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.logging import user_id_var
-from studypath.observability.tracing import LAYER, tracer
+from studypath.observability.tracing import LAYER, span_if_recording
 from studypath.rbac.roles import Role
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -101,7 +101,7 @@ def read_credential(request: Request) -> str | None:
 
 
 async def optional_principal(request: Request, db: DbSession) -> Principal | None:
-    with tracer.start_as_current_span("auth", attributes={LAYER: "auth"}) as span:
+    with span_if_recording("auth", {LAYER: "auth"}) as span:
         principal = await _resolve(request, db)
         span.set_attribute("studypath.authenticated", principal is not None)
         if principal is not None:
@@ -137,20 +137,20 @@ async def _resolve(request: Request, db: DbSession) -> Principal | None:
     else:
         if len(credential) > 256:
             raise unauthorized("Invalid or expired session")
+        # On the engine, not the request's ORM session: one statement, no transaction.
         found = await sessions.resolve_session(
-            db, credential, session_policy(request.app.state.settings)
+            request.app.state.db.engine, credential, session_policy(request.app.state.settings)
         )
         if found is None:
             raise unauthorized("Invalid or expired session")
-        session, user = found
         principal = Principal(
-            user.id,
-            user.username,
-            user.email,
-            user.role,
+            found.user_id,
+            found.username,
+            found.email,
+            found.role,
             "session",
-            session_id=session.id,
-            password_change_required=user.password_change_required,
+            session_id=found.session_id,
+            password_change_required=found.password_change_required,
         )
     request.state.principal = principal
     user_id_var.set(str(principal.user_id))

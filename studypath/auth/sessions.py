@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+import psycopg
+from sqlalchemy import ClauseElement, bindparam, delete, or_, select, update
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from studypath.auth.models import Session
 from studypath.core.clock import utcnow
 from studypath.core.security import new_token, token_hash
+from studypath.rbac.roles import Role
 from studypath.users.models import User
 
 REFRESH_COOLDOWN = timedelta(minutes=5)
@@ -52,44 +56,97 @@ async def create_session(
     return token, row
 
 
-def _is_live(row: Session, policy: SessionPolicy, now: datetime) -> bool:
-    if row.expires_at <= now:
-        return False
-    return policy.idle_timeout is None or row.last_activity_at + policy.idle_timeout > now
+@dataclass(frozen=True)
+class LiveSession:
+    """What a request needs to know about the session behind its token and its user."""
+
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    username: str
+    email: str
+    role: Role
+    password_change_required: bool
+
+
+def _psycopg_sql(statement: ClauseElement) -> str:
+    """A statement as psycopg takes it (`%(name)s` placeholders)."""
+    return str(statement.compile(dialect=PGDialect_psycopg()))  # type: ignore[no-untyped-call]
+
+
+# One statement, compiled once: the session row joined with its active user. Sent by psycopg
+# itself (prepared after a few uses) on a pooled connection switched to autocommit: no ORM
+# objects or SQLAlchemy result to build, no BEGIN/ROLLBACK around it.
+_LOOKUP = (
+    select(
+        Session.id,
+        Session.expires_at,
+        Session.last_activity_at,
+        User.id,
+        User.username,
+        User.email,
+        User.role,
+        User.password_change_required,
+    )
+    .join(User, User.id == Session.user_id)
+    .where(
+        Session.token_hash == bindparam("token_hash"),
+        User.is_active.is_(True),
+        User.deleted_at.is_(None),
+    )
+)
+_MARK_ACTIVE = (
+    update(Session)
+    .where(Session.id == bindparam("session_id"), Session.last_activity_at < bindparam("before"))
+    .values(last_activity_at=bindparam("now"))
+)
+_LOOKUP_SQL = _psycopg_sql(_LOOKUP)
+_MARK_ACTIVE_SQL = _psycopg_sql(_MARK_ACTIVE)
+# A pooled connection the server closed (a database restart) fails its first statement; the
+# pool then replaces it, and every older one. One more try gets a fresh connection.
+DEAD_CONNECTION_RETRIES = 1
 
 
 async def resolve_session(
-    db: AsyncSession, token: str, policy: SessionPolicy
-) -> tuple[Session, User] | None:
+    engine: AsyncEngine, token: str, policy: SessionPolicy
+) -> LiveSession | None:
     """The live session behind `token` and its active user, or None.
 
     Marks activity, but writes `last_activity_at` only when it is older than the policy's
     resolution: a busy client does not turn every read into a database write.
     """
-    found = (
-        await db.execute(
-            select(Session, User)
-            .join(User, User.id == Session.user_id)
-            .where(Session.token_hash == token_hash(token))
-        )
-    ).one_or_none()
+    for attempt in range(DEAD_CONNECTION_RETRIES + 1):
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            raw: psycopg.AsyncConnection[Any] = (await conn.get_raw_connection()).driver_connection  # type: ignore[assignment]
+            try:
+                return await _resolve_on(raw, token, policy)
+            except psycopg.OperationalError:
+                if not raw.broken or attempt == DEAD_CONNECTION_RETRIES:
+                    raise
+                await conn.invalidate()  # the pool opens a new one for the next try
+    raise AssertionError("unreachable")
+
+
+async def _resolve_on(
+    pg: psycopg.AsyncConnection[Any], token: str, policy: SessionPolicy
+) -> LiveSession | None:
+    cursor = await pg.execute(_LOOKUP_SQL, {"token_hash": token_hash(token)}, prepare=True)
+    found = await cursor.fetchone()
     if found is None:
         return None
-    row, user = found
+    session_id, expires_at, last_activity_at, user_id, username, email, role, must_change = found
     now = utcnow()
-    if not _is_live(row, policy, now) or not user.is_active or user.deleted_at is not None:
+    if expires_at <= now or (
+        policy.idle_timeout is not None and last_activity_at + policy.idle_timeout <= now
+    ):
         return None
-    if now - row.last_activity_at >= policy.activity_resolution:
-        await db.execute(
-            update(Session)
-            .where(
-                Session.id == row.id,
-                Session.last_activity_at < now - policy.activity_resolution,
-            )
-            .values(last_activity_at=now)
+    if now - last_activity_at >= policy.activity_resolution:
+        await pg.execute(
+            _MARK_ACTIVE_SQL,
+            {"session_id": session_id, "before": now - policy.activity_resolution, "now": now},
+            prepare=True,
         )
-        await db.commit()
-    return row, user
+    return LiveSession(session_id, user_id, username, email, Role(role), must_change)
 
 
 async def refresh_session(

@@ -134,7 +134,7 @@ def _run_system(
     workers: int,
     on_ready: Callable[[str, System], None],
 ) -> None:
-    from studypath.system import System, bind_socket, prepare_database
+    from studypath.system import System, bind_socket, prepare_database, run_event_loop
 
     with explained_errors():
         provider = prepare_database(settings, progress=echo)
@@ -149,7 +149,7 @@ def _run_system(
             echo(_starting_message(serve_api, workers))
             host = f"[{settings.host}]" if ":" in settings.host else settings.host
             url = f"http://{host}:{system.port}"
-            asyncio.run(system.run(on_ready=lambda: on_ready(url, system)))
+            run_event_loop(system.run(on_ready=lambda: on_ready(url, system)))
         finally:
             provider.stop()
     echo("stopped.")

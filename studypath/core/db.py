@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import select
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ import sqlalchemy.ext.asyncio as sa_asyncio
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -48,6 +50,9 @@ class Base(DeclarativeBase):
 # The health pool: one connection kept open, one more for a detailed report's second query
 # while a ping holds the first.
 HEALTH_POOL_OVERFLOW = 1
+# Request connections older than this are replaced at checkout (a server or proxy that drops
+# idle connections after a while does not hand a request a dead one).
+POOL_RECYCLE_SECONDS = 1800
 
 
 class DatabaseUnavailable(ConnectionError):
@@ -132,13 +137,18 @@ class Database:
             self.url,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            # No ping before each checkout (a round trip per request): a connection the
+            # server closed is noticed without one (`_refuse_closed_connection`), and
+            # connections are replaced after `POOL_RECYCLE_SECONDS`.
+            pool_pre_ping=False,
+            pool_recycle=POOL_RECYCLE_SECONDS,
             pool_timeout=connect_timeout,
             connect_args={
                 "connect_timeout": max(1, int(connect_timeout)),
                 "application_name": application_name,
             },
         )
+        event.listen(self.engine.sync_engine, "checkout", _refuse_closed_connection)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self.engine.sync_engine, "before_cursor_execute", _log_statement)
         # Health checks use connections of their own: a server busy enough to use its whole
@@ -221,6 +231,24 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
         await self.health_engine.dispose()
+
+
+def _refuse_closed_connection(
+    dbapi_connection: Any, connection_record: Any, connection_proxy: Any
+) -> None:
+    """Pool checkout: hand out no connection the server has closed (a restart, an idle
+    timeout, `pg_terminate_backend`), without a round trip. An idle connection has nothing to
+    read; one the server closed has its goodbye (or EOF) waiting on the socket. Raising
+    DisconnectionError makes the pool drop it and check out another."""
+    pg = connection_record.driver_connection
+    if pg is None or pg.closed or pg.broken:
+        raise DisconnectionError("connection closed")
+    try:
+        readable, _, _ = select.select([pg.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        raise DisconnectionError("connection unusable") from None
+    if readable:
+        raise DisconnectionError("the server closed the connection")
 
 
 def _log_statement(

@@ -42,6 +42,15 @@ def _db(request: Request) -> Database:
     return db
 
 
+def _cached_database_check(request: Request) -> service.CachedDatabaseCheck:
+    """The app's cached database check (made on first use, for the app's database)."""
+    cached: service.CachedDatabaseCheck | None = getattr(request.app.state, "database_check", None)
+    if cached is None or cached.db is not _db(request):
+        cached = service.CachedDatabaseCheck(_db(request))
+        request.app.state.database_check = cached
+    return cached
+
+
 def _uptime(request: Request) -> float:
     started: float = request.app.state.started_monotonic
     return round(time.monotonic() - started, 3)
@@ -55,7 +64,7 @@ def _unavailable(message: str, details: Any) -> AppError:
 async def health(request: Request) -> Envelope[HealthSummary]:
     """Basic health: 200 when the API and its database answer (`degraded` when the database
     is slow), 503 when the database fails."""
-    database = service.public_check("database", await service.check_database(_db(request)))
+    database = service.public_check("database", await _cached_database_check(request).get())
     if database.status == "unhealthy":
         raise _unavailable(database.message, {"checks": {"database": database.model_dump()}})
     return ok(
@@ -113,8 +122,9 @@ async def health_live() -> Envelope[Liveness]:
 
 @router.get("/ready", response_model=Envelope[Readiness], responses=UNHEALTHY)
 async def health_ready(request: Request) -> Envelope[Readiness]:
-    """Readiness: send traffic here only if the database answers."""
-    checks = service.public_checks({"database": await service.check_database(_db(request))})
+    """Readiness: send traffic here only if the database answers (checked at most about once
+    a second, in the background: see `service.CachedDatabaseCheck`)."""
+    checks = service.public_checks({"database": await _cached_database_check(request).get()})
     ready = checks["database"].status != "unhealthy"
     body = Readiness(
         status="ready" if ready else "not_ready",
