@@ -166,7 +166,7 @@ class Worker:
                 with contextlib.suppress(Exception):
                     await connection.close()
             with contextlib.suppress(Exception):
-                async with self.db.sessionmaker() as session:
+                async with self.db.sessionmaker.begin() as session:
                     await service.deregister_worker(session, self.id)
             log.info("worker %s stopped", self.id)
 
@@ -180,7 +180,7 @@ class Worker:
         async with self.db.engine.begin() as conn:
             await queue.upsert_types(conn, self.registry.specs())
             self._breakers_open = await queue.breakers_not_closed(conn, self.task_types)
-        async with self.db.sessionmaker() as session:
+        async with self.db.sessionmaker.begin() as session:
             await service.register_worker(
                 session,
                 worker_id=self.id,
@@ -488,7 +488,7 @@ class Worker:
             self._wake.set()
         if self.task_types != self._registered_types:  # a handler was added (as notebooks do):
             await self._register()  # list it, so /tasks/types counts this worker for it
-        async with self.db.sessionmaker() as session:
+        async with self.db.sessionmaker.begin() as session:
             await service.heartbeat_worker(session, self.id)
 
     # ------------------------------------------------------------------ LISTEN / NOTIFY
