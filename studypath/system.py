@@ -250,14 +250,14 @@ class System:
             self.settings.password_hash_memory_kib,
             self.settings.password_hash_parallelism,
         )
-        async with self.db.sessionmaker() as session:
-            try:
+        try:
+            async with self.db.sessionmaker.begin() as session:  # startup's own transaction
                 created = await users_service.ensure_initial_admin(
                     session, password.get_secret_value()
                 )
-            except AppError as exc:
-                log.warning("initial admin not created: %s", exc.message)
-                return
+        except AppError as exc:
+            log.warning("initial admin not created: %s", exc.message)
+            return
         if created is not None:
             self.initial_admin_created = True
             log.info("created the initial admin account %r", created.username)

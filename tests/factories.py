@@ -188,6 +188,7 @@ async def create_world(session: AsyncSession, settings: Settings) -> World:
         setattr(world, attribute, str(task.id))
     world.owner_event_id, world.owner_incident_id = str(event.id), str(incident.id)
     world.alert_id = str(alert.id)
-    _key, row = await auth_keys.create_key(session, owner.id, "owner's key", None)  # commits
+    _key, row = await auth_keys.create_key(session, owner.id, "owner's key", None)
+    await session.commit()  # the caller owns the transaction: here, the factory
     world.owner_key_id = str(row.id)
     return world

@@ -478,6 +478,7 @@ async def test_a_worker_process_serves_its_own_task_metrics(
     await tasks_service.enqueue_many(
         session, task_type="delay_task", payloads=[{"delay_seconds": 0}] * 3, created_by=None
     )
+    await session.commit()
 
     def succeeded() -> float:
         page = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text

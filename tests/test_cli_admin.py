@@ -89,6 +89,7 @@ async def test_reset_password_revokes_api_keys_and_can_require_a_change(
 ) -> None:
     user = await create_user(session, username="keyholder")
     await auth_keys.create_key(session, user.id, "laptop", None)
+    await session.commit()
     result = await admin(
         "reset-password", "keyholder", "--password", "Back-In-789", "--require-change"
     )

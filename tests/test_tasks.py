@@ -135,6 +135,7 @@ async def test_priority_order_is_by_rank_critical_first(
             created_by=user.id,
             priority=TaskPriority(priority),
         )
+    await session.commit()  # the caller owns the transaction: workers see them now
     one_at_a_time = settings.model_copy(update={"worker_concurrency": 1})
     async with running_system(one_at_a_time, workers=1, registry=registry):
         await poll_until_async(lambda: _count_done(db, 6), within=10, what="6 tasks done")
@@ -351,6 +352,7 @@ async def test_breaker_opens_defers_probes_once_and_closes(
                     created_by=user.id,
                 )
             )
+        await session.commit()
         await asyncio.sleep(0.5)
         rows = [await task_row(db, task.id) for task in waiting]
         assert {row["status"] for row in rows} == {"pending"}
@@ -379,13 +381,15 @@ async def test_breaker_opens_defers_probes_once_and_closes(
 
 async def queue_failing_task(session: AsyncSession, user_id: uuid.UUID) -> Task:
     """A `work` task that fails on its one and only attempt (a breaker failure)."""
-    return await service.create_task(
+    task = await service.create_task(
         session,
         task_type="work",
         payload={"fail_times": 1},
         created_by=user_id,
         retry_strategy=RetryStrategy(type=Backoff.NONE),
     )
+    await session.commit()
+    return task
 
 
 async def _state_is(db: Database, state: str) -> bool:
@@ -432,6 +436,7 @@ async def test_breaker_state_is_shared_by_workers(
             await service.create_task(
                 session, task_type="work", payload={"seconds": 0.4}, created_by=user.id
             )
+        await session.commit()
         await poll_until_async(
             lambda: _state_is(db, "half_open"),
             within=5,

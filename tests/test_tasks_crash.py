@@ -65,6 +65,7 @@ async def test_sigkilled_worker_loses_no_task(
             )
             for n in range(3)
         ]
+        await session.commit()
 
         async def all_running_in_victim() -> bool:
             async with db.engine.connect() as conn:

@@ -57,6 +57,7 @@ async def test_enqueue_many_inserts_every_task_in_order_and_wakes_the_worker(
             max_attempts=3,
             retry_strategy=RetryStrategy.model_validate({"type": "none"}),
         )
+        await session.commit()  # the caller's commit delivers the NOTIFY
         assert len(ids) == 60 and len(set(ids)) == 60
         await poll_until_async(lambda: _all_completed(db, 60), within=15, what="60 completed tasks")
     async with db.engine.connect() as conn:

@@ -121,6 +121,7 @@ async def test_api_keys_are_refused_where_the_matrix_says_session_only(
     world = await create_world(session, settings)
     assert world.owner.user is not None
     key, _row = await auth_keys.create_key(session, world.owner.user.id, "script", None)
+    await session.commit()
     rules = rules_by_route(app_of(system))
     for route in [("GET", "/api/v1/auth/me"), ("GET", "/api/v1/api-keys")]:
         rule = rules[route]

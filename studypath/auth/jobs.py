@@ -10,7 +10,7 @@ from studypath.core.periodic import PeriodicJob
 
 
 async def purge_sessions(db: Database, settings: Settings) -> str | None:
-    async with db.sessionmaker() as session:
+    async with db.sessionmaker.begin() as session:  # the job's own transaction
         purged = await sessions.purge_expired(session, session_policy(settings))
     return f"purged {purged} expired session(s)" if purged else None
 

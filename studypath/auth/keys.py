@@ -57,8 +57,8 @@ async def create_key(
         expires_at=expires_at,
     )
     db.add(row)
-    await db.commit()
-    await db.refresh(row)
+    await db.flush()
+    await db.refresh(row)  # the server's id and created_at
     return key, row
 
 
@@ -82,7 +82,6 @@ async def revoke_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) ->
         .values(revoked_at=func.now())
         .returning(ApiKey.id)
     )
-    await db.commit()
     return result.first() is not None
 
 
@@ -99,7 +98,11 @@ async def revoke_all(db: AsyncSession, user_id: uuid.UUID) -> int:
 
 
 async def resolve_key(db: AsyncSession, key: str) -> tuple[ApiKey, User] | None:
-    """The live key and its active owner, or None. Records use (at most once a minute)."""
+    """The live key and its active owner, or None. Records use (at most once a minute).
+
+    Like a session's activity mark (`sessions.resolve_session`), the use is committed at
+    once, before the handler runs: it must neither hold the key's row lock for the whole
+    request nor vanish when the request fails."""
     now = utcnow()
     found = (
         await db.execute(

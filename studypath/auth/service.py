@@ -64,7 +64,7 @@ async def register(
         raise rate_limited(locked, "registrations")
     await throttle.record_failure(db, client_key, throttles.client)
     await throttle.record_failure(db, throttle.REGISTRATION_TOTAL_KEY, throttles.total)
-    await db.commit()
+    await throttle.commit_now(db)  # counted even if the name is taken (409)
     return await users_service.create_user(
         db, username=username, email=email, password=password, role=Role.USER
     )
@@ -97,7 +97,7 @@ async def login(
         await throttle.record_failure(db, client_key, throttles.client)
         await throttle.record_failure(db, here_key, throttles.account_at_client)
         await throttle.count_failure(db, account_key, throttles.account.window)
-        await db.commit()
+        await throttle.commit_now(db)  # the 401 rolls the request back; the count stays
         raise AppError(ErrorCode.INVALID_CREDENTIALS, INVALID_LOGIN)
 
     await throttle.clear(db, account_key, here_key)
@@ -107,8 +107,8 @@ async def login(
     token, session = await sessions.create_session(
         db, user.id, session_policy, user_agent=user_agent, ip_address=client_address
     )
-    await db.commit()
-    await db.refresh(user)
+    await db.flush()
+    await db.refresh(user)  # last_login_at as the server set it
     return LoginResult(token=token, session=session, user=user)
 
 
@@ -119,14 +119,13 @@ async def _wait_if_account_is_under_attack(
     failures = await throttle.failures_in_window(db, account_key, throttles.account.window)
     delay = throttles.account.delay_after(failures)
     if delay:
-        await db.commit()  # give the connection back to the pool while waiting
+        await throttle.commit_now(db)  # give the connection back to the pool while waiting
         await pause(delay)
 
 
 @traced
 async def logout(db: AsyncSession, session_id: uuid.UUID) -> None:
     await sessions.end_session(db, session_id)
-    await db.commit()
 
 
 @traced
@@ -135,5 +134,4 @@ async def logout_all(db: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
     includes the scripts. Returns (sessions ended, keys revoked)."""
     ended = await sessions.end_user_sessions(db, user_id)
     revoked = await keys.revoke_all(db, user_id)
-    await db.commit()
     return ended, revoked

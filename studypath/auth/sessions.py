@@ -167,7 +167,7 @@ async def refresh_session(
     row.expires_at = now + policy.lifetime
     row.refreshed_at = now
     row.last_activity_at = now
-    await db.commit()
+    await db.flush()
     return row
 
 
@@ -199,5 +199,4 @@ async def purge_expired(db: AsyncSession, policy: SessionPolicy) -> int:
     if policy.idle_timeout is not None:
         condition = or_(condition, Session.last_activity_at <= now - policy.idle_timeout)
     result = await db.execute(delete(Session).where(condition).returning(Session.id))
-    await db.commit()
     return len(result.all())

@@ -179,5 +179,16 @@ async def record_failure(db: AsyncSession, key: str, policy: ThrottlePolicy) -> 
     return True
 
 
+async def commit_now(db: AsyncSession) -> None:
+    """Commit the counts written so far at once, ahead of the request's unit of work.
+
+    The deliberate exception to "the caller owns the transaction" (docs/architecture.md):
+    a refused login or registration answers 401/409/429 and the request's transaction rolls
+    back, but the count of that attempt must survive it, or every guess would be forgotten.
+    Called only where nothing but counts has been written in the request yet. Also used
+    before the account delay's wait, to give the connection back to the pool meanwhile."""
+    await db.commit()
+
+
 async def clear(db: AsyncSession, *keys: str) -> None:
     await db.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))

@@ -49,7 +49,7 @@ def run_admin(work: Callable[[AsyncSession], Awaitable[str]], data_dir: Path | N
     from studypath.core.errors import AppError
 
     async def in_session(database: Database) -> str:
-        async with database.sessionmaker() as session:
+        async with database.sessionmaker.begin() as session:  # the command's transaction
             return await work(session)
 
     try:
@@ -116,7 +116,6 @@ def reset_password(
         user.password_change_required = require_change
         ended = await sessions.end_user_sessions(session, user.id)
         revoked = await keys.revoke_all(session, user.id)
-        await session.commit()
         return (
             f"password of {user.username} reset; ended {ended} session(s), "
             f"revoked {revoked} API key(s)"

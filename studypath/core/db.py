@@ -10,14 +10,14 @@ import asyncio
 import logging
 import select
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import sqlalchemy.ext.asyncio as sa_asyncio
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from studypath.core.errors import AppError, ErrorCode
 from studypath.core.logging import request_id_var
 
 log = logging.getLogger("studypath.db")
@@ -262,11 +263,74 @@ def _log_statement(
         )
 
 
+_AFTER_COMMIT = "studypath.after_commit"
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` once the caller's transaction commits; forget it if it rolls back.
+
+    For what must not happen for work that was never stored: an audit line, a counter."""
+    sync_session = session.sync_session
+    pending: list[Callable[[], None]] | None = sync_session.info.get(_AFTER_COMMIT)
+    if pending is None:
+        pending = sync_session.info[_AFTER_COMMIT] = []
+        event.listen(sync_session, "after_commit", _run_after_commit)
+        event.listen(sync_session, "after_soft_rollback", _forget_after_commit)
+    pending.append(callback)
+
+
+def _run_after_commit(sync_session: Any) -> None:
+    pending = sync_session.info.get(_AFTER_COMMIT, [])
+    sync_session.info[_AFTER_COMMIT] = []
+    for callback in pending:
+        try:
+            callback()
+        except Exception:  # the commit happened: a failing side effect must not undo the answer
+            log.exception("after-commit callback %r failed", callback)
+
+
+def _forget_after_commit(sync_session: Any, previous_transaction: Any) -> None:
+    if not previous_transaction.nested:  # a savepoint's rollback leaves the rest standing
+        sync_session.info[_AFTER_COMMIT] = []
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """FastAPI dependency: one session per request, closed afterwards."""
+    """FastAPI dependency: the request's unit of work — one session, one transaction.
+
+    Services only flush; this is where a request's changes are committed: once, after the
+    handler returned and its response was serialized, before the response is sent
+    (`DbSession` is function-scoped, see below). A handler that raises rolls everything
+    back. A commit that fails answers 503 (or 500), never a 200 for data that is not there.
+    See docs/architecture.md, "Transactions: the caller owns them"."""
     database: Database = request.app.state.db
     async with database.sessionmaker() as session:
-        yield session
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await commit_request(session)
 
 
-DbSession = Annotated[AsyncSession, Depends(get_session)]
+async def commit_request(session: AsyncSession) -> None:
+    """Commit the request's work; a failure rolls back and becomes an error answer."""
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise  # a constraint only the commit saw: a bug (services flush), so a masked 500
+    except DBAPIError as exc:
+        await session.rollback()
+        log.warning("commit failed, nothing was saved: %s", _reason(exc))
+        raise AppError(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "The database could not save this change; nothing was saved. Try again.",
+            headers={"Retry-After": "1"},
+        ) from None
+
+
+# scope="function": FastAPI runs the dependency's exit (the commit) when the endpoint has
+# returned and its response model has been serialized, but before the response is sent —
+# so a commit failure still decides the status. (The default, "request", would commit after
+# the client already had its 200.)
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -196,7 +196,7 @@ async def _open_incident(session: AsyncSession, alert: Alert) -> None:
 async def evaluate_all(db: Database) -> list[Evaluation]:
     """One round over every active alert, by one process at a time; each alert in its own
     savepoint, so one that cannot be evaluated does not stop the others."""
-    async with db.sessionmaker() as session:
+    async with db.sessionmaker.begin() as session:  # the round's own transaction
         locked = await session.scalar(
             text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": EVALUATION_LOCK}
         )
@@ -207,7 +207,6 @@ async def evaluate_all(db: Database) -> list[Evaluation]:
             await session.scalars(select(Alert).where(Alert.is_active.is_(True)).with_for_update())
         )
         results = [await evaluate_isolated(session, alert, now) for alert in alerts]
-        await session.commit()
     return results
 
 

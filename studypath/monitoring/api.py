@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.auth.dependencies import (
     CurrentUser,
@@ -61,14 +59,6 @@ TimeBound = Annotated[
     ZonedDateTime | None,
     Query(description="RFC 3339, with `Z` or an offset (e.g. 2024-05-01T12:00:00Z)."),
 ]
-Out = TypeVar("Out", bound=BaseModel)
-
-
-async def committed(db: AsyncSession, out: Out) -> Out:
-    """Serialize the response, then commit: a row the API could not return is never stored."""
-    out.model_dump_json()
-    await db.commit()
-    return out
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -81,7 +71,7 @@ async def create_event(
     `client-`); other sources answer 403, and `alerts`, `incidents` and `system` are the
     system's own. `recorded_at` must fall within the last 30 days (400 otherwise)."""
     event = await service.create_event(db, principal, principal.username, **body.model_dump())
-    return ok(await committed(db, EventOut.model_validate(event)), "Event recorded")
+    return ok(EventOut.model_validate(event), "Event recorded")
 
 
 @router.get("/events", response_model=Envelope[list[EventOut]])
@@ -128,7 +118,7 @@ async def create_metric(
     name (`cpu_usage…`, `client_…`, …); other names answer 403. `recorded_at` must fall
     within the last 30 days (400 otherwise)."""
     metric = await service.create_metric(db, principal, principal.username, **body.model_dump())
-    return ok(await committed(db, MetricOut.model_validate(metric)), "Metric recorded")
+    return ok(MetricOut.model_validate(metric), "Metric recorded")
 
 
 @router.get("/metrics", response_model=Envelope[list[MetricOut]])
@@ -208,7 +198,7 @@ async def create_alert(body: AlertRule, actor: Moderator, db: DbSession) -> Enve
     (`query: "cpu_usage > 80"`, `threshold_value`) sets `metric_name`, `comparator` and
     `threshold` from its query."""
     alert = await service.create_alert(db, actor, **body.rule())
-    return ok(await committed(db, AlertOut.model_validate(alert)), "Alert created")
+    return ok(AlertOut.model_validate(alert), "Alert created")
 
 
 @router.get("/alerts/{alert_id:uuid}", response_model=Envelope[AlertOut])
@@ -224,7 +214,7 @@ async def update_alert(
 ) -> Envelope[AlertOut]:
     """Change a rule (a changed condition starts again from `ok`)."""
     alert = await service.update_alert(db, alert_id, body.changes())
-    return ok(await committed(db, AlertOut.model_validate(alert)), "Alert updated")
+    return ok(AlertOut.model_validate(alert), "Alert updated")
 
 
 @router.delete("/alerts/{alert_id:uuid}", response_model=Envelope[None])
@@ -241,7 +231,7 @@ async def create_incident(
     incident = await service.create_incident(
         db, created_by=principal.user_id, alert_id=None, **body.model_dump()
     )
-    return ok(await committed(db, IncidentOut.model_validate(incident)), "Incident opened")
+    return ok(IncidentOut.model_validate(incident), "Incident opened")
 
 
 @router.get("/incidents", response_model=Envelope[list[IncidentOut]])
@@ -271,7 +261,7 @@ async def update_incident(
     incident = await service.update_incident(
         db, principal, incident_id, body.model_dump(exclude_unset=True)
     )
-    return ok(await committed(db, IncidentOut.model_validate(incident)), "Incident updated")
+    return ok(IncidentOut.model_validate(incident), "Incident updated")
 
 
 @router.get("/incidents/{incident_id:uuid}/timeline", response_model=Envelope[list[EventOut]])

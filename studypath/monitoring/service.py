@@ -13,8 +13,8 @@ Writers' rules — the guide's, plus studypath's own forms:
   `system` (alone or followed by `/`, `:` or `.`) and metric names starting `studypath_`,
   `process_` or `python_` (the process's own metrics on the Prometheus page).
 
-Writes flush and leave the commit to the caller (the API commits once the response is
-built, so a row it could not return is never stored).
+Writes flush and leave the commit to the caller (the request's unit of work commits once
+the response is serialized, so a row it could not return is never stored).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.core.clock import utcnow
-from studypath.core.errors import AppError, ErrorCode
+from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import PageParams
 from studypath.monitoring.models import (
     Alert,
@@ -263,7 +263,7 @@ async def list_events(
 async def get_event(session: AsyncSession, actor: Actor, event_id: uuid.UUID) -> Event:
     event = await session.get(Event, event_id)
     if event is None or not can_access_owned(actor, event.created_by):
-        raise AppError(ErrorCode.NOT_FOUND, "Event not found")
+        raise not_found("Event")
     return event
 
 
@@ -362,7 +362,7 @@ async def create_alert(session: AsyncSession, actor: Actor, **rule: Any) -> Aler
 async def get_alert(session: AsyncSession, alert_id: uuid.UUID) -> Alert:
     alert = await session.get(Alert, alert_id, populate_existing=True)
     if alert is None:
-        raise AppError(ErrorCode.NOT_FOUND, "Alert not found")
+        raise not_found("Alert")
     return alert
 
 
@@ -394,7 +394,7 @@ async def update_alert(
 @traced
 async def delete_alert(session: AsyncSession, alert_id: uuid.UUID) -> None:
     await session.delete(await get_alert(session, alert_id))
-    await session.commit()
+    await session.flush()
 
 
 # --- incidents --------------------------------------------------------------------------------
@@ -446,7 +446,7 @@ async def create_incident(
 async def get_incident(session: AsyncSession, incident_id: uuid.UUID) -> Incident:
     incident = await session.get(Incident, incident_id, populate_existing=True)
     if incident is None:
-        raise AppError(ErrorCode.NOT_FOUND, "Incident not found")
+        raise not_found("Incident")
     return incident
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from studypath.core.errors import AppError, ErrorCode
+from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import PageParams
 from studypath.notes.models import Note, NoteShare, SharePermission
 from studypath.observability.tracing import traced
@@ -22,10 +22,6 @@ from studypath.tasks import service as tasks_service
 from studypath.users import service as users_service
 
 NOTIFICATION_TASK = "notification"
-
-
-def note_not_found() -> AppError:
-    return AppError(ErrorCode.NOT_FOUND, "Note not found")
 
 
 async def access_to(session: AsyncSession, user_id: uuid.UUID, note: Note) -> str | None:
@@ -48,7 +44,7 @@ async def _visible(
     note = await session.get(Note, note_id, populate_existing=True)
     access = await access_to(session, user_id, note) if note is not None else None
     if note is None or access is None:
-        raise note_not_found()
+        raise not_found("Note")
     return note, access
 
 
@@ -58,8 +54,8 @@ async def create_note(
 ) -> Note:
     note = Note(owner_id=owner_id, title=title, content=content, is_public=is_public)
     session.add(note)
-    await session.commit()
-    await session.refresh(note)
+    await session.flush()
+    await session.refresh(note)  # the server's id, timestamps and search vector
     return note
 
 
@@ -165,7 +161,7 @@ async def update_note(
         raise AppError(ErrorCode.FORBIDDEN, "Only the owner decides whether a note is public")
     for key, value in changes.items():
         setattr(note, key, value)
-    await session.commit()
+    await session.flush()
     await session.refresh(note)
     return note, access
 
@@ -180,7 +176,7 @@ async def _owned(session: AsyncSession, user_id: uuid.UUID, note_id: uuid.UUID) 
 @traced
 async def delete_note(session: AsyncSession, user_id: uuid.UUID, note_id: uuid.UUID) -> None:
     await session.delete(await _owned(session, user_id, note_id))
-    await session.commit()
+    await session.flush()
 
 
 @traced
@@ -195,8 +191,8 @@ async def share_note(
 ) -> tuple[NoteShare, uuid.UUID]:
     """Share (or change the permission of a share) and queue the recipient's notification.
 
-    The share and the notification task are written in one transaction: either both
-    happen or neither does."""
+    The share and the notification task join the caller's transaction: when it commits,
+    both are stored (and the workers hear of the task); when it rolls back, neither is."""
     note = await _owned(session, owner_id, note_id)
     recipient = (
         await users_service.find_by_login(session, username, by_email=False)
@@ -204,7 +200,7 @@ async def share_note(
         else await users_service.get_user(session, user_id)  # type: ignore[arg-type]
     )
     if recipient is None or not recipient.is_active:
-        raise AppError(ErrorCode.USER_NOT_FOUND, "User not found")
+        raise not_found("User", ErrorCode.USER_NOT_FOUND)
     if recipient.id == owner_id:
         raise AppError(ErrorCode.VALIDATION_FAILED, "You cannot share a note with yourself")
     share_id = (
@@ -233,7 +229,7 @@ async def share_note(
         },
         created_by=owner_id,
         metadata={"source": "notes.share"},
-    )  # commits the share too
+    )
     share = await session.get(NoteShare, share_id, populate_existing=True)
     assert share is not None
     return share, task.id
@@ -250,8 +246,7 @@ async def revoke_share(
         .returning(NoteShare.id)
     )
     if removed.first() is None:
-        raise AppError(ErrorCode.NOT_FOUND, "This note is not shared with that user")
-    await session.commit()
+        raise not_found("Share of this note with that user")
 
 
 @traced

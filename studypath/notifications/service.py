@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from studypath.core.errors import AppError, ErrorCode
+from studypath.core.errors import not_found
 from studypath.core.pagination import PageParams
 from studypath.notifications.models import Notification
 from studypath.observability.tracing import traced
@@ -38,7 +38,6 @@ async def notify_once(
         .on_conflict_do_nothing(index_elements=[Notification.dedupe_key])
         .returning(Notification.id)
     )
-    await session.commit()
     return inserted.first() is not None
 
 
@@ -68,10 +67,10 @@ async def mark_read(
 ) -> Notification:
     notification = await session.get(Notification, notification_id)
     if notification is None or notification.user_id != user_id:
-        raise AppError(ErrorCode.NOT_FOUND, "Notification not found")
+        raise not_found("Notification")
     if notification.read_at is None:
         notification.read_at = func.now()
-        await session.commit()
+        await session.flush()
         await session.refresh(notification)
     return notification
 
@@ -84,5 +83,4 @@ async def mark_all_read(session: AsyncSession, user_id: uuid.UUID) -> int:
         .values(read_at=func.now())
         .returning(Notification.id)
     )
-    await session.commit()
     return len(result.all())

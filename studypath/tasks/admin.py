@@ -57,6 +57,4 @@ async def clear_completed(session: AsyncSession, *, older_than: timedelta) -> in
         )
         .returning(Task.id)
     )
-    count = len(deleted.all())
-    await session.commit()
-    return count
+    return len(deleted.all())

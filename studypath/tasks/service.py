@@ -19,7 +19,8 @@ from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.core.clock import utcnow
-from studypath.core.errors import AppError, ErrorCode
+from studypath.core.db import after_commit
+from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import PageParams
 from studypath.observability.metrics import TASKS_CREATED
 from studypath.observability.tracing import current_context_carrier, traced
@@ -70,7 +71,6 @@ async def list_task_types(session: AsyncSession, *, stale_after: timedelta) -> l
 async def register_task_type(session: AsyncSession, name: str, description: str) -> TaskType:
     """Register (or reactivate) a type by name; a worker's schema and breaker are kept."""
     await register_name(session, name, description)
-    await session.commit()
     task_type = await session.get(TaskType, name, populate_existing=True)
     assert task_type is not None
     return task_type
@@ -123,7 +123,8 @@ async def create_task(
     retry_strategy: RetryStrategy | None = None,
     creator: Creator | None = None,
 ) -> Task:
-    """Validate and enqueue a task; workers hear about it at once (NOTIFY on commit).
+    """Validate and enqueue a task in the caller's transaction; workers hear about it when
+    the caller commits (NOTIFY is transactional), and nothing is queued if it rolls back.
 
     `creator` is the signed-in user when the task comes through the API: the type's
     minimum role (403) and creation rule (403) are checked for them. Code that queues
@@ -157,8 +158,7 @@ async def create_task(
     await session.flush()
     await session.refresh(task)  # the row as created (a worker may claim it right after commit)
     await notify_workers(session, task_type)
-    await session.commit()
-    TASKS_CREATED.labels(task_type=task_type).inc()
+    after_commit(session, TASKS_CREATED.labels(task_type=task_type).inc)
     return task
 
 
@@ -259,8 +259,8 @@ async def enqueue_many(
     retry_strategy: RetryStrategy | None = None,
 ) -> list[uuid.UUID]:
     """Enqueue many tasks of one type at once: each payload is checked as `create_task`
-    checks it (a bad one refuses the whole batch, naming its index), then one INSERT, one
-    NOTIFY, one commit. Returns the new ids, in the payloads' order."""
+    checks it (a bad one refuses the whole batch, naming its index), then one INSERT and one
+    NOTIFY, in the caller's transaction. Returns the new ids, in the payloads' order."""
     if not payloads:
         return []
     if len(payloads) > MAX_BATCH:
@@ -302,8 +302,7 @@ async def enqueue_many(
     )
     ids: list[uuid.UUID] = list(new_ids)
     await notify_workers(session, task_type)
-    await session.commit()
-    TASKS_CREATED.labels(task_type=task_type).inc(len(ids))
+    after_commit(session, lambda: TASKS_CREATED.labels(task_type=task_type).inc(len(ids)))
     return ids
 
 
@@ -321,7 +320,7 @@ async def visible_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) 
     """The task if the actor owns it or is a moderator or admin; otherwise 404."""
     task = await session.get(Task, task_id, populate_existing=True)
     if task is None or not can_access_owned(actor, task.created_by):
-        raise AppError(ErrorCode.TASK_NOT_FOUND, "Task not found")
+        raise not_found("Task", ErrorCode.TASK_NOT_FOUND)
     return task
 
 
@@ -393,7 +392,6 @@ async def cancel_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -
         )
         await notify_workers(session, f"cancel:{task_id}")
         message = "Cancellation requested; the worker will stop the task"
-    await session.commit()
     return await visible_task(session, actor, task_id), message
 
 
@@ -409,10 +407,9 @@ async def retry_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) ->
         )
     ).scalar_one_or_none()
     if moved is None:
-        raise AppError(ErrorCode.TASK_NOT_FOUND, "No failed task with this id to retry")
+        raise not_found("Failed task", ErrorCode.TASK_NOT_FOUND)
     await notify_workers(session, task.task_type)
-    await session.commit()
-    return moved  # as requeued (a worker may take it the moment we commit)
+    return moved  # as requeued (a worker may take it the moment the caller commits)
 
 
 @traced
@@ -425,7 +422,7 @@ async def delete_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -
             f"{task.status.value}); cancel it first",
         )
     await session.delete(task)
-    await session.commit()
+    await session.flush()
 
 
 async def requeue_dead_letters(session: AsyncSession, task_type: str | None = None) -> int:
@@ -436,5 +433,4 @@ async def requeue_dead_letters(session: AsyncSession, task_type: str | None = No
     requeued = list((await session.execute(query)).scalars())
     for name in set(requeued):
         await notify_workers(session, name)
-    await session.commit()
     return len(requeued)

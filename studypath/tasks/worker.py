@@ -172,7 +172,7 @@ class Worker:
             await self.claim_connection.drop()
             await self.completions.connection.drop()
             with contextlib.suppress(Exception):
-                async with self.db.sessionmaker() as session:
+                async with self.db.sessionmaker.begin() as session:
                     await workers.deregister_worker(session, self.id)
             log.info("worker %s stopped", self.id)
 
@@ -186,7 +186,7 @@ class Worker:
         async with self.db.engine.begin() as conn:
             await registration.register_types(conn, self.registry.specs())
             await self.breaker.refresh(conn, self.task_types)
-        async with self.db.sessionmaker() as session:
+        async with self.db.sessionmaker.begin() as session:
             await workers.register_worker(
                 session,
                 worker_id=self.id,
@@ -380,7 +380,7 @@ class Worker:
             self._wake.set()
         if self.task_types != self._registered_types:  # a handler was added (as notebooks do):
             await self._register()  # list it, so /tasks/types counts this worker for it
-        async with self.db.sessionmaker() as session:
+        async with self.db.sessionmaker.begin() as session:
             await workers.heartbeat_worker(session, self.id)
 
     # ------------------------------------------------------------------ LISTEN / NOTIFY

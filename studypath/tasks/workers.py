@@ -62,7 +62,6 @@ async def register_worker(
         },
     )
     await session.execute(stmt)
-    await session.commit()
 
 
 async def heartbeat_worker(session: AsyncSession, worker_id: str) -> None:
@@ -70,7 +69,6 @@ async def heartbeat_worker(session: AsyncSession, worker_id: str) -> None:
     await session.execute(
         update(WorkerRecord).where(WorkerRecord.id == worker_id).values(heartbeat_at=func.now())
     )
-    await session.commit()
 
 
 async def deregister_worker(session: AsyncSession, worker_id: str) -> None:
@@ -78,4 +76,3 @@ async def deregister_worker(session: AsyncSession, worker_id: str) -> None:
     await session.execute(
         update(WorkerRecord).where(WorkerRecord.id == worker_id).values(stopped_at=func.now())
     )
-    await session.commit()

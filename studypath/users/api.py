@@ -13,7 +13,7 @@ from studypath.auth.dependencies import (
     usable_while_password_change_required,
 )
 from studypath.core.db import DbSession
-from studypath.core.errors import AppError, ErrorCode
+from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
@@ -44,7 +44,7 @@ admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], route_cla
 async def own_account(principal: CurrentUser, db: DbSession) -> User:
     user = await service.get_user(db, principal.user_id)
     if user is None:  # deleted between authentication and now
-        raise service.user_not_found()
+        raise not_found("User", ErrorCode.USER_NOT_FOUND)
     return user
 
 

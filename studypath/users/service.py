@@ -23,7 +23,8 @@ from studypath.auth import keys as auth_keys
 from studypath.auth import sessions as auth_sessions
 from studypath.auth.passwords import policy_violations
 from studypath.core.clock import utcnow
-from studypath.core.errors import AppError, ErrorCode
+from studypath.core.db import after_commit
+from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import PageParams
 from studypath.core.security import hash_password_async, verify_password_async
 from studypath.observability.tracing import traced
@@ -37,14 +38,11 @@ LIKE_ESCAPE = "\\"
 
 def audit(action: str, actor: Actor, target: User, reason: str | None, **facts: object) -> None:
     """One line per staff action: `user.<action> actor=… target=… reason="…"` (values
-    JSON-quoted, so a reason with a newline cannot forge a second line)."""
+    JSON-quoted, so a reason with a newline cannot forge a second line). Written once the
+    action's transaction commits (`after_commit`): no audit line for a change never stored."""
     fields = {"actor": str(actor.user_id), "target": str(target.id), **facts, "reason": reason}
     text = " ".join(f"{key}={json.dumps(value, default=str)}" for key, value in fields.items())
     audit_log.info("user.%s %s", action, text, extra={"event": f"user.{action}", **fields})
-
-
-def user_not_found() -> AppError:
-    return AppError(ErrorCode.USER_NOT_FOUND, "User not found")
 
 
 def check_password_policy(password: str) -> None:
@@ -88,6 +86,15 @@ async def _ensure_unique(
             raise AppError(code, f"{what} is already taken")
 
 
+async def _flush_or_duplicate(db: AsyncSession) -> None:
+    """Write the pending changes now, so a duplicate is a 409 here and not a failed commit.
+    The caller's transaction is unusable after it: the caller rolls back (the 409 does)."""
+    try:
+        await db.flush()
+    except IntegrityError as exc:
+        raise _duplicate_error(exc) from None
+
+
 def _duplicate_error(exc: IntegrityError) -> AppError:
     """Two requests raced past `_ensure_unique`: the unique index decides."""
     message = str(exc.orig)
@@ -121,11 +128,8 @@ async def create_user(
         email_verified=email_verified,
     )
     db.add(user)
-    try:
-        await db.commit()
-    except IntegrityError as exc:
-        await db.rollback()
-        raise _duplicate_error(exc) from None
+    await _flush_or_duplicate(db)
+    await db.refresh(user)  # the server's id and timestamps
     return user
 
 
@@ -146,11 +150,7 @@ async def update_profile(
         user.email_verified = False  # a new address is unproven
     if email_verified is not None:
         user.email_verified = email_verified
-    try:
-        await db.commit()
-    except IntegrityError as exc:
-        await db.rollback()
-        raise _duplicate_error(exc) from None
+    await _flush_or_duplicate(db)
     await db.refresh(user)
     return user
 
@@ -171,7 +171,7 @@ async def change_own_password(
     user.password_change_required = False
     ended = await auth_sessions.end_user_sessions(db, user.id, keep=keep_session)
     revoked = await auth_keys.revoke_all(db, user.id)
-    await db.commit()
+    await db.flush()
     return ended, revoked
 
 
@@ -200,7 +200,7 @@ async def _ensure_not_last_admin(db: AsyncSession, user: User, action: str) -> N
 async def visible_user(db: AsyncSession, actor: Actor, user_id: uuid.UUID) -> User:
     user = await get_user(db, user_id)
     if user is None or not can_view_user(actor, user.id, user.role):
-        raise user_not_found()
+        raise not_found("User", ErrorCode.USER_NOT_FOUND)
     return user
 
 
@@ -230,9 +230,10 @@ async def set_status(
         await _ensure_not_last_admin(db, user, "deactivate")
         await auth_sessions.end_user_sessions(db, user.id)
     user.is_active = is_active
-    await db.commit()
+    await db.flush()
     await db.refresh(user)
-    audit("activated" if is_active else "deactivated", actor, user, reason)
+    action = "activated" if is_active else "deactivated"
+    after_commit(db, lambda: audit(action, actor, user, reason))
     return user
 
 
@@ -261,8 +262,10 @@ async def reset_password(
     user.password_change_required = require_change
     ended = await auth_sessions.end_user_sessions(db, user.id)
     revoked = await auth_keys.revoke_all(db, user.id)
-    await db.commit()
-    audit("password_reset", actor, user, reason, require_change=require_change)
+    await db.flush()
+    after_commit(
+        db, lambda: audit("password_reset", actor, user, reason, require_change=require_change)
+    )
     return ended, revoked
 
 
@@ -278,15 +281,21 @@ async def set_role(
     """Change a role (`actor` None: the command line). The last active admin stays one."""
     user = await get_user(db, user_id)
     if user is None:
-        raise user_not_found()
+        raise not_found("User", ErrorCode.USER_NOT_FOUND)
     if role is not Role.ADMIN:
         await _ensure_not_last_admin(db, user, "demote")
     previous = user.role
     user.role = role
-    await db.commit()
+    await db.flush()
     await db.refresh(user)
     if actor is not None:
-        audit("role_changed", actor, user, reason, role=role.value, previous=previous.value)
+        staff = actor
+        after_commit(
+            db,
+            lambda: audit(
+                "role_changed", staff, user, reason, role=role.value, previous=previous.value
+            ),
+        )
     return user
 
 
@@ -306,7 +315,7 @@ async def delete_user(
     else:
         user.deleted_at = utcnow()
         user.is_active = False
-    await db.commit()
+    await db.flush()
 
 
 @traced
@@ -421,8 +430,7 @@ async def ensure_initial_admin(db: AsyncSession, password: str) -> User | None:
         select(User.id).where(User.role == Role.ADMIN, User.deleted_at.is_(None)).limit(1)
     )
     if existing is not None:
-        await db.rollback()
-        return None
+        return None  # the lock is released when the caller's transaction ends
     return await create_user(
         db,
         username="admin",

@@ -35,7 +35,7 @@ class NotificationPayload(BaseModel):
 )
 async def notify_share(payload: NotificationPayload, ctx: TaskContext) -> dict[str, Any]:
     verb = "edit" if payload.permission == "edit" else "read"
-    async with ctx.db.sessionmaker() as session:
+    async with ctx.db.sessionmaker.begin() as session:  # this step's own transaction
         written = await notifications.notify_once(
             session,
             user_id=payload.recipient_id,
