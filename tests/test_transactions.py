@@ -36,7 +36,6 @@ COMMITTING_PACKAGES = ("cli/",)  # each command is its own scope
 # The exceptions, function by function: bookkeeping committed ahead of the request's work.
 COMMITTING_FUNCTIONS = {
     ("auth/throttle.py", "commit_now"): "failed-login/registration counts outlive the 401/429",
-    ("auth/sessions.py", "resolve_session"): "activity mark: no row lock held for the request",
     ("auth/keys.py", "resolve_key"): "key-use mark: no row lock held for the request",
 }
 
