@@ -115,6 +115,19 @@ async def test_service_calls_and_their_sql_are_spans(
     assert any(name == "UPDATE" for _, _, name in after)
 
 
+async def test_the_session_lookup_on_psycopg_is_a_sql_span_like_the_engines(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    headers = await signed_in(client, session)
+    view = await collect(client.get("/api/v1/auth/me", headers=headers))
+    statements = [
+        str((span.attributes or {}).get("db.statement", ""))
+        for span in view.spans
+        if layer_of(span) == "database"
+    ]
+    assert any("FROM sessions JOIN users" in statement for statement in statements), statements
+
+
 async def test_background_sql_starts_no_trace(settings: Settings, db: Database) -> None:
     await prepare(db)
     async with running_system(settings, workers=1, registry=make_registry()):

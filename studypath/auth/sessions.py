@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from studypath.auth.models import Session
 from studypath.core.clock import utcnow
+from studypath.core.db import log_statement
 from studypath.core.security import new_token, token_hash
+from studypath.observability.tracing import span_if_recording
 from studypath.rbac.roles import Role
 from studypath.users.models import User
 
@@ -127,10 +129,21 @@ async def resolve_session(
     raise AssertionError("unreachable")
 
 
+async def _execute(
+    pg: psycopg.AsyncConnection[Any], statement: str, parameters: dict[str, Any]
+) -> psycopg.AsyncCursor[Any]:
+    """One statement on psycopg, seen like the engine's: a SQL span while a trace is being
+    recorded, and the request's SQL log line (the notebooks read both)."""
+    attributes = {"db.system": "postgresql", "db.statement": statement}
+    with span_if_recording(statement.split(None, 1)[0], attributes):
+        log_statement(statement)
+        return await pg.execute(statement, parameters, prepare=True)
+
+
 async def _resolve_on(
     pg: psycopg.AsyncConnection[Any], token: str, policy: SessionPolicy
 ) -> LiveSession | None:
-    cursor = await pg.execute(_LOOKUP_SQL, {"token_hash": token_hash(token)}, prepare=True)
+    cursor = await _execute(pg, _LOOKUP_SQL, {"token_hash": token_hash(token)})
     found = await cursor.fetchone()
     if found is None:
         return None
@@ -141,10 +154,10 @@ async def _resolve_on(
     ):
         return None
     if now - last_activity_at >= policy.activity_resolution:
-        await pg.execute(
+        await _execute(
+            pg,
             _MARK_ACTIVE_SQL,
             {"session_id": session_id, "before": now - policy.activity_resolution, "now": now},
-            prepare=True,
         )
     return LiveSession(session_id, user_id, username, email, Role(role), must_change)
 

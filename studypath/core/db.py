@@ -256,6 +256,12 @@ def _log_statement(
     conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
 ) -> None:
     """Log each SQL statement at DEBUG with the request it belongs to (for request tracing)."""
+    log_statement(statement)
+
+
+def log_statement(statement: str) -> None:
+    """The SQL log line of one statement (a SQLAlchemy hook writes it for the engine's; code
+    that sends SQL through psycopg itself calls it), only inside a request and at DEBUG."""
     if sql_log.isEnabledFor(logging.DEBUG) and request_id_var.get() is not None:
         first_line = " ".join(statement.split())
         sql_log.debug(
