@@ -25,7 +25,6 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from studypath import __version__
-from studypath.api import PERIODIC_JOBS, ROUTERS
 from studypath.config import Settings
 from studypath.core.db import Database
 from studypath.core.errors import install_error_handlers
@@ -34,7 +33,8 @@ from studypath.core.openapi import install_openapi
 from studypath.core.pagination import TOTAL_COUNT_HEADER
 from studypath.core.periodic import PeriodicRunner
 from studypath.core.security import configure_hashing, prepare_dummy_hash
-from studypath.observability.tracing import (
+from studypath.routers import PERIODIC_JOBS, ROUTERS
+from studypath.telemetry.tracing import (
     SampledTracingMiddleware,
     sample_ratio,
     setup_tracing,

@@ -362,7 +362,7 @@ class Workbench:
     def trace(self, settle: float = 2.0) -> Iterator[TraceView]:
         """Collect the spans of everything that runs inside the block (requests, the SQL they
         run, tasks they start): `t.sequence_diagram()`, `t.table()` afterwards."""
-        from studypath.observability.tracing import SPANS
+        from studypath.telemetry.tracing import SPANS
         from studypath.viz.traces import TraceView
 
         view = TraceView()

@@ -30,12 +30,12 @@ from studypath.core.db import Database, ensure_reachable
 from studypath.core.embedded import DatabaseProvider, provide_database
 from studypath.core.errors import AppError
 from studypath.core.security import configure_hashing
-from studypath.observability.metrics import worker_registry
-from studypath.observability.tracing import sample_ratio, setup_tracing
 from studypath.tasks import registration
 from studypath.tasks.registry import TaskRegistry
 from studypath.tasks.registry import registry as default_registry
 from studypath.tasks.worker import Worker
+from studypath.telemetry.metrics import worker_registry
+from studypath.telemetry.tracing import sample_ratio, setup_tracing
 from studypath.users import service as users_service
 
 log = logging.getLogger("studypath.system")

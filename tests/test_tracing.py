@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
 from studypath.core.db import Database
-from studypath.observability.tracing import (
+from studypath.telemetry.tracing import (
     SPANS,
     Collection,
     RequestsStartTraces,

@@ -21,7 +21,7 @@ from studypath.config import Settings
 from studypath.monitoring.alerts import next_status
 from studypath.monitoring.models import Alert, AlertStatus
 from studypath.monitoring.prometheus import StoredMetrics
-from studypath.observability.tracing import LAYER, SpanStore
+from studypath.telemetry.tracing import LAYER, SpanStore
 from studypath.viz.mermaid import Mermaid
 from studypath.viz.monitoring import (
     Scrape,

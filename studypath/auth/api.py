@@ -30,7 +30,7 @@ from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
-from studypath.observability.tracing import TracedRoute
+from studypath.telemetry.tracing import TracedRoute
 from studypath.users.schemas import UserProfile
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"], route_class=TracedRoute)

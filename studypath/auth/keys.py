@@ -16,7 +16,7 @@ from studypath.auth.models import ApiKey
 from studypath.core.clock import utcnow
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.security import token_hash
-from studypath.observability.tracing import traced
+from studypath.telemetry.tracing import traced
 from studypath.users.models import User
 
 KEY_PREFIX = "sk_"

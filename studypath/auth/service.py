@@ -22,8 +22,8 @@ from studypath.auth.sessions import SessionPolicy
 from studypath.auth.throttle import LoginThrottles, RegistrationThrottles
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.security import hash_password_async, needs_rehash, verify_password_async
-from studypath.observability.tracing import traced
 from studypath.rbac.roles import Role
+from studypath.telemetry.tracing import traced
 from studypath.users import service as users_service
 from studypath.users.models import User
 

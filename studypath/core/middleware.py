@@ -20,8 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from studypath.core.errors import ErrorCode, error_body
 from studypath.core.logging import request_id_var, user_id_var
-from studypath.observability.metrics import HTTP_IN_FLIGHT, observe_request
-from studypath.observability.tracing import LAYER
+from studypath.telemetry.metrics import HTTP_IN_FLIGHT, observe_request
+from studypath.telemetry.tracing import LAYER
 
 log = logging.getLogger("studypath.http")
 

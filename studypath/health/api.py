@@ -26,8 +26,8 @@ from studypath.health.schemas import (
     Readiness,
     Startup,
 )
-from studypath.observability.tracing import TracedRoute
 from studypath.rbac.dependencies import Admin
+from studypath.telemetry.tracing import TracedRoute
 
 router = APIRouter(prefix=f"{API_PREFIX}/health", tags=["health"], route_class=TracedRoute)
 admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], route_class=TracedRoute)

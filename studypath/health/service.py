@@ -16,8 +16,8 @@ from sqlalchemy import text
 from studypath.core.db import Database
 from studypath.health.schemas import Check, CheckStatus
 from studypath.migrations import head_revision
-from studypath.observability.tracing import traced
 from studypath.tasks import workers as task_workers
+from studypath.telemetry.tracing import traced
 
 # A ping slower than this reports `degraded` (still 200): slowness alone is not a failure.
 SLOW_PING_MS = 1000.0

@@ -40,9 +40,9 @@ from studypath.monitoring.schemas import (
     UpdateAlert,
     UpdateIncident,
 )
-from studypath.observability.tracing import TracedRoute
 from studypath.rbac.dependencies import Moderator
 from studypath.rbac.roles import Role
+from studypath.telemetry.tracing import TracedRoute
 
 router = APIRouter(prefix=f"{API_PREFIX}/monitoring", tags=["monitoring"], route_class=TracedRoute)
 

@@ -41,9 +41,9 @@ from studypath.monitoring.models import (
     Metric,
     MetricType,
 )
-from studypath.observability.tracing import traced
 from studypath.rbac.policy import Actor, can_access_owned
 from studypath.rbac.roles import Role
+from studypath.telemetry.tracing import traced
 from studypath.users.models import User
 
 RESERVED_SOURCES = frozenset({"alerts", "incidents", "system"})

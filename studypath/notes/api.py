@@ -22,7 +22,7 @@ from studypath.notes.schemas import (
     ShareOut,
     UpdateNote,
 )
-from studypath.observability.tracing import TracedRoute
+from studypath.telemetry.tracing import TracedRoute
 
 router = APIRouter(prefix=f"{API_PREFIX}/notes", tags=["notes"], route_class=TracedRoute)
 

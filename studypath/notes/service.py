@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import PageParams
 from studypath.notes.models import Note, NoteShare, SharePermission
-from studypath.observability.tracing import traced
 from studypath.tasks import service as tasks_service
+from studypath.telemetry.tracing import traced
 from studypath.users import service as users_service
 
 NOTIFICATION_TASK = "notification"

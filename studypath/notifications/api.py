@@ -13,7 +13,7 @@ from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.notifications import service
 from studypath.notifications.schemas import NotificationOut
-from studypath.observability.tracing import TracedRoute
+from studypath.telemetry.tracing import TracedRoute
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/notifications", tags=["notifications"], route_class=TracedRoute

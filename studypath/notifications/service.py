@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.core.errors import not_found
 from studypath.core.pagination import PageParams
 from studypath.notifications.models import Notification
-from studypath.observability.tracing import traced
+from studypath.telemetry.tracing import traced
 
 
 @traced

@@ -16,7 +16,6 @@ from studypath.core.errors import AppError, ErrorCode
 from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
-from studypath.observability.tracing import TracedRoute
 from studypath.rbac.dependencies import Moderator
 from studypath.rbac.roles import Role
 from studypath.tasks import service
@@ -31,6 +30,7 @@ from studypath.tasks.schemas import (
     TaskTypeInfo,
 )
 from studypath.tasks.states import TaskPriority, TaskStatus
+from studypath.telemetry.tracing import TracedRoute
 
 router = APIRouter(prefix=f"{API_PREFIX}/tasks", tags=["tasks"], route_class=TracedRoute)
 

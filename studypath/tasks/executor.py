@@ -24,10 +24,10 @@ from typing import Any
 from opentelemetry.trace import SpanKind
 
 from studypath.core.db import Database
-from studypath.observability import metrics
-from studypath.observability.tracing import LAYER, context_from, tracer
 from studypath.tasks.queue import ClaimedTask, result_json
 from studypath.tasks.registry import PermanentError, TaskCancelled, TaskContext, TaskSpec
+from studypath.telemetry import metrics
+from studypath.telemetry.tracing import LAYER, context_from, tracer
 
 
 class StopReason(StrEnum):

@@ -22,8 +22,6 @@ from studypath.core.clock import utcnow
 from studypath.core.db import after_commit
 from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import PageParams
-from studypath.observability.metrics import TASKS_CREATED
-from studypath.observability.tracing import current_context_carrier, traced
 from studypath.rbac.policy import Actor, can_access_owned
 from studypath.rbac.roles import Role
 from studypath.tasks.lifecycle import TERMINAL
@@ -36,6 +34,8 @@ from studypath.tasks.schemas import MAX_METADATA_BYTES, MAX_PAYLOAD_BYTES
 from studypath.tasks.states import TaskPriority, TaskStatus
 from studypath.tasks.stats import count_by_status
 from studypath.tasks.workers import live_workers
+from studypath.telemetry.metrics import TASKS_CREATED
+from studypath.telemetry.tracing import current_context_carrier, traced
 
 
 # --- task types -------------------------------------------------------------------------------

@@ -39,7 +39,6 @@ import psycopg
 
 from studypath.config import Settings
 from studypath.core.db import Database, libpq_url
-from studypath.observability import metrics
 from studypath.tasks import queue, registration, workers
 from studypath.tasks.breaker_client import BreakerClient
 from studypath.tasks.completions import CompletionWriter
@@ -60,6 +59,7 @@ from studypath.tasks.registry import TaskRegistry
 from studypath.tasks.registry import registry as default_registry
 from studypath.tasks.retry import RetryStrategy
 from studypath.tasks.states import AttemptOutcome, TaskStatus
+from studypath.telemetry import metrics
 
 log = logging.getLogger("studypath.worker")
 

@@ -18,9 +18,9 @@ from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.core.validation import Text
-from studypath.observability.tracing import TracedRoute
 from studypath.rbac.dependencies import Admin, Moderator
 from studypath.rbac.roles import Role
+from studypath.telemetry.tracing import TracedRoute
 from studypath.users import service
 from studypath.users.models import User
 from studypath.users.schemas import (

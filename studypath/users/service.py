@@ -27,9 +27,9 @@ from studypath.core.db import after_commit
 from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import PageParams
 from studypath.core.security import hash_password_async, verify_password_async
-from studypath.observability.tracing import traced
 from studypath.rbac.policy import Actor, can_moderate_user, can_view_user
 from studypath.rbac.roles import Role
+from studypath.telemetry.tracing import traced
 from studypath.users.models import User
 
 audit_log = logging.getLogger("studypath.audit")

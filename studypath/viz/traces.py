@@ -20,7 +20,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
-from studypath.observability.tracing import LAYER
+from studypath.telemetry.tracing import LAYER
 from studypath.viz.mermaid import Mermaid, escape, mermaid
 
 PARTICIPANTS = {

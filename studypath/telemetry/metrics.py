@@ -49,11 +49,11 @@ DB_POOL = Gauge("studypath_db_pool_connections", "Database pool connections", ["
 TASKS_CREATED = Counter("studypath_tasks_created", "Tasks created", ["task_type"])
 TASKS_STARTED = Counter("studypath_tasks_started", "Task attempts started", ["task_type"])
 TASKS_SUCCEEDED = Counter("studypath_tasks_succeeded", "Tasks completed", ["task_type"])
-# A failed *attempt* and a *dead letter* are different events: every failed attempt counts
-# in TASK_ATTEMPTS_FAILED (its Prometheus name, `studypath_tasks_failed`, is kept: dashboards
-# and the week-7 notebook read it); the last one, or bad input, also in TASKS_DEAD_LETTERED.
+# A failed *attempt* and a *dead letter* are different events, with different names: every
+# failed attempt counts in TASK_ATTEMPTS_FAILED; the last one, or bad input, also in
+# TASKS_DEAD_LETTERED.
 TASK_ATTEMPTS_FAILED = Counter(
-    "studypath_tasks_failed", "Task attempts that failed", ["task_type", "reason"]
+    "studypath_task_attempts_failed", "Task attempts that failed", ["task_type", "reason"]
 )
 TASKS_RETRIED = Counter("studypath_tasks_retried", "Failed attempts scheduled again", ["task_type"])
 TASKS_DEAD_LETTERED = Counter(

@@ -1,1 +1,0 @@
-"""Observability: Prometheus metrics (and, later, traces)."""
