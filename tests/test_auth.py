@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from datetime import timedelta
 from typing import Any, Literal
@@ -808,14 +807,29 @@ async def test_requests_survive_connections_the_server_closed(
     assert (await register(client)).status_code == 200
     token = await token_for(client)
     assert (await client.get("/api/v1/users/me/profile", headers=bearer(token))).status_code == 200
-    await session.execute(
-        text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE application_name = 'studypath' AND pid <> pg_backend_pid()"
+    terminated = (
+        (
+            await session.execute(
+                text(
+                    "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'studypath' AND pid <> pg_backend_pid()"
+                )
+            )
         )
+        .scalars()
+        .all()
     )
     await session.commit()
-    await asyncio.sleep(0.2)  # the server's goodbye reaches the pooled sockets
+    assert terminated
+
+    async def backends_gone() -> bool:  # an exited backend has said goodbye on its socket
+        left = await session.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+            {"pids": list(terminated)},
+        )
+        return left.scalar_one() == 0
+
+    await poll_until_async(backends_gone, within=10, what="the terminated backends to exit")
 
     answers = [(await login(client)).status_code]  # the ORM's first checkout
     answers += [

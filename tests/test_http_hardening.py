@@ -144,7 +144,7 @@ async def test_health_answers_200_with_the_request_pool_exhausted(
 async def test_health_probes_in_a_burst_share_one_ping(system: System) -> None:
     database = app_of(system).state.db
     results = await asyncio.gather(*(database.ping() for _ in range(20)))
-    assert all(latency >= 0 for latency in results)
+    assert len(set(results)) == 1  # twenty probes, one ping: all got the same answer
     assert database.health_engine.pool.checkedout() == 0
 
 
