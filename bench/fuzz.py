@@ -4,7 +4,7 @@ Starts `studypath up --workers 0` as a separate process (its own embedded Postgr
 temporary data directory and a free port, production settings), makes three identities —
 anonymous, a user, the first admin — and a victim user for the admin's `/users/{user_id}`
 operations, then runs `schemathesis run` once per identity with every check and a fixed
-seed (the same runner as tests/test_fuzz.py, with many more examples). Prints the cases and
+seed (the same runner as tests/http/test_fuzz.py, with many more examples). Prints the cases and
 the failures by check; exits 1 if anything failed. Not part of pytest:
 
     python bench/fuzz.py                       # ~12,000 cases; 10-20 minutes on 2 cores
@@ -31,7 +31,7 @@ import time
 import httpx
 from studypath_process import studypath_up
 
-from tests.fuzzing import Identity, RunResult, run_schemathesis, summary
+from tests.support.fuzzing import Identity, RunResult, run_schemathesis, summary
 
 ADMIN_PASSWORD = "Fuzz-Admin-Password-2024"
 USER_PASSWORD = "Fuzz-User-Password-2024"

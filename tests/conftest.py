@@ -24,8 +24,8 @@ from studypath.core.db import Database
 from studypath.core.logging import OWNED_LOGGERS, QUIET_LOGGERS, detach
 from studypath.core.security import configure_hashing
 from studypath.system import System
-from tests.helpers import client_for, running_system
-from tests.pg import TestPostgres, external_server_url
+from tests.support.helpers import client_for, running_system
+from tests.support.pg import TestPostgres, external_server_url
 
 # Captured before the per-test environment is cleaned.
 EXTERNAL_DATABASE_URL = external_server_url()

@@ -3,7 +3,7 @@
 
 Each correct option is stored as `answer_digest(question, option)` (a salted SHA-256), so the
 answer is not written here or in any notebook. To add a question, compute the digest of its
-right option with `answer_digest` and paste it; `tests/test_selfcheck.py` checks that every
+right option with `answer_digest` and paste it; `tests/course/test_selfcheck.py` checks that every
 question has exactly one option matching its digest.
 """
 

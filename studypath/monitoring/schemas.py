@@ -61,7 +61,7 @@ RESERVED_LABELS = frozenset({"le", "quantile"})
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 TAG_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
-# The same rules as JSON Schema, for the OpenAPI document (tests/test_openapi.py checks they
+# The same rules as JSON Schema, for the OpenAPI document (tests/http/test_openapi.py checks they
 # agree with the checks above). No look-around: "not starting with __" is spelled out.
 LABEL_NAME_SCHEMA: dict[str, Any] = {
     "pattern": r"^(?:[a-zA-Z][a-zA-Z0-9_]*|_|_[a-zA-Z0-9][a-zA-Z0-9_]*)$",

@@ -1,7 +1,7 @@
 """The task lifecycle: one table of transitions, and the function that checks a move.
 
 Every status change the queue makes is one of these rows; the SQL only moves tasks along
-them (its WHERE clauses name the allowed source states), `tests/test_tasks_lifecycle.py`
+them (its WHERE clauses name the allowed source states), `tests/tasks/test_tasks_lifecycle.py`
 reads every statement's `SET status` and `WHERE status` and checks each move against this
 table, and the week-3 notebook draws its state diagram from it.
 """

@@ -12,7 +12,7 @@ Correctness rests on three ideas, each visible below:
    extend it. A task whose lease ran out was abandoned (its worker crashed) and is put back.
 
 Every status a statement sets or requires comes from `TaskStatus` and the transition table
-(`lifecycle.py`); `tests/test_tasks_lifecycle.py` checks each move against that table. The
+(`lifecycle.py`); `tests/tasks/test_tasks_lifecycle.py` checks each move against that table. The
 circuit breaker's statements are in `breakers.py`, registration in `registration.py`.
 """
 

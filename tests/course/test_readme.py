@@ -1,0 +1,70 @@
+"""The README tells the truth: its quick start is CI's, its course table matches the
+notebooks that exist, its extras exist, its links point somewhere."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+QUICK_START = [
+    "pip install -e '.[dev]' && studypath notebooks",
+    "pip install -e '.[dev]' && pytest",
+]
+
+
+def course_rows() -> dict[int, str]:
+    """{week: its table row} from the README's course table."""
+    rows = re.findall(r"^\| (\d) \| .*$", README, re.MULTILINE)
+    lines = re.findall(r"^\| \d \| .*$", README, re.MULTILINE)
+    return {int(week): line for week, line in zip(rows, lines, strict=True)}
+
+
+def test_readme_quick_start_is_two_lines_and_the_second_is_cis_test_command() -> None:
+    block = README.split("## Quick start", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+
+    assert commands == QUICK_START
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip install --quiet -e '.[dev]'" in ci
+    assert ci.rstrip().splitlines()[-1] == "pytest"
+
+
+def test_readme_extras_notebooks_for_learners_and_dev_includes_it() -> None:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    learners = {re.split(r"[<>=\[]", spec)[0] for spec in extras["notebooks"]}
+
+    assert {"jupyterlab", "ipywidgets", "matplotlib", "nbformat", "ipykernel"} <= learners
+    assert not {"pytest", "ruff", "mypy"} & learners  # light: no contributor tools
+    assert any(spec.startswith("studypath[") and "notebooks" in spec for spec in extras["dev"])
+    assert "pip install -e '.[notebooks]'" in README
+
+
+def test_readme_course_table_states_which_weeks_exist() -> None:
+    rows = course_rows()
+    notebooks = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
+
+    assert sorted(rows) == list(range(1, 9))
+    for week, row in rows.items():
+        listed = re.findall(r"`(week-\d\d-[\w-]+\.ipynb)`", row)
+        assert listed == [name for name in notebooks if name.startswith(f"week-{week:02d}-")]
+        state = row.rstrip(" |").rsplit(" | ", 1)[1]
+        if not listed:
+            assert state.startswith("not yet"), row
+        elif week == 7:  # the monitoring half exists, the chaos half does not
+            assert state.startswith("the monitoring half") and "chaos half is not" in state
+        else:
+            assert state.startswith("ready"), row
+
+
+def test_readme_links_the_contract_security_and_performance_pages() -> None:
+    links = set(re.findall(r"\]\((docs/[\w.-]+)\)", README))
+
+    assert {"docs/api.md", "docs/security.md", "docs/performance.md"} <= links
+    assert (ROOT / "docs" / "performance.md").read_text().startswith("# Performance")
+    assert "## Performance" not in README
+    assert "placeholder" in README  # the page at / is not the web app yet

@@ -1,0 +1,201 @@
+"""Health endpoints: shapes from API.md, 503 with the envelope when the database is gone."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from studypath import __version__
+from studypath.config import Settings
+from studypath.core.clock import poll_until_async
+from studypath.health.service import REFRESH_AFTER_SECONDS, CachedDatabaseCheck
+from studypath.migrations import head_revision
+from studypath.rbac.roles import Role
+from studypath.system import System
+from tests.support.factories import create_user, start_session
+from tests.support.helpers import client_for, running_system
+from tests.support.pg import TestPostgres
+
+
+async def test_health_summary(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["success"] is True and body["message"] is None
+    data = body["data"]
+    assert data["status"] == "healthy"
+    assert data["version"] == __version__
+    assert data["uptime"] >= 0
+    assert data["documentation"] == {
+        "openapi_json": "/api-docs/openapi.json",
+        "api_docs": "/api-docs",
+    }
+
+
+async def test_liveness(client: httpx.AsyncClient) -> None:
+    data = (await client.get("/api/v1/health/live")).json()["data"]
+    assert data["status"] == "alive" and data["probe"] == "liveness" and data["timestamp"]
+
+
+async def test_readiness(client: httpx.AsyncClient) -> None:
+    data = (await client.get("/api/v1/health/ready")).json()["data"]
+    assert data["status"] == "ready" and data["probe"] == "readiness"
+    assert data["checks"]["database"]["status"] == "healthy"
+
+
+async def test_startup_checks_schema_revision(client: httpx.AsyncClient) -> None:
+    data = (await client.get("/api/v1/health/startup")).json()["data"]
+    assert data["status"] == "started" and data["probe"] == "startup"
+    assert data["checks"]["schema"]["details"]["revision"] == head_revision()
+
+
+async def test_detailed_without_worker_is_degraded_but_200(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/health/detailed")
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert data["status"] == "degraded"
+    assert data["checks"]["database"]["status"] == "healthy"
+    assert data["checks"]["database"]["details"]["latency_ms"] >= 0
+    assert data["checks"]["worker"]["status"] == "degraded"
+
+
+async def test_detailed_with_a_live_worker_is_healthy(
+    settings: Settings, session: AsyncSession
+) -> None:
+    admin = await create_user(session, role=Role.ADMIN)
+    token = await start_session(session, admin, settings)
+    async with running_system(settings, workers=1) as system, client_for(system) as client:
+        data = (await client.get("/api/v1/health/detailed")).json()["data"]
+        full = (
+            await client.get("/api/v1/admin/health", headers={"Authorization": f"Bearer {token}"})
+        ).json()["data"]
+    assert data["status"] == "healthy"
+    assert data["checks"]["worker"]["details"] == {"live_workers": 1}
+    assert full["checks"]["worker"]["details"]["workers"][0]["id"] == system.workers[0].id
+
+
+async def status_within_staleness(
+    client: httpx.AsyncClient, path: str, status: int
+) -> httpx.Response:
+    """The first answer with `status`, polling for as long as the cached database check may
+    stay stale (its refresh interval plus one check)."""
+
+    async def answer_with_status() -> httpx.Response | None:
+        response = await client.get(path)
+        return response if response.status_code == status else None
+
+    return await poll_until_async(
+        answer_with_status, within=REFRESH_AFTER_SECONDS + 10.0, what=f"{path} to answer {status}"
+    )
+
+
+def database_check(system: System) -> CachedDatabaseCheck:
+    """The app's cached database check (made by its first health request)."""
+    assert system.server is not None
+    cached: CachedDatabaseCheck = system.server.config.app.state.database_check
+    return cached
+
+
+async def test_readiness_is_answered_from_the_cached_check(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    assert (await client.get("/api/v1/health/ready")).status_code == 200
+    cached = database_check(system)
+    cached.refresh_after = 3600.0  # nothing is old enough to refresh during this test
+    checked_at = cached.checked_at
+
+    answers = [(await client.get(path)).status_code for path in ["/api/v1/health/ready"] * 5]
+    answers.append((await client.get("/api/v1/health")).status_code)
+
+    assert answers == [200] * 6
+    assert cached.checked_at == checked_at, "no probe pinged the database again"
+
+
+async def test_readiness_refreshes_in_the_background_and_turns_503(
+    system: System, client: httpx.AsyncClient, cut_off: object
+) -> None:
+    assert (await client.get("/api/v1/health/ready")).status_code == 200
+    cached = database_check(system)
+    cut_off.off()  # type: ignore[attr-defined]
+    cached.refresh_after = 0.0  # every probe finds the check old: one refresh runs behind it
+
+    response = await status_within_staleness(client, "/api/v1/health/ready", 503)
+
+    assert response.status_code == 503
+    assert cached.check is not None and cached.check.status == "unhealthy"
+
+
+async def test_a_check_older_than_max_stale_is_not_trusted(
+    system: System, client: httpx.AsyncClient, cut_off: object
+) -> None:
+    assert (await client.get("/api/v1/health/ready")).status_code == 200
+    cached = database_check(system)
+    cut_off.off()  # type: ignore[attr-defined]
+    cached.checked_at -= cached.max_stale + 1  # nobody asked for longer than the bound
+
+    response = await client.get("/api/v1/health/ready")
+
+    assert response.status_code == 503, "the first probe after the bound checks again"
+
+
+@pytest.fixture
+async def cut_off(postgres: TestPostgres, database_url: str) -> AsyncIterator[object]:
+    """A switch that makes this test's database refuse connections, then restores it."""
+    name = make_url(database_url).database
+
+    class Switch:
+        def off(self) -> None:
+            postgres.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+            postgres.execute(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            )
+
+        def on(self) -> None:
+            postgres.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+
+    switch = Switch()
+    yield switch
+    switch.on()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/health", "/api/v1/health/ready", "/api/v1/health/startup", "/api/v1/health/detailed"],
+)
+async def test_database_down_answers_503_envelope(
+    system: System, client: httpx.AsyncClient, cut_off: object, path: str
+) -> None:
+    assert (await client.get(path)).status_code in (200,)
+    cut_off.off()  # type: ignore[attr-defined]
+
+    response = await status_within_staleness(client, path, 503)
+
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "SERVICE_UNHEALTHY"
+    assert "database" in error["details"]["checks"]
+    assert error["details"]["checks"]["database"]["status"] == "unhealthy"
+
+
+async def test_liveness_stays_up_when_database_is_down(
+    client: httpx.AsyncClient, cut_off: object
+) -> None:
+    cut_off.off()  # type: ignore[attr-defined]
+    assert (await client.get("/api/v1/health/live")).status_code == 200
+
+
+async def test_health_recovers_when_database_returns(
+    client: httpx.AsyncClient, cut_off: object
+) -> None:
+    cut_off.off()  # type: ignore[attr-defined]
+    assert (await status_within_staleness(client, "/api/v1/health/ready", 503)).status_code == 503
+    cut_off.on()  # type: ignore[attr-defined]
+
+    async def ready() -> bool:
+        return (await client.get("/api/v1/health/ready")).status_code == 200
+
+    await poll_until_async(ready, within=5, what="readiness after the database came back")
