@@ -22,8 +22,10 @@ from pathlib import Path
 
 # `python bench/auth.py` puts bench/ first on the module search path, where a sibling script
 # can shadow a standard module (a `bench/queue.py` hides `queue`, which anyio imports). Move
-# bench/ to the end of the path before anything else is imported.
+# bench/ to the end of the path before anything else is imported, and import the sibling
+# scripts as `bench.*` from the repository root.
 sys.path.sort(key=lambda entry: Path(entry or ".").resolve() == Path(__file__).resolve().parent)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import asyncio
@@ -36,8 +38,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
-from studypath_process import studypath_up
 
+from bench.studypath_process import studypath_up
 from studypath.core.security import hash_password, hashing_parameters, verify_password
 
 USERNAME, PASSWORD = "bench_user", "Bench-Password-2024"

@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 # `python bench/fuzz.py` puts bench/ first on the module path (where bench/queue.py would
-# shadow the standard `queue`); move it last, and make the repository importable (tests/).
+# shadow the standard `queue`); move it last, and make the repository importable (bench.*,
+# tests.*).
 sys.path.sort(key=lambda entry: Path(entry or ".").resolve() == Path(__file__).resolve().parent)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -29,8 +30,8 @@ import tempfile
 import time
 
 import httpx
-from studypath_process import studypath_up
 
+from bench.studypath_process import studypath_up
 from tests.support.fuzzing import Identity, RunResult, run_schemathesis, summary
 
 ADMIN_PASSWORD = "Fuzz-Admin-Password-2024"

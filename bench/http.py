@@ -60,13 +60,14 @@ import socket
 import statistics
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import httpx
 import psutil
+
+from studypath.core.clock import poll_until
 
 USERNAME, EMAIL, PASSWORD = "bench_user", "bench@example.com", "Bench-Password-2024"
 TEMPLATE_ADMIN, TEMPLATE_PASSWORD = "admin@example.com", "Bench-Template-Password-2024"
@@ -91,28 +92,31 @@ def free_port() -> int:
 
 
 def wait_until(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
+    """Wait for `url` to answer 200; fail at once, with the server's log, if the server exits."""
+
+    def answers() -> bool:
         if server.poll() is not None:
             raise RuntimeError(
                 f"{server.args!r} exited with {server.returncode}:\n{log.read_text()}"
             )
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
+            return httpx.get(url, timeout=2).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {STARTUP_TIMEOUT:g} s; see {log}")
+            return False
+
+    what = f"{url} to answer"
+    poll_until(answers, within=STARTUP_TIMEOUT, what=what, every=0.2, detail=lambda: f"log: {log}")
 
 
 @contextmanager
-def running(command: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> Iterator[int]:
-    """Run `command` until the block ends (SIGINT, as Ctrl-C, then SIGKILL); yields its pid."""
+def running(
+    command: list[str], *, env: dict[str, str], cwd: Path, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `command` until the block ends (SIGINT, as Ctrl-C, then SIGKILL)."""
     with log.open("w") as output:
         process = subprocess.Popen(command, env=env, cwd=cwd, stdout=output, stderr=output)
         try:
-            yield process.pid
+            yield process
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -177,8 +181,8 @@ def studypath_server(work: Path, extra_env: dict[str, str]) -> Iterator[Server]:
     command += ["--data-dir", str(data_dir)]
     url = f"http://127.0.0.1:{port}"
     log = work / "studypath.log"
-    with running(command, env=env, cwd=Path.cwd(), log=log) as pid:
-        wait_until(f"{url}/api/v1/health/ready", _popen(pid), log)
+    with running(command, env=env, cwd=Path.cwd(), log=log) as process:
+        wait_until(f"{url}/api/v1/health/ready", process, log)
         account = {"username": USERNAME, "email": EMAIL, "password": PASSWORD}
         httpx.post(f"{url}/api/v1/auth/register", json=account, timeout=30)
         login = httpx.post(
@@ -192,7 +196,7 @@ def studypath_server(work: Path, extra_env: dict[str, str]) -> Iterator[Server]:
         yield Server(
             "studypath",
             url,
-            [pid, postmaster],
+            [process.pid, postmaster],
             {
                 "authenticated read": "/api/v1/auth/me",
                 "liveness": "/api/v1/health/live",
@@ -200,16 +204,6 @@ def studypath_server(work: Path, extra_env: dict[str, str]) -> Iterator[Server]:
             },
             {"Authorization": f"Bearer {token}"},
         )
-
-
-class _popen:
-    """Just enough of `Popen` for `wait_until` around a pid we started."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid, self.args, self.returncode = pid, f"pid {pid}", None
-
-    def poll(self) -> int | None:
-        return None if psutil.pid_exists(self.pid) else -1
 
 
 # --------------------------------------------------------------------------- the template
@@ -326,8 +320,8 @@ def template_server(template_dir: Path, work: Path) -> Iterator[Server]:
         command = [str(python), "-m", "uvicorn", "app.main:app", "--port", str(port)]
         command += ["--no-access-log", "--log-level", "warning"]
         log = work / "template.log"
-        with running(command, env=env, cwd=backend, log=log) as pid:
-            wait_until(f"{url}/api/v1/utils/health-check/", _popen(pid), log)
+        with running(command, env=env, cwd=backend, log=log) as process:
+            wait_until(f"{url}/api/v1/utils/health-check/", process, log)
             login = httpx.post(
                 f"{url}/api/v1/login/access-token",
                 data={"username": TEMPLATE_ADMIN, "password": TEMPLATE_PASSWORD},
@@ -338,7 +332,7 @@ def template_server(template_dir: Path, work: Path) -> Iterator[Server]:
             yield Server(
                 "template",
                 url,
-                [pid, postmaster],
+                [process.pid, postmaster],
                 {
                     "authenticated read": "/api/v1/users/me",
                     "liveness": "/api/v1/utils/health-check/",
@@ -408,7 +402,8 @@ class Figures:
     runs: list[Run] = field(default_factory=list)
 
     def median(self, attribute: str) -> float:
-        return statistics.median(getattr(run, attribute) for run in self.runs)
+        values: list[float] = [getattr(run, attribute) for run in self.runs]
+        return statistics.median(values)
 
 
 def measure(

@@ -11,12 +11,12 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from click.testing import Result
 from sqlalchemy.ext.asyncio import AsyncSession
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from studypath.cli import app
 from studypath.config import Settings
@@ -32,7 +32,7 @@ EXTERNAL_DATABASE_URL = external_server_url()
 
 # Real argon2id, cheap parameters: tests hash hundreds of passwords. (Production cost is
 # measured in bench/auth.py.) Settings below use the same numbers, so no rehash happens.
-TEST_HASHING = {
+TEST_HASHING: dict[str, Any] = {
     "password_hash_time_cost": 1,
     "password_hash_memory_kib": 1024,
     "password_hash_parallelism": 1,
@@ -117,7 +117,9 @@ def admin(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Awaitable
 
     async def run(*args: str, input: str | None = None) -> Result:
         runner = CliRunner()
-        return await asyncio.to_thread(runner.invoke, app, ["admin", *args], input=input, env=env)
+        return await asyncio.to_thread(
+            lambda: runner.invoke(app, ["admin", *args], input=input, env=env)
+        )
 
     yield run
     # The CLI routed our loggers to the runner's (now closed) stderr: undo that.

@@ -827,7 +827,8 @@ async def test_requests_survive_connections_the_server_closed(
             text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
             {"pids": list(terminated)},
         )
-        return left.scalar_one() == 0
+        count: int = left.scalar_one()
+        return count == 0
 
     await poll_until_async(backends_gone, within=10, what="the terminated backends to exit")
 

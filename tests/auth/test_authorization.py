@@ -84,8 +84,8 @@ TABLE: list[Row] = [
         "POST",
         "/api/v1/auth/login",
         ALL_OK,
-        body=lambda w: {"username": w.owner.user.username, "password": DEFAULT_PASSWORD},
-    ),  # type: ignore[union-attr]
+        body=lambda w: {"username": w.owner.username, "password": DEFAULT_PASSWORD},
+    ),
     Row("POST", "/api/v1/auth/logout", SIGNED_IN),
     Row("POST", "/api/v1/auth/logout-all", SIGNED_IN),
     Row("GET", "/api/v1/auth/me", SIGNED_IN),
@@ -383,8 +383,8 @@ TABLE: list[Row] = [
         "/api/v1/notes/{note_id}/share",
         (401, 201, 404, 404, 404),
         path="/api/v1/notes/{owner_note_id}/share",
-        body=lambda w: {"username": w.moderator.user.username, "permission": "edit"},
-    ),  # type: ignore[union-attr]
+        body=lambda w: {"username": w.moderator.username, "permission": "edit"},
+    ),
     Row(
         "DELETE",
         "/api/v1/notes/{note_id}/share/{user_id}",

@@ -40,7 +40,8 @@ def notebook(*sources: str, output: str = "") -> dict[str, Any]:
         }
         for source in sources
     ]
-    metadata = {"widgets": {"application/vnd.jupyter.widget-state+json": {"state": {}}}}
+    widget_state: dict[str, Any] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    metadata = {"widgets": widget_state}
     return {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
 
 

@@ -17,7 +17,7 @@ from studypath.migrations import head_revision
 from studypath.rbac.roles import Role
 from studypath.system import System
 from tests.support.factories import create_user, start_session
-from tests.support.helpers import client_for, running_system
+from tests.support.helpers import app_of, client_for, running_system
 from tests.support.pg import TestPostgres
 
 
@@ -95,8 +95,7 @@ async def status_within_staleness(
 
 def database_check(system: System) -> CachedDatabaseCheck:
     """The app's cached database check (made by its first health request)."""
-    assert system.server is not None
-    cached: CachedDatabaseCheck = system.server.config.app.state.database_check
+    cached: CachedDatabaseCheck = app_of(system).state.database_check
     return cached
 
 

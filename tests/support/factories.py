@@ -80,6 +80,11 @@ class Actor:
     token: str | None
 
     @property
+    def username(self) -> str:
+        assert self.user is not None, f"{self.name} has no account"
+        return self.user.username
+
+    @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
@@ -136,7 +141,7 @@ async def create_world(session: AsyncSession, settings: Settings) -> World:
     tag = next(_counter)
     password_hash = hash_password(DEFAULT_PASSWORD)
     policy = session_policy(settings)
-    actors = {}
+    actors: dict[str, Actor] = {}
     for name, role in (
         ("owner", Role.USER),
         ("other", Role.USER),
@@ -153,7 +158,14 @@ async def create_world(session: AsyncSession, settings: Settings) -> World:
         await session.flush()
         token, _row = await auth_sessions.create_session(session, user.id, policy)
         actors[name] = Actor(name, user, token)
-    world = World(anonymous=Actor("anonymous", None, None), tag=tag, **actors)
+    world = World(
+        owner=actors["owner"],
+        other=actors["other"],
+        moderator=actors["moderator"],
+        admin=actors["admin"],
+        anonymous=Actor("anonymous", None, None),
+        tag=tag,
+    )
     owner = actors["owner"].user
     assert owner is not None
     if await session.get(TaskType, AUTHZ_TASK_TYPE) is None:

@@ -61,7 +61,7 @@ class TestPostgres:
         )
 
     def execute(self, statement: str) -> None:
-        self._admin.execute(statement)  # type: ignore[arg-type]
+        self._admin.execute(statement)
 
     def close(self) -> None:
         self._admin.execute(

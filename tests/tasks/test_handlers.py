@@ -1274,8 +1274,8 @@ async def test_bad_payloads_fail_permanently_in_the_worker_without_retries(
 
         await poll_until_async(registered, within=10, what="the worker to register its types")
         for task_type, (payload, _field) in BAD_PAYLOADS.items():
-            task = await create_task(session, task_type, payload=payload, max_attempts=5)
-            created[task_type] = task.id
+            new_task = await create_task(session, task_type, payload=payload, max_attempts=5)
+            created[task_type] = new_task.id
 
         async def all_failed() -> bool:
             tasks = [

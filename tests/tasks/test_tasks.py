@@ -529,7 +529,7 @@ async def test_many_workers_run_every_task_exactly_once(
     assert len(per_task) == 300
     assert set(per_task.values()) == {1}
     async with db.engine.connect() as conn:
-        statuses = dict(
+        statuses: dict[str, int] = dict(
             (await conn.execute(text("SELECT status, count(*) FROM tasks GROUP BY status"))).all()
         )
         workers = (

@@ -134,7 +134,8 @@ def test_a_dead_letter_and_a_failed_attempt_have_different_names() -> None:
     # a failed attempt that will run again leaves the task RETRYING.
     assert TaskStatus.DEAD_LETTER.value == "failed"
     assert "FAILED" not in TaskStatus.__members__
-    assert AttemptOutcome.DEAD_LETTERED != AttemptOutcome.RETRYING
+    assert AttemptOutcome.DEAD_LETTERED.value == "dead"
+    assert AttemptOutcome.RETRYING.value == "retrying"
 
 
 TASK_TABLE_SQL = re.compile(

@@ -33,7 +33,9 @@ async def _register(db: Database) -> None:
 
 async def _count(db: Database, where: str = "true") -> int:
     async with db.engine.connect() as conn:
-        return int((await conn.execute(text(f"SELECT count(*) FROM tasks WHERE {where}"))).scalar())
+        result = await conn.execute(text(f"SELECT count(*) FROM tasks WHERE {where}"))
+        count: int = result.scalar_one()
+        return count
 
 
 # --- enqueue_many ---------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def tree(view: TraceView, root: ReadableSpan) -> list[tuple[int, str, str]]:
         layer = layer_of(span)
         name = span.name.split()[0] if layer == "database" else span.name
         out.append((depth, layer, name))
-        for child in children.get(span.context.span_id, []):  # type: ignore[union-attr]
+        for child in children.get(span.context.span_id, []):
             visit(child, depth + 1)
 
     visit(root, 0)
@@ -155,9 +155,9 @@ async def test_a_task_continues_the_trace_of_its_request(
     request = next(s for s in view.spans if s.kind is SpanKind.SERVER)
     task = next(s for s in view.spans if s.kind is SpanKind.CONSUMER)
     assert task.name == "task work"
-    assert task.context.trace_id == request.context.trace_id  # type: ignore[union-attr]
+    assert task.context.trace_id == request.context.trace_id
     assert task.attributes["studypath.task_id"] == created.json()["data"]["id"]  # type: ignore[index]
-    task_sql = [s for s in view.spans if s.parent and s.parent.span_id == task.context.span_id]  # type: ignore[union-attr]
+    task_sql = [s for s in view.spans if s.parent and s.parent.span_id == task.context.span_id]
     assert task_sql, "the handler's own SQL belongs to the task span"
 
     diagram = view.sequence_diagram().source

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
@@ -46,7 +46,7 @@ async def user_id(session: AsyncSession, username: str) -> str:
 async def test_profile_update_and_new_email_needs_verification(
     client: httpx.AsyncClient, session: AsyncSession, cast: dict[str, dict[str, str]]
 ) -> None:
-    await session.execute(User.__table__.update().values(email_verified=True))
+    await session.execute(update(User).values(email_verified=True))
     await session.commit()
     response = await client.put(
         "/api/v1/users/me/profile",
@@ -326,8 +326,12 @@ NEW_PASSWORD = "Reset-Pass-123!"
 def audit_lines() -> Iterator[list[logging.LogRecord]]:
     """The audit log's records (the `studypath` loggers do not reach the root logger)."""
     records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Collect()
     logger = logging.getLogger("studypath.audit")
     logger.addHandler(handler)
     level = logger.level

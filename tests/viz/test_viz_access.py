@@ -68,7 +68,7 @@ async def test_every_api_route_appears_once_per_method(system: System) -> None:
     mounted = {
         (method, route.path_format)
         for route in fastapi.routing.iter_route_contexts(app.routes)
-        if route.path.startswith(API_PREFIX + "/")
+        if (route.path or "").startswith(API_PREFIX + "/")
         for method in route.methods or ()
         if method != "HEAD"
     }
