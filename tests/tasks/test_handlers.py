@@ -302,6 +302,7 @@ async def test_email_without_smtp_host_is_written_to_the_outbox(
     local_settings: Settings, local_db: Database
 ) -> None:
     ctx = context(local_settings, local_db)
+    before = datetime.now(UTC).replace(microsecond=0)  # the Date header counts whole seconds
     result = await run_handler(
         "email",
         {
@@ -326,7 +327,7 @@ async def test_email_without_smtp_host_is_written_to_the_outbox(
     assert message["Subject"] == "Grüße from studypath"
     assert message["Message-ID"] == result["message_id"]
     sent = email.utils.parsedate_to_datetime(message["Date"])
-    assert abs(sent - datetime.now(UTC)) < timedelta(minutes=1)
+    assert before <= sent <= datetime.now(UTC)  # stamped when it was written
     body = message.get_body()
     assert body is not None
     assert body.get_content() == "Hello,\nthe report is ready.\n"
@@ -481,7 +482,7 @@ async def test_webhook_2xx_succeeds_and_sends_what_was_asked(
 
     assert result["status_code"] == 200
     assert result["response_bytes"] == len(json.dumps({"ok": True, "echo": 26}))
-    assert result["elapsed_ms"] > 0
+    assert isinstance(result["elapsed_ms"], float)  # a figure to show, not to judge
     [seen] = web_server.seen
     assert (seen.method, seen.path) == ("POST", "/hooks/order")
     assert json.loads(seen.body) == {"order": 42, "paid": True}
@@ -1170,12 +1171,17 @@ async def test_a_report_type_studypath_cannot_produce_fails_naming_the_supported
 # =========================================================================== delay_task
 async def test_delay_task_sleeps(local_settings: Settings, local_db: Database) -> None:
     far = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-
-    result = await run_handler(
-        "delay_task", {"delay_seconds": 0.1, "deadline": far}, context(local_settings, local_db)
+    ctx = context(local_settings, local_db)
+    sleeping = asyncio.create_task(
+        run_handler("delay_task", {"delay_seconds": 600, "deadline": far}, ctx)
     )
 
-    assert result["slept_seconds"] >= 0.1
+    finished, _ = await asyncio.wait([sleeping], timeout=0.2)  # a chance to return early
+
+    assert not finished, "the delay task returned long before its 600 s"
+    ctx.cancel_event.set()
+    with pytest.raises(TaskCancelled):
+        await sleeping
 
 
 async def test_delay_task_takes_integer_or_fractional_seconds_and_returns_labels(
@@ -1189,8 +1195,8 @@ async def test_delay_task_takes_integer_or_fractional_seconds_and_returns_labels
     fraction = await run_handler("delay_task", {"delay_seconds": 0.05}, ctx)
 
     assert whole["task_id"] == "chaos_1" and whole["test_scenario"] == "retry"
-    assert whole["slept_seconds"] >= 0
-    assert fraction["slept_seconds"] >= 0.05 and "task_id" not in fraction
+    assert set(whole) == {"slept_seconds", "task_id", "test_scenario"}
+    assert set(fraction) == {"slept_seconds"}
 
 
 async def test_delay_task_stops_promptly_when_cancelled(

@@ -444,15 +444,21 @@ async def test_breaker_state_is_shared_by_workers(
             what="the breaker to be half-open",
         )
         peak = 0
-        for _ in range(20):
+
+        async def probe_decided() -> bool:  # until then, count the running tasks
+            nonlocal peak
             async with db.engine.connect() as conn:
-                running = (
+                running: int = (
                     await conn.execute(text("SELECT count(*) FROM tasks WHERE status = 'running'"))
                 ).scalar_one()
             if await breaker_state(db) != "half_open":
-                break
+                return True
             peak = max(peak, running)
-            await asyncio.sleep(0.02)
+            return False
+
+        await poll_until_async(
+            probe_decided, within=10, every=0.02, what="the probe to close the breaker"
+        )
         assert peak == 1
         await poll_until_async(lambda: _count_done(db, 6), within=10, what="6 tasks done")
 

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
+from studypath.core.clock import poll_until_async
 from studypath.core.db import Database
 from studypath.telemetry.tracing import (
     SPANS,
@@ -61,11 +62,11 @@ async def collect(action: object) -> TraceView:
     view = TraceView()
     with SPANS.collect() as collection:
         await action  # type: ignore[misc]
-        await asyncio.sleep(0)  # let the server finish its span
-        for _ in range(100):
-            if not collection.open_spans:
-                break
-            await asyncio.sleep(0.01)
+
+        async def all_ended() -> bool:  # the server ends a request's span after the response
+            return not collection.open_spans
+
+        await poll_until_async(all_ended, within=5, every=0.01, what="the spans to end")
     view.spans = list(collection.spans)
     return view
 
