@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from studypath.config import Settings
+from studypath.core.state import state_of
 from studypath.rbac.roles import Role
 from studypath.system import System
 from tests.factories import create_user, start_session
@@ -121,7 +122,7 @@ async def test_health_answers_200_with_the_request_pool_exhausted(
 ) -> None:
     """Every connection of the request pool is held: the server is busy, not down."""
     async with running_system(tiny_pool_settings) as system, client_for(system) as client:
-        engine = app_of(system).state.db.engine
+        engine = state_of(app_of(system)).db.engine
         async with contextlib.AsyncExitStack() as held:
             connections: list[AsyncConnection] = [
                 await held.enter_async_context(engine.connect()) for _ in range(2)
@@ -142,7 +143,7 @@ async def test_health_answers_200_with_the_request_pool_exhausted(
 
 
 async def test_health_probes_in_a_burst_share_one_ping(system: System) -> None:
-    database = app_of(system).state.db
+    database = state_of(app_of(system)).db
     results = await asyncio.gather(*(database.ping() for _ in range(20)))
     assert len(set(results)) == 1  # twenty probes, one ping: all got the same answer
     assert database.health_engine.pool.checkedout() == 0

@@ -312,13 +312,11 @@ def check_notification_handler_is_idempotent(lab: Lab) -> None:
     )
     task_id = uuid.uuid4()
     for attempt in (1, 2):
-        ctx = TaskContext(
+        ctx = TaskContext.build(
             task_id=task_id,
             task_type="lab_note_shared",
             attempt=attempt,
-            max_attempts=5,
             created_by=uuid.UUID(alice.id),
-            data_dir=lab.wb.settings.data_dir,
             db=lab.wb.db,
             settings=lab.wb.settings,
         )
