@@ -179,3 +179,21 @@ async def session_principal(
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 SessionUser = Annotated[Principal, Depends(session_principal)]
+
+
+__all__ = [
+    "BEARER_CHALLENGE",
+    "PASSWORD_CHANGE_REQUIRED",
+    "CurrentUser",
+    "Principal",
+    "SessionUser",
+    "current_principal",
+    "endpoint_is_exempt",
+    "optional_principal",
+    "read_credential",
+    "reads_credentials",
+    "reads_credentials_itself",
+    "session_principal",
+    "unauthorized",
+    "usable_while_password_change_required",
+]

@@ -360,3 +360,23 @@ async def commit_request(session: AsyncSession) -> None:
 # so a commit failure still decides the status. (The default, "request", would commit after
 # the client already had its 200.)
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+__all__ = [
+    "HEALTH_POOL_OVERFLOW",
+    "NAMING_CONVENTION",
+    "POOL_RECYCLE_SECONDS",
+    "Base",
+    "Database",
+    "DatabaseUnavailable",
+    "DbSession",
+    "after_commit",
+    "commit_request",
+    "describe_url",
+    "ensure_reachable",
+    "get_session",
+    "libpq_url",
+    "log_statement",
+    "masked",
+    "normalize_url",
+]

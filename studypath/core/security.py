@@ -126,3 +126,19 @@ def random_password() -> str:
 def token_hash(token: str) -> str:
     """What the database stores instead of the token: its SHA-256, hex."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+__all__ = [
+    "HashingParameters",
+    "configure_hashing",
+    "hash_password",
+    "hash_password_async",
+    "hashing_parameters",
+    "needs_rehash",
+    "new_token",
+    "prepare_dummy_hash",
+    "random_password",
+    "token_hash",
+    "verify_password",
+    "verify_password_async",
+]

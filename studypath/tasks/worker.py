@@ -433,3 +433,9 @@ class Worker:
         if self._recorders:
             await asyncio.wait(set(self._recorders), timeout=5.0)
         await self.completions.flush()
+
+
+__all__ = [
+    "Worker",
+    "new_worker_id",
+]

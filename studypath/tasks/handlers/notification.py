@@ -51,3 +51,9 @@ async def notify_share(payload: NotificationPayload, ctx: TaskContext) -> dict[s
             dedupe_key=f"task:{ctx.task_id}",
         )
     return {"notified": str(payload.recipient_id), "written": written}
+
+
+__all__ = [
+    "NotificationPayload",
+    "notify_share",
+]
