@@ -10,7 +10,6 @@ import asyncio
 import base64
 import hashlib
 import re
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -32,8 +31,11 @@ from studypath.core.middleware import RequestContextMiddleware
 from studypath.core.openapi import install_openapi
 from studypath.core.pagination import TOTAL_COUNT_HEADER
 from studypath.core.periodic import PeriodicRunner
-from studypath.core.security import configure_hashing, prepare_dummy_hash
+from studypath.core.security import HashingParameters, configure_hashing, prepare_dummy_hash
+from studypath.core.state import AppState, install_state
 from studypath.routers import PERIODIC_JOBS, ROUTERS
+from studypath.tasks.handlers import builtin_registry
+from studypath.tasks.registry import TaskRegistry
 from studypath.telemetry.tracing import (
     SampledTracingMiddleware,
     sample_ratio,
@@ -116,39 +118,44 @@ def swagger_ui_page() -> HTMLResponse:
     return HTMLResponse(html, headers={"Content-Security-Policy": policy})
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    registry: TaskRegistry | None = None,
+) -> FastAPI:
     """Build the application. The database is opened at startup (lifespan), not here, so
-    `create_app` also serves tools that only need the routes (OpenAPI export, diagrams)."""
+    `create_app` also serves tools that only need the routes (OpenAPI export, diagrams).
+
+    Everything the requests share is one `AppState`, stored here and read through
+    `studypath.core.state.app_state`: the settings, the database, the task registry (the
+    running system's; the built-in types when none is given), the start time."""
+    state = AppState(
+        settings=settings,
+        registry=registry if registry is not None else builtin_registry(),
+        database=database,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = app.state.db is None
+        owned = state.database is None
         if owned:
             if not settings.database_url:
                 raise RuntimeError("create_app needs settings.database_url (or database=...)")
-            app.state.db = Database(
-                settings.database_url,
-                pool_size=settings.db_pool_size,
-                max_overflow=settings.db_max_overflow,
-                connect_timeout=settings.db_connect_timeout,
-            )
-        await app.state.db.connect()
+            state.database = Database.from_settings(settings)
+        await state.db.connect()
         await asyncio.to_thread(prepare_dummy_hash)
-        app.state.started_monotonic = time.monotonic()
-        jobs = PeriodicRunner(PERIODIC_JOBS, app.state.db, settings)
+        state.started = state.clock()
+        jobs = PeriodicRunner(PERIODIC_JOBS, state.db, settings)
         jobs.start()
         try:
             yield
         finally:
             await jobs.stop()
             if owned:
-                await app.state.db.dispose()
+                await state.db.dispose()
 
-    configure_hashing(
-        settings.password_hash_time_cost,
-        settings.password_hash_memory_kib,
-        settings.password_hash_parallelism,
-    )
+    configure_hashing(HashingParameters.from_settings(settings))
     app = FastAPI(
         title="studypath API",
         version=__version__,
@@ -158,9 +165,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         openapi_url=OPENAPI_URL,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.db = database
-    app.state.started_monotonic = time.monotonic()
+    install_state(app, state)
 
     install_error_handlers(app)
     for router in ROUTERS:

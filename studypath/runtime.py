@@ -4,6 +4,7 @@
     wb.client().get("/api/v1/health").json()
     wb.logs()                              # what the system logged (it never prints)
     wb.install(notes_lab)                  # plug an extension (a lab) into the live system
+    wb.registry.get("notification")        # the task types this system runs
     wb.stop()
 
 `start()` is idempotent within a process: run the cell again and you get the live handle
@@ -43,7 +44,8 @@ from studypath.core.routing import API_PREFIX
 from studypath.core.security import random_password
 from studypath.system import System, bind_socket, prepare_database
 from studypath.tasks import registration
-from studypath.tasks.registry import Handler, TaskRegistry, registry
+from studypath.tasks.handlers import builtin_registry
+from studypath.tasks.registry import H, Handler, TaskRegistry
 
 if TYPE_CHECKING:
     from studypath.viz.traces import TraceView
@@ -76,6 +78,7 @@ class Installation:
 
     name: str
     app: FastAPI = field(repr=False)
+    registry: TaskRegistry = field(repr=False)  # the Workbench's, where its handlers went
     routes: list[BaseRoute] = field(default_factory=list)
     handlers: dict[str, Handler] = field(default_factory=dict)
 
@@ -90,9 +93,9 @@ class Installation:
         ]
         self.app.openapi_schema = None
         for name, handler in self.handlers.items():
-            spec = registry.get(name)
+            spec = self.registry.get(name)
             if spec is not None and spec.handler is handler:  # not replaced since
-                registry.unregister(name)
+                self.registry.unregister(name)
         self.routes, self.handlers = [], {}
 
 
@@ -104,6 +107,9 @@ class Workbench:
         self.worker_count = workers
         self.ephemeral_dir = ephemeral_dir
         self.report = StartupReport()
+        # This system's task types: the built-in ones, plus what `task_handler` and `install`
+        # add. Its API and its workers read this registry, and nothing outside the Workbench.
+        self.registry = builtin_registry()
         self._provider: DatabaseProvider | None = None
         self._system: System | None = None
         self._thread: threading.Thread | None = None
@@ -138,7 +144,9 @@ class Workbench:
                     generated = random_password()
                     update["initial_admin_password"] = SecretStr(generated)
                 settings = self.settings.model_copy(update=update)
-                self._system = System(settings, workers=self.worker_count, sock=sock)
+                self._system = System(
+                    settings, workers=self.worker_count, sock=sock, registry=self.registry
+                )
                 self._thread = threading.Thread(
                     target=self._thread_main, name="studypath-workbench", daemon=True
                 )
@@ -264,23 +272,23 @@ class Workbench:
             raise ValueError(f"creating {username!r} failed: {response.text}")
         return self.login(username, password)
 
-    def task_handler(
-        self, name: str, description: str = "", **options: Any
-    ) -> Callable[[Handler], Handler]:
-        """Register a task handler in the running system (a decorator, like `task_handler`).
+    def task_handler(self, name: str, description: str = "", **options: Any) -> Callable[[H], H]:
+        """Register a task handler in the running system: a decorator, taking what
+        `TaskRegistry.register` takes (`payload=`, `timeout=`, `breaker=`, `min_role=` …).
 
-        The type is registered in the database at once and the in-process workers start
-        taking its tasks; running the defining cell again replaces the handler."""
+        The type goes into this system's registry (`wb.registry`) and the database at once,
+        and the in-process workers start taking its tasks; running the defining cell again
+        replaces the handler."""
 
-        def decorate(handler: Handler) -> Handler:
-            registry.register(name, description, replace=True, **options)(handler)
-            spec = registry.get(name)
+        def decorate(handler: H) -> H:
+            self.registry.register(name, description, replace=True, **options)(handler)
+            spec = self.registry.get(name)
             assert spec is not None
 
             async def upsert() -> None:
                 async with self.db.engine.begin() as conn:
                     await registration.register_types(conn, [spec])
-                await registry.announce()  # running workers list the type before we return
+                await self.registry.announce()  # running workers list the type before we return
 
             self.run(upsert())
             if self._system is not None:
@@ -304,7 +312,9 @@ class Workbench:
         staged = TaskRegistry()
         if hasattr(extension, "register"):
             extension.register(staged)
-        taken = [n for n in staged.names() if registry.get(n) and n not in self._extension_types]
+        taken = [
+            n for n in staged.names() if self.registry.get(n) and n not in self._extension_types
+        ]
         if taken:  # an extension adds task types; it does not replace the system's
             raise ValueError(f"task type(s) {', '.join(taken)} already registered by the system")
         schema_sql: str | None = getattr(extension, "SCHEMA_SQL", None)
@@ -319,7 +329,9 @@ class Workbench:
                         await migrate(conn)
 
             self.run(create_tables())
-        installation = Installation(getattr(extension, "__name__", repr(extension)), self.app)
+        installation = Installation(
+            getattr(extension, "__name__", repr(extension)), self.app, self.registry
+        )
         try:
             for spec in staged.specs():
                 self.task_handler(

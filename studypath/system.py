@@ -22,17 +22,16 @@ import uvicorn
 from fastapi import FastAPI
 from prometheus_client import start_http_server
 
-import studypath.tasks.handlers  # noqa: F401  (registers the built-in task types)
 from studypath import migrations
 from studypath.app import create_app
 from studypath.config import Settings
 from studypath.core.db import Database, ensure_reachable
 from studypath.core.embedded import DatabaseProvider, provide_database
 from studypath.core.errors import AppError
-from studypath.core.security import configure_hashing
+from studypath.core.security import HashingParameters, configure_hashing
 from studypath.tasks import registration
-from studypath.tasks.registry import TaskRegistry
-from studypath.tasks.registry import registry as default_registry
+from studypath.tasks.handlers import builtin_registry
+from studypath.tasks.registry import BUILTINS, TaskRegistry
 from studypath.tasks.worker import Worker
 from studypath.telemetry.metrics import worker_registry
 from studypath.telemetry.tracing import sample_ratio, setup_tracing
@@ -142,7 +141,8 @@ class System:
         registry: TaskRegistry | None = None,
     ) -> None:
         """`app_hooks` run on the new app before it serves: extensions (labs) mount routers
-        there, and tests add probe routes."""
+        there, and tests add probe routes. `registry`: the task types this system's API and
+        workers know — its own; the built-in types when none is given."""
         if not settings.database_url:
             raise ValueError("System needs settings.database_url; resolve the database first")
         self.settings = settings
@@ -150,7 +150,7 @@ class System:
         self.worker_count = workers
         self.sock = sock
         self.app_hooks = list(app_hooks)
-        self.registry = registry
+        self.registry = registry if registry is not None else builtin_registry()
         self.db: Database | None = None
         self.server: uvicorn.Server | None = None
         self.workers: list[Worker] = []
@@ -187,19 +187,14 @@ class System:
                 settings.otlp_endpoint,
                 sample_ratio(settings.trace_sample_ratio, settings.otlp_endpoint),
             )
-        self.db = Database(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            connect_timeout=settings.db_connect_timeout,
-        )
+        self.db = Database.from_settings(settings)
         tasks: list[asyncio.Task[None]] = []
         try:
             await self.db.connect()
             await self._ensure_initial_admin()
-            if self.serve_api:  # the API accepts built-in task types even before a worker ran
+            if self.serve_api:  # the API accepts the built-in types even before a worker ran
                 async with self.db.engine.begin() as conn:
-                    await registration.register_types(conn, default_registry.specs())
+                    await registration.register_types(conn, BUILTINS.specs())
                 tasks.append(await self._start_server())
             elif self.worker_count and settings.worker_metrics_port:
                 self._serve_worker_metrics(settings.worker_metrics_port)
@@ -245,11 +240,7 @@ class System:
         if password is None:
             return
         assert self.db is not None
-        configure_hashing(
-            self.settings.password_hash_time_cost,
-            self.settings.password_hash_memory_kib,
-            self.settings.password_hash_parallelism,
-        )
+        configure_hashing(HashingParameters.from_settings(self.settings))
         try:
             async with self.db.sessionmaker.begin() as session:  # startup's own transaction
                 created = await users_service.ensure_initial_admin(
@@ -264,7 +255,7 @@ class System:
 
     async def _start_server(self) -> asyncio.Task[None]:
         assert self.db is not None
-        app = create_app(self.settings, database=self.db)
+        app = create_app(self.settings, database=self.db, registry=self.registry)
         for hook in self.app_hooks:
             hook(app)
         config = uvicorn.Config(

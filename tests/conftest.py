@@ -22,7 +22,7 @@ from studypath.cli import app
 from studypath.config import Settings
 from studypath.core.db import Database
 from studypath.core.logging import OWNED_LOGGERS, QUIET_LOGGERS, detach
-from studypath.core.security import configure_hashing
+from studypath.core.security import HashingParameters, configure_hashing
 from studypath.system import System
 from tests.support.helpers import client_for, running_system
 from tests.support.pg import TestPostgres, external_server_url
@@ -37,7 +37,7 @@ TEST_HASHING: dict[str, Any] = {
     "password_hash_memory_kib": 1024,
     "password_hash_parallelism": 1,
 }
-configure_hashing(1, 1024, 1)
+configure_hashing(HashingParameters(time_cost=1, memory_kib=1024, parallelism=1))
 
 
 @pytest.fixture(autouse=True)

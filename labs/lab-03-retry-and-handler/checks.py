@@ -21,8 +21,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from studypath.labs.runner import Lab, Person
-from studypath.tasks.retry import RetryStrategy
+from studypath.labs import Lab, Person
+from studypath.tasks import RetryStrategy
 
 TERMINAL = {"completed", "failed", "cancelled"}
 QUICK_RETRY = {"type": "fixed", "base_delay_seconds": 0.05, "jitter": False}

@@ -24,7 +24,7 @@ from typing import Any, Self
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from studypath.tasks.registry import PermanentError, TaskContext, TaskRegistry
+from studypath.tasks import PermanentError, TaskContext, TaskRegistry
 
 TASK_TYPE = "word_count"
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # letters and digits, inner apostrophes (don't)

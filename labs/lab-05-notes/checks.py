@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from studypath.labs.runner import Lab, Person
+from studypath.labs import Lab, Person
 
 NOTES = "/notes"
 
@@ -298,7 +298,7 @@ def check_public_note_is_readable_not_writable(lab: Lab) -> None:
 
 def check_notification_handler_is_idempotent(lab: Lab) -> None:
     """Step 4: running the handler twice for the same task (a retry) writes one notification."""
-    from studypath.tasks.registry import TaskContext
+    from studypath.tasks import TaskContext
 
     alice, bob = lab.person("alice"), lab.person("bob")
     assert lab.module is not None
@@ -312,13 +312,11 @@ def check_notification_handler_is_idempotent(lab: Lab) -> None:
     )
     task_id = uuid.uuid4()
     for attempt in (1, 2):
-        ctx = TaskContext(
+        ctx = TaskContext.build(
             task_id=task_id,
             task_type="lab_note_shared",
             attempt=attempt,
-            max_attempts=5,
             created_by=uuid.UUID(alice.id),
-            data_dir=lab.wb.settings.data_dir,
             db=lab.wb.db,
             settings=lab.wb.settings,
         )

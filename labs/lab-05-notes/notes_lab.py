@@ -33,8 +33,8 @@ from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.pagination import Page, PageParams
 from studypath.core.responses import Envelope, ok
+from studypath.tasks import TaskContext, TaskRegistry
 from studypath.tasks import service as tasks_service
-from studypath.tasks.registry import TaskContext, TaskRegistry
 from studypath.telemetry.tracing import TracedRoute, traced
 from studypath.users import service as users_service
 

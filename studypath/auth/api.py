@@ -30,6 +30,7 @@ from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
+from studypath.core.state import app_state
 from studypath.telemetry.tracing import TracedRoute
 from studypath.users.schemas import UserProfile
 
@@ -53,7 +54,7 @@ async def register(body: RegisterRequest, request: Request, db: DbSession) -> En
         email=body.email,
         password=body.password,
         client_address=client_address(request),
-        throttles=registration_throttles(request.app.state.settings),
+        throttles=registration_throttles(app_state(request).settings),
     )
     return ok(UserProfile.model_validate(user), "Registration successful")
 
@@ -68,7 +69,7 @@ async def login(body: LoginRequest, request: Request, db: DbSession) -> Envelope
     no password and is not counted. If `user.password_change_required` is true, the session
     can only read `/auth/me`, log out and `PUT /users/me/password` until the password is
     changed."""
-    settings = request.app.state.settings
+    settings = app_state(request).settings
     result = await service.login(
         db,
         identifier=body.identifier,
@@ -131,7 +132,7 @@ async def refresh(
     assert principal.session_id is not None
     try:
         row = await sessions.refresh_session(
-            db, principal.session_id, session_policy(request.app.state.settings)
+            db, principal.session_id, session_policy(app_state(request).settings)
         )
     except sessions.RefreshTooSoon as exc:
         raise AppError(

@@ -27,6 +27,7 @@ from studypath.auth.policies import session_policy
 from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.logging import user_id_var
+from studypath.core.state import app_state
 from studypath.rbac.roles import Role
 from studypath.telemetry.tracing import LAYER, span_if_recording
 
@@ -138,8 +139,9 @@ async def _resolve(request: Request, db: DbSession) -> Principal | None:
         if len(credential) > 256:
             raise unauthorized("Invalid or expired session")
         # On the engine, not the request's ORM session: one statement, no transaction.
+        state = app_state(request)
         found = await sessions.resolve_session(
-            request.app.state.db.engine, credential, session_policy(request.app.state.settings)
+            state.db.engine, credential, session_policy(state.settings)
         )
         if found is None:
             raise unauthorized("Invalid or expired session")
@@ -177,3 +179,21 @@ async def session_principal(
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 SessionUser = Annotated[Principal, Depends(session_principal)]
+
+
+__all__ = [
+    "BEARER_CHALLENGE",
+    "PASSWORD_CHANGE_REQUIRED",
+    "CurrentUser",
+    "Principal",
+    "SessionUser",
+    "current_principal",
+    "endpoint_is_exempt",
+    "optional_principal",
+    "read_credential",
+    "reads_credentials",
+    "reads_credentials_itself",
+    "session_principal",
+    "unauthorized",
+    "usable_while_password_change_required",
+]

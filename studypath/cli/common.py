@@ -165,18 +165,14 @@ def _starting_message(serve_api: bool, workers: int) -> str:
 def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Open the database (embedded by default, migrated), run `work`, close everything."""
     from studypath.core.db import Database
-    from studypath.core.security import configure_hashing
+    from studypath.core.security import HashingParameters, configure_hashing
     from studypath.system import prepare_database
 
     configure_console_logging("WARNING")
-    configure_hashing(
-        settings.password_hash_time_cost,
-        settings.password_hash_memory_kib,
-        settings.password_hash_parallelism,
-    )
+    configure_hashing(HashingParameters.from_settings(settings))
 
     async def run(url: str) -> T:
-        database = Database(url, pool_size=2, connect_timeout=settings.db_connect_timeout)
+        database = Database.from_settings(settings, url=url, pool_size=2)
         try:
             return await work(database)
         finally:

@@ -63,3 +63,11 @@ async def poll_until_async(
         if time.monotonic() >= deadline:
             raise _waited_in_vain(within, what, detail)
         await asyncio.sleep(every)
+
+
+__all__ = [
+    "POLL_EVERY",
+    "poll_until",
+    "poll_until_async",
+    "utcnow",
+]

@@ -11,7 +11,7 @@ import logging
 import select
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy.ext.asyncio as sa_asyncio
 from fastapi import Depends, Request
@@ -27,6 +27,10 @@ from sqlalchemy.orm import DeclarativeBase
 
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.logging import request_id_var
+from studypath.core.state import app_state
+
+if TYPE_CHECKING:
+    from studypath.config import Settings
 
 log = logging.getLogger("studypath.db")
 sql_log = logging.getLogger("studypath.sql")
@@ -169,6 +173,23 @@ class Database:
         event.listen(self.health_engine.sync_engine, "before_cursor_execute", _log_statement)
         self._ping_in_flight: asyncio.Task[float] | None = None
 
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, url: str | URL | None = None, pool_size: int | None = None
+    ) -> Database:
+        """The one place settings become a `Database`: the server, the workers and the CLI
+        open theirs here. `url` defaults to `settings.database_url`; a tool that needs few
+        connections asks for a smaller `pool_size`."""
+        url = url if url is not None else settings.database_url
+        if not url:
+            raise ValueError("no database URL: set STUDYPATH_DATABASE_URL (or pass url=...)")
+        return cls(
+            url,
+            pool_size=pool_size if pool_size is not None else settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            connect_timeout=settings.db_connect_timeout,
+        )
+
     @property
     def description(self) -> str:
         return describe_url(self.url)
@@ -308,8 +329,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     (`DbSession` is function-scoped, see below). A handler that raises rolls everything
     back. A commit that fails answers 503 (or 500), never a 200 for data that is not there.
     See docs/architecture.md, "Transactions: the caller owns them"."""
-    database: Database = request.app.state.db
-    async with database.sessionmaker() as session:
+    async with app_state(request).db.sessionmaker() as session:
         try:
             yield session
         except BaseException:
@@ -340,3 +360,23 @@ async def commit_request(session: AsyncSession) -> None:
 # so a commit failure still decides the status. (The default, "request", would commit after
 # the client already had its 200.)
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+__all__ = [
+    "HEALTH_POOL_OVERFLOW",
+    "NAMING_CONVENTION",
+    "POOL_RECYCLE_SECONDS",
+    "Base",
+    "Database",
+    "DatabaseUnavailable",
+    "DbSession",
+    "after_commit",
+    "commit_request",
+    "describe_url",
+    "ensure_reachable",
+    "get_session",
+    "libpq_url",
+    "log_statement",
+    "masked",
+    "normalize_url",
+]

@@ -233,3 +233,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     # Unexpected exceptions become a masked 500 envelope in core.middleware, which also
     # puts the security headers on it.
+
+
+__all__ = ["AppError", "ErrorCode", "not_found"]  # what a feature raises

@@ -162,3 +162,20 @@ def detach(handler: logging.Handler) -> None:
         if not any(getattr(h, "_studypath", False) for h in logger.handlers):
             logger.propagate = True
             logger.setLevel(logging.NOTSET)
+
+
+__all__ = [
+    "OWNED_LOGGERS",
+    "QUIET_LOGGERS",
+    "STRUCTURED_FIELDS",
+    "TEXT_FORMAT",
+    "ContextFilter",
+    "JsonFormatter",
+    "LogEntry",
+    "RingBufferHandler",
+    "configure_console_logging",
+    "configure_ring_logging",
+    "detach",
+    "request_id_var",
+    "user_id_var",
+]

@@ -36,6 +36,7 @@ from studypath.auth.dependencies import (
     session_principal,
 )
 from studypath.core.routing import API_PREFIX
+from studypath.rbac.dependencies import RoleRequirement
 
 ERROR_SCHEMA = "ErrorResponse"
 BEARER = "BearerAuth"
@@ -155,7 +156,7 @@ def route_statuses(route: RouteContext, method: str) -> set[int]:
         endpoint = getattr(route.original_route, "endpoint", None)
         if not endpoint_is_exempt(endpoint):
             statuses.add(403)  # signed in, but must change the password first
-    if session_principal in calls or any(hasattr(call, "required_role") for call in calls):
+    if session_principal in calls or any(isinstance(call, RoleRequirement) for call in calls):
         statuses.add(403)
     route_path = str(route.path_format).removeprefix(API_PREFIX)  # `{id}`, not `{id:uuid}`
     statuses |= EXTRA_STATUSES.get((method, route_path), set())
@@ -167,7 +168,7 @@ def route_security(route: RouteContext) -> list[dict[str, list[str]]] | None:
     calls = set(dependency_calls(route.dependant))
     if session_principal in calls:
         return [{BEARER: []}]
-    if current_principal in calls or any(hasattr(call, "required_role") for call in calls):
+    if current_principal in calls or any(isinstance(call, RoleRequirement) for call in calls):
         return [{BEARER: []}, {API_KEY_HEADER: []}]
     return None
 

@@ -40,3 +40,15 @@ def paged(response: Response, rows: list[Row], total: int) -> Envelope[list[Row]
     rows on every page) in `X-Total-Count`, so a client can draw its pager."""
     response.headers[TOTAL_COUNT_HEADER] = str(total)
     return ok(rows)
+
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "TOTAL_COUNT_HEADER",
+    "Page",
+    "PageParams",
+    "Row",
+    "page_params",
+    "paged",
+]

@@ -19,3 +19,9 @@ class Envelope(BaseModel, Generic[T]):
 
 def ok(data: T, message: str | None = None) -> Envelope[T]:
     return Envelope[T](data=data, message=message)
+
+
+__all__ = [
+    "Envelope",
+    "ok",
+]

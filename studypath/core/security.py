@@ -9,12 +9,46 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-# argon2-cffi's defaults follow RFC 9106's second recommended profile (argon2id, t=3, 64 MiB).
-_hasher = PasswordHasher(type=Type.ID)
+if TYPE_CHECKING:
+    from studypath.config import Settings
+
+
+@dataclass(frozen=True)
+class HashingParameters:
+    """The argon2id cost parameters; the defaults follow RFC 9106's second recommended
+    profile (t=3, 64 MiB, 4 lanes), as argon2-cffi's and the settings' do."""
+
+    time_cost: int = 3
+    memory_kib: int = 65536
+    parallelism: int = 4
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HashingParameters:
+        """The parameters the `STUDYPATH_PASSWORD_HASH_*` settings ask for."""
+        return cls(
+            time_cost=settings.password_hash_time_cost,
+            memory_kib=settings.password_hash_memory_kib,
+            parallelism=settings.password_hash_parallelism,
+        )
+
+    def hasher(self) -> PasswordHasher:
+        """The one place a password hasher is made."""
+        return PasswordHasher(
+            time_cost=self.time_cost,
+            memory_cost=self.memory_kib,
+            parallelism=self.parallelism,
+            type=Type.ID,
+        )
+
+
+_parameters = HashingParameters()
+_hasher = _parameters.hasher()
 # A hash of a password nobody knows: login verifies against it when the user does not exist,
 # so "no such user" costs exactly as much time as "wrong password". Made on first use (with
 # the parameters in force then), not at import: hashing is deliberately slow.
@@ -33,19 +67,13 @@ def _dummy() -> str:
     return _dummy_hash
 
 
-def configure_hashing(time_cost: int, memory_kib: int, parallelism: int) -> None:
-    """Set the argon2id parameters for this process (tests use cheap ones)."""
-    global _hasher, _dummy_hash
-    current = _hasher
-    if (current.time_cost, current.memory_cost, current.parallelism) == (
-        time_cost,
-        memory_kib,
-        parallelism,
-    ):
+def configure_hashing(parameters: HashingParameters) -> None:
+    """Set the argon2id parameters for this process: the server, the CLI and a system's
+    startup pass `HashingParameters.from_settings(settings)`; tests use cheap ones."""
+    global _parameters, _hasher, _dummy_hash
+    if parameters == _parameters:
         return
-    _hasher = PasswordHasher(
-        time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
-    )
+    _parameters, _hasher = parameters, parameters.hasher()
     _dummy_hash = None
 
 
@@ -98,3 +126,19 @@ def random_password() -> str:
 def token_hash(token: str) -> str:
     """What the database stores instead of the token: its SHA-256, hex."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+__all__ = [
+    "HashingParameters",
+    "configure_hashing",
+    "hash_password",
+    "hash_password_async",
+    "hashing_parameters",
+    "needs_rehash",
+    "new_token",
+    "prepare_dummy_hash",
+    "random_password",
+    "token_hash",
+    "verify_password",
+    "verify_password_async",
+]

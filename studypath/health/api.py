@@ -6,17 +6,16 @@ the database target, pool and worker hosts/PIDs are in the admin view, `/admin/h
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from studypath import __version__
 from studypath.core.clock import utcnow
-from studypath.core.db import Database
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
+from studypath.core.state import AppState, State
 from studypath.health import service
 from studypath.health.schemas import (
     DetailedHealth,
@@ -37,23 +36,12 @@ UNHEALTHY: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
-def _cached_database_check(request: Request) -> service.CachedDatabaseCheck:
+def _cached_database_check(state: AppState) -> service.CachedDatabaseCheck:
     """The app's cached database check (made on first use, for the app's database)."""
-    cached: service.CachedDatabaseCheck | None = getattr(request.app.state, "database_check", None)
-    if cached is None or cached.db is not _db(request):
-        cached = service.CachedDatabaseCheck(_db(request))
-        request.app.state.database_check = cached
+    cached = state.database_check
+    if cached is None or cached.db is not state.db:
+        cached = state.database_check = service.CachedDatabaseCheck(state.db)
     return cached
-
-
-def _uptime(request: Request) -> float:
-    started: float = request.app.state.started_monotonic
-    return round(time.monotonic() - started, 3)
 
 
 def _unavailable(message: str, details: Any) -> AppError:
@@ -61,17 +49,17 @@ def _unavailable(message: str, details: Any) -> AppError:
 
 
 @router.get("", response_model=Envelope[HealthSummary], responses=UNHEALTHY)
-async def health(request: Request) -> Envelope[HealthSummary]:
+async def health(state: State) -> Envelope[HealthSummary]:
     """Basic health: 200 when the API and its database answer (`degraded` when the database
     is slow), 503 when the database fails."""
-    database = service.public_check("database", await _cached_database_check(request).get())
+    database = service.public_check("database", await _cached_database_check(state).get())
     if database.status == "unhealthy":
         raise _unavailable(database.message, {"checks": {"database": database.model_dump()}})
     return ok(
         HealthSummary(
             status="degraded" if database.status == "degraded" else "healthy",
             version=__version__,
-            uptime=_uptime(request),
+            uptime=state.uptime(),
             documentation=Documentation(
                 openapi_json="/api-docs/openapi.json", api_docs="/api-docs"
             ),
@@ -79,14 +67,14 @@ async def health(request: Request) -> Envelope[HealthSummary]:
     )
 
 
-async def detailed_report(request: Request, *, public: bool) -> DetailedHealth:
+async def detailed_report(state: AppState, *, public: bool) -> DetailedHealth:
     """Every check; `public` cuts the details down to what anonymous callers may see."""
-    settings = request.app.state.settings
+    settings, db = state.settings, state.db
     checks = {
-        "database": await service.check_database(_db(request)),
-        "schema": await service.check_schema(_db(request)),
+        "database": await service.check_database(db),
+        "schema": await service.check_schema(db),
         "worker": await service.check_workers(
-            _db(request), heartbeat_seconds=settings.worker_heartbeat_seconds
+            db, heartbeat_seconds=settings.worker_heartbeat_seconds
         ),
     }
     if public:
@@ -95,16 +83,16 @@ async def detailed_report(request: Request, *, public: bool) -> DetailedHealth:
         status=service.overall(checks),
         timestamp=utcnow(),
         version=__version__,
-        uptime=_uptime(request),
+        uptime=state.uptime(),
         checks=checks,
     )
 
 
 @router.get("/detailed", response_model=Envelope[DetailedHealth], responses=UNHEALTHY)
-async def health_detailed(request: Request) -> Envelope[DetailedHealth]:
+async def health_detailed(state: State) -> Envelope[DetailedHealth]:
     """Every check, with the details anonymous callers may see; `degraded` (e.g. no worker)
     still answers 200. The full report is `GET /admin/health`."""
-    return _detailed_answer(await detailed_report(request, public=True))
+    return _detailed_answer(await detailed_report(state, public=True))
 
 
 def _detailed_answer(report: DetailedHealth) -> Envelope[DetailedHealth]:
@@ -121,10 +109,10 @@ async def health_live() -> Envelope[Liveness]:
 
 
 @router.get("/ready", response_model=Envelope[Readiness], responses=UNHEALTHY)
-async def health_ready(request: Request) -> Envelope[Readiness]:
+async def health_ready(state: State) -> Envelope[Readiness]:
     """Readiness: send traffic here only if the database answers (checked at most about once
     a second, in the background: see `service.CachedDatabaseCheck`)."""
-    checks = service.public_checks({"database": await _cached_database_check(request).get()})
+    checks = service.public_checks({"database": await _cached_database_check(state).get()})
     ready = checks["database"].status != "unhealthy"
     body = Readiness(
         status="ready" if ready else "not_ready",
@@ -138,12 +126,12 @@ async def health_ready(request: Request) -> Envelope[Readiness]:
 
 
 @router.get("/startup", response_model=Envelope[Startup], responses=UNHEALTHY)
-async def health_startup(request: Request) -> Envelope[Startup]:
+async def health_startup(state: State) -> Envelope[Startup]:
     """Startup: the database answers and the schema is migrated to this code's revision."""
     checks = service.public_checks(
         {
-            "database": await service.check_database(_db(request)),
-            "schema": await service.check_schema(_db(request)),
+            "database": await service.check_database(state.db),
+            "schema": await service.check_schema(state.db),
         }
     )
     started = all(check.status == "healthy" for check in checks.values())
@@ -159,7 +147,7 @@ async def health_startup(request: Request) -> Envelope[Startup]:
 
 
 @admin_router.get("/health", response_model=Envelope[DetailedHealth], responses=UNHEALTHY)
-async def admin_health(request: Request, actor: Admin) -> Envelope[DetailedHealth]:
+async def admin_health(state: State, actor: Admin) -> Envelope[DetailedHealth]:
     """The detailed report with every detail, for admins: database target and pool, worker
     hosts and PIDs, the error text of failed checks."""
-    return _detailed_answer(await detailed_report(request, public=False))
+    return _detailed_answer(await detailed_report(state, public=False))

@@ -12,14 +12,16 @@ The format (`lab.toml`, nbgrader-style markers, `check_*` functions) is describe
 
 from studypath.labs.catalog import LabSpec, get_lab, list_labs, release
 from studypath.labs.report import text_report
-from studypath.labs.runner import Lab, LabRun, run_lab, run_submissions
+from studypath.labs.runner import Lab, LabRun, Person, load_checks, run_lab, run_submissions
 
 __all__ = [
     "Lab",
     "LabRun",
     "LabSpec",
+    "Person",
     "get_lab",
     "list_labs",
+    "load_checks",
     "release",
     "run_lab",
     "run_submissions",

@@ -261,3 +261,17 @@ EVALUATE_ALERTS = PeriodicJob(
     interval=lambda settings: settings.alert_evaluation_seconds,
     run=_run,
 )
+
+
+__all__ = [
+    "COMPARATORS",
+    "EVALUATE_ALERTS",
+    "EVALUATION_LOCK",
+    "WINDOW_STATS",
+    "Evaluation",
+    "aggregate",
+    "evaluate_alert",
+    "evaluate_all",
+    "evaluate_isolated",
+    "next_status",
+]

@@ -18,6 +18,7 @@ from studypath.core.db import DbSession
 from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
+from studypath.core.state import State, app_state
 from studypath.core.validation import Text, ZonedDateTime
 from studypath.monitoring import prometheus, service
 from studypath.monitoring.models import (
@@ -153,7 +154,7 @@ async def may_read_stored_metrics(request: Request, db: DbSession) -> bool:
     credential = read_credential(request)
     if credential is None:
         return False
-    token = request.app.state.settings.metrics_scrape_token
+    token = app_state(request).settings.metrics_scrape_token
     if token is not None and hmac.compare_digest(
         credential.encode(), token.get_secret_value().encode()
     ):
@@ -168,13 +169,13 @@ async def may_read_stored_metrics(request: Request, db: DbSession) -> bool:
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
 async def prometheus_metrics(
-    request: Request, with_stored: Annotated[bool, Depends(may_read_stored_metrics)]
+    state: State, with_stored: Annotated[bool, Depends(may_read_stored_metrics)]
 ) -> Response:
     """Prometheus exposition of this process: HTTP, tasks, queue, breakers, pool, process.
     Scrape every server process (each exposes its own counters). Public; the metrics users
     stored are added for an admin or a scraper sending the scrape token
     (`STUDYPATH_METRICS_SCRAPE_TOKEN`) as `Authorization: Bearer <token>`."""
-    body = await prometheus.exposition(request.app.state.db, with_stored=with_stored)
+    body = await prometheus.exposition(state.db, with_stored=with_stored)
     return Response(content=body, media_type=prometheus.CONTENT_TYPE)
 
 

@@ -158,3 +158,17 @@ class Incident(Base):
     resolved_at: Mapped[Timestamp | None]
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
+
+
+__all__ = [
+    "Alert",
+    "AlertStatus",
+    "Event",
+    "EventLevel",
+    "EventType",
+    "Incident",
+    "IncidentSeverity",
+    "IncidentStatus",
+    "Metric",
+    "MetricType",
+]

@@ -20,3 +20,9 @@ class Role(StrEnum):
 
 
 ROLE_RANK: dict[Role, int] = {Role.USER: 1, Role.MODERATOR: 2, Role.ADMIN: 3}
+
+
+__all__ = [
+    "ROLE_RANK",
+    "Role",
+]

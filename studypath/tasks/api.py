@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Response
 
-import studypath.tasks.handlers  # noqa: F401  (the built-in types' creation rules)
 from studypath.auth.dependencies import CurrentUser, Principal, optional_principal
 from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
-from studypath.rbac.dependencies import Moderator
+from studypath.core.state import State
+from studypath.rbac.dependencies import Moderator, RoleRequirement
 from studypath.rbac.roles import Role
 from studypath.tasks import service
 from studypath.tasks.models import Task
@@ -39,31 +40,41 @@ def task_out(task: Task) -> TaskResponse:
     return TaskResponse.model_validate(task)
 
 
-async def admin_or_worker(
-    request: Request,
-    principal: Annotated[Principal | None, Depends(optional_principal)],
-    x_worker_token: Annotated[str | None, Header()] = None,
-) -> str:
-    """Admins, or a worker that shows the shared `X-Worker-Token`; returns who it was."""
-    expected = request.app.state.settings.worker_token
-    if x_worker_token is not None and expected is not None:
-        if hmac.compare_digest(x_worker_token, expected.get_secret_value()):
-            return "worker"
-        raise AppError(ErrorCode.UNAUTHORIZED, "Invalid worker token")
-    if principal is None:
-        raise AppError(ErrorCode.UNAUTHORIZED, "Authentication required")
-    if principal.role is not Role.ADMIN:
-        raise AppError(ErrorCode.FORBIDDEN, "Registering task types needs an admin or a worker")
-    return "admin"
+@dataclass(frozen=True)
+class AdminOrWorker(RoleRequirement):
+    """Admins, or a worker that shows the shared `X-Worker-Token`; returns who it was.
+
+    A `RoleRequirement` with `minimum=ADMIN`, so the access matrix (studypath/viz/access.py)
+    reads its rule; the worker token is a credential, not a role, so the matrix does not
+    list it."""
+
+    async def __call__(
+        self,
+        state: State,
+        principal: Annotated[Principal | None, Depends(optional_principal)],
+        x_worker_token: Annotated[str | None, Header()] = None,
+    ) -> str:
+        expected = state.settings.worker_token
+        if x_worker_token is not None and expected is not None:
+            if hmac.compare_digest(x_worker_token, expected.get_secret_value()):
+                return "worker"
+            raise AppError(ErrorCode.UNAUTHORIZED, "Invalid worker token")
+        if principal is None:
+            raise AppError(ErrorCode.UNAUTHORIZED, "Authentication required")
+        if not principal.role.at_least(self.minimum):
+            raise AppError(ErrorCode.FORBIDDEN, "Registering task types needs an admin or a worker")
+        return "admin"
+
+    @property
+    def __name__(self) -> str:
+        return "admin_or_worker"
 
 
-# Declares the minimum role for the access matrix (studypath/viz/access.py), as `require_role`
-# does; the worker token is a credential, not a role, so the matrix does not list it.
-admin_or_worker.required_role = Role.ADMIN  # type: ignore[attr-defined]
+admin_or_worker = AdminOrWorker(Role.ADMIN)
 
 
 @router.get("/types", response_model=Envelope[list[TaskTypeInfo]])
-async def list_task_types(request: Request, db: DbSession) -> Envelope[list[TaskTypeInfo]]:
+async def list_task_types(state: State, db: DbSession) -> Envelope[list[TaskTypeInfo]]:
     """Registered, active task types: each one's payload schema (every accepted shape), the
     lowest role that may create it, how many live workers serve it, its breaker state.
 
@@ -71,8 +82,10 @@ async def list_task_types(request: Request, db: DbSession) -> Envelope[list[Task
     as this OpenAPI document is, and clients (the reference's test script among them) read
     them before signing in. Nothing here names a machine: workers are only counted, never
     listed with their host or process id."""
-    heartbeat = request.app.state.settings.worker_heartbeat_seconds
-    types = await service.list_task_types(db, stale_after=timedelta(seconds=heartbeat * 3))
+    heartbeat = state.settings.worker_heartbeat_seconds
+    types = await service.list_task_types(
+        db, state.registry, stale_after=timedelta(seconds=heartbeat * 3)
+    )
     return ok([TaskTypeInfo.model_validate(item) for item in types])
 
 
@@ -87,7 +100,7 @@ async def register_task_type(
 
 @router.post("", response_model=Envelope[TaskResponse])
 async def create_task(
-    body: CreateTask, principal: CurrentUser, db: DbSession
+    body: CreateTask, principal: CurrentUser, db: DbSession, state: State
 ) -> Envelope[TaskResponse]:
     """Queue a task. 400 for an unknown type, a bad payload or limits exceeded; 403 when
     your role may not create this type (see `min_role` in GET /tasks/types) or send this
@@ -103,6 +116,7 @@ async def create_task(
         max_attempts=body.max_attempts,
         retry_strategy=body.retry_strategy,
         creator=Creator(user_id=principal.user_id, role=principal.role, email=principal.email),
+        registry=state.registry,
     )
     return ok(task_out(task), "Task created")
 

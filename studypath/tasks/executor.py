@@ -18,11 +18,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from opentelemetry.trace import SpanKind
 
+from studypath.config import Settings
 from studypath.core.db import Database
 from studypath.tasks.queue import ClaimedTask, result_json
 from studypath.tasks.registry import PermanentError, TaskCancelled, TaskContext, TaskSpec
@@ -105,13 +105,12 @@ class Executor:
         *,
         worker_id: str,
         db: Database,
-        settings: Any,
+        settings: Settings,
         on_end: Callable[[Running], None],
     ) -> None:
         self.worker_id = worker_id
         self.db = db
         self.settings = settings
-        self.data_dir = Path(settings.data_dir)
         self.on_end = on_end  # called (synchronously) as each handler ends
         self.running: dict[uuid.UUID, Running] = {}
 
@@ -119,15 +118,15 @@ class Executor:
         return len(self.running)
 
     def start(self, task: ClaimedTask, spec: TaskSpec) -> Running:
-        ctx = TaskContext(
+        ctx = TaskContext.build(
             task_id=task.id,
             task_type=task.task_type,
             attempt=task.attempt,
             max_attempts=task.max_attempts,
             created_by=task.created_by,
-            data_dir=self.data_dir,
             db=self.db,
             settings=self.settings,
+            timeout_seconds=spec.timeout_seconds,  # the deadline `asyncio.timeout` enforces
         )
 
         async def call_handler() -> Any:

@@ -1,8 +1,15 @@
 """The task registry: which task types exist and which handler runs each.
 
-    @task_handler("resize_image", "Make a thumbnail", payload=ResizePayload, timeout=60)
+    registry = TaskRegistry()
+
+    @registry.register("resize_image", "Make a thumbnail", payload=ResizePayload, timeout=60)
     async def resize_image(payload: ResizePayload, ctx: TaskContext) -> dict[str, Any]:
         ...
+
+Each running system owns one registry (`System.registry`, `wb.registry`): the built-in types
+are copied into it (`studypath.tasks.handlers.register_builtins`), a Workbench or a lab adds
+its own, and the system's API and workers read that one. `BUILTINS`, the catalogue the
+built-in handlers declare themselves in (`@builtin_task`), is only ever copied.
 
 A worker upserts its registry's types into `task_types` when it starts, so the API can
 refuse tasks nobody could run (400), and health can tell which types have a live worker.
@@ -22,19 +29,20 @@ import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from studypath.config import Settings
+from studypath.core.clock import utcnow
 from studypath.core.db import Database
 from studypath.rbac.roles import Role
 
 log = logging.getLogger("studypath.tasks")
 
 TASK_TYPE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
-Handler = Callable[[Any, "TaskContext"], Awaitable[Any]]
 
 MIN_ROLE_KEY = "x-studypath-min-role"
 """The stored payload schema's extension keyword that says who may create the type's tasks."""
@@ -77,7 +85,8 @@ CreationRule = Callable[[dict[str, Any], Creator], None]
 
 @dataclass
 class TaskContext:
-    """What a handler gets besides its payload."""
+    """What a handler gets besides its payload. Made by `TaskContext.build` — by the worker
+    for each attempt, and by code that calls a handler itself (a lab's check, a test)."""
 
     task_id: uuid.UUID
     task_type: str
@@ -86,19 +95,69 @@ class TaskContext:
     created_by: uuid.UUID | None
     data_dir: Path
     db: Database
-    settings: Any
-    deadline: datetime | None = None
+    settings: Settings
+    deadline: datetime | None = None  # when the worker stops the attempt (the type's timeout)
     cancel_event: asyncio.Event = field(default_factory=asyncio.Event)
     log: logging.Logger = log
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        task_id: uuid.UUID,
+        task_type: str,
+        db: Database,
+        settings: Settings,
+        attempt: int = 1,
+        max_attempts: int = 5,
+        created_by: uuid.UUID | None = None,
+        timeout_seconds: float | None = None,
+        deadline: datetime | None = None,
+    ) -> TaskContext:
+        """The context of one attempt. Its `deadline` is `deadline` if given, else now plus
+        `timeout_seconds` (the worker passes the type's timeout), else none; files go under
+        the settings' data directory."""
+        if deadline is None and timeout_seconds is not None:
+            deadline = utcnow() + timedelta(seconds=timeout_seconds)
+        return cls(
+            task_id=task_id,
+            task_type=task_type,
+            attempt=attempt,
+            max_attempts=max_attempts,
+            created_by=created_by,
+            data_dir=Path(settings.data_dir),
+            db=db,
+            settings=settings,
+            deadline=deadline,
+        )
 
     @property
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()
 
+    def seconds_left(self) -> float | None:
+        """Seconds until the deadline (negative once passed), or None without one: work that
+        cannot finish in time can say so instead of being cut off."""
+        if self.deadline is None:
+            return None
+        return (self.deadline - utcnow()).total_seconds()
+
     def check_cancelled(self) -> None:
         """Call between steps of long work: stops the handler once cancellation is asked."""
         if self.cancel_event.is_set():
             raise TaskCancelled(f"task {self.task_id} was cancelled")
+
+
+class Handler(Protocol):
+    """The code that runs one task type: `async def handler(payload, ctx) -> result`.
+
+    `payload` is the type's payload model (validated) or the raw JSON without one; the
+    result must be JSON-serialisable. Raise `PermanentError` for input no retry can fix."""
+
+    def __call__(self, payload: Any, ctx: TaskContext, /) -> Awaitable[Any]: ...
+
+
+H = TypeVar("H", bound=Handler)  # a handler, its own signature kept by `register`
 
 
 @dataclass(frozen=True)
@@ -168,6 +227,8 @@ class RegistryListener(Protocol):
 
 
 class TaskRegistry:
+    """Task types by name: each one's handler, payload model, timeout, breaker and rules."""
+
     def __init__(self) -> None:
         self._specs: dict[str, TaskSpec] = {}
         self._listeners: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -197,7 +258,7 @@ class TaskRegistry:
         min_role: Role = Role.USER,
         creation_rule: CreationRule | None = None,
         replace: bool = False,
-    ) -> Callable[[Handler], Handler]:
+    ) -> Callable[[H], H]:
         """Decorator: make `handler` the code that runs tasks of type `name`.
 
         `min_role`: the lowest role that may create tasks of this type through the API.
@@ -211,7 +272,7 @@ class TaskRegistry:
                 f"task type {name!r}: 1-128 letters, digits, '_' or '-' (the API's rule)"
             )
 
-        def decorate(handler: Handler) -> Handler:
+        def decorate(handler: H) -> H:
             existing = self._specs.get(name)
             if existing is not None and existing.handler is not handler and not replace:
                 raise ValueError(f"task type {name!r} is already registered")
@@ -229,6 +290,19 @@ class TaskRegistry:
 
         return decorate
 
+    def add(self, spec: TaskSpec, *, replace: bool = False) -> None:
+        """Add a type as another registry declared it (`register_builtins` copies this way)."""
+        self.register(
+            spec.name,
+            spec.description,
+            payload=spec.payload_model,
+            timeout=spec.timeout_seconds,
+            breaker=spec.breaker,
+            min_role=spec.min_role,
+            creation_rule=spec.creation_rule,
+            replace=replace,
+        )(spec.handler)
+
     def unregister(self, name: str) -> None:
         self._specs.pop(name, None)
 
@@ -242,6 +316,8 @@ class TaskRegistry:
         return [self._specs[name] for name in self.names()]
 
 
-# The registry the built-in handlers register into; workers use it unless given another.
-registry = TaskRegistry()
-task_handler = registry.register
+BUILTINS = TaskRegistry()
+"""The built-in catalogue: the handlers in `studypath.tasks.handlers` declare themselves here
+(`@builtin_task`) as they are imported. Systems copy it (`register_builtins`); nothing adds
+to it or runs from it at run time."""
+builtin_task = BUILTINS.register

@@ -28,7 +28,13 @@ from studypath.tasks.lifecycle import TERMINAL
 from studypath.tasks.models import CircuitBreaker, Task, TaskType
 from studypath.tasks.queue import NOTIFY_CHANNEL, REQUEUE_DEAD_LETTERS, cancel_waiting
 from studypath.tasks.registration import register_name
-from studypath.tasks.registry import CreationRefused, Creator, registry, required_role
+from studypath.tasks.registry import (
+    CreationRefused,
+    Creator,
+    TaskRegistry,
+    TaskSpec,
+    required_role,
+)
 from studypath.tasks.retry import DEFAULT_STRATEGY, RetryStrategy
 from studypath.tasks.schemas import MAX_METADATA_BYTES, MAX_PAYLOAD_BYTES
 from studypath.tasks.states import TaskPriority, TaskStatus
@@ -40,8 +46,12 @@ from studypath.telemetry.tracing import current_context_carrier, traced
 
 # --- task types -------------------------------------------------------------------------------
 @traced
-async def list_task_types(session: AsyncSession, *, stale_after: timedelta) -> list[dict[str, Any]]:
-    """Active types, with how many live workers serve each and its breaker's state."""
+async def list_task_types(
+    session: AsyncSession, registry: TaskRegistry, *, stale_after: timedelta
+) -> list[dict[str, Any]]:
+    """Active types, with how many live workers serve each and its breaker's state; each
+    type's minimum role is the stricter of its stored schema's and `registry`'s (the
+    running system's) registration."""
     workers = await live_workers(session, stale_after=stale_after)
     rows = (
         await session.execute(
@@ -122,17 +132,22 @@ async def create_task(
     max_attempts: int = 5,
     retry_strategy: RetryStrategy | None = None,
     creator: Creator | None = None,
+    registry: TaskRegistry | None = None,
 ) -> Task:
     """Validate and enqueue a task in the caller's transaction; workers hear about it when
     the caller commits (NOTIFY is transactional), and nothing is queued if it rolls back.
 
     `creator` is the signed-in user when the task comes through the API: the type's
-    minimum role (403) and creation rule (403) are checked for them. Code that queues
-    work of its own (a note share's notification, the CLI) passes none."""
+    minimum role (403) and creation rule (403) are checked for them, as `registry` (the
+    running system's) registered the type. Code that queues work of its own (a note
+    share's notification, the CLI) passes neither."""
+    if creator is not None and registry is None:
+        raise TypeError("create_task: a creator's task is checked against a registry; pass one")
     metadata = metadata or {}
     registered = await _registered_type(session, task_type)
+    spec = registry.get(task_type) if registry is not None else None
     if creator is not None:
-        _check_role(task_type, registered.payload_schema, creator)
+        _check_role(task_type, spec, registered.payload_schema, creator)
     if _json_size(payload) > MAX_PAYLOAD_BYTES:
         raise _invalid("payload is larger than 1 MiB", "payload")
     if _json_size(metadata) > MAX_METADATA_BYTES:
@@ -140,7 +155,7 @@ async def create_task(
     if registered.payload_schema:  # the schema the type's worker registered: check it now
         check_payload(task_type, registered.payload_schema, payload)
     if creator is not None:
-        _check_creation_rule(task_type, payload, creator)
+        _check_creation_rule(spec, payload, creator)
     now = utcnow()
     scheduled_at = _checked_schedule(scheduled_at, now)
     task = Task(
@@ -186,9 +201,11 @@ async def _registered_type(session: AsyncSession, task_type: str) -> Any:
     return registered
 
 
-def _check_role(task_type: str, schema: dict[str, Any] | None, creator: Creator) -> None:
+def _check_role(
+    task_type: str, spec: TaskSpec | None, schema: dict[str, Any] | None, creator: Creator
+) -> None:
     """403 unless the creator's role reaches the type's minimum role."""
-    needed = required_role(registry.get(task_type), schema)
+    needed = required_role(spec, schema)
     if not creator.role.at_least(needed):
         raise AppError(
             ErrorCode.FORBIDDEN,
@@ -197,9 +214,8 @@ def _check_role(task_type: str, schema: dict[str, Any] | None, creator: Creator)
         )
 
 
-def _check_creation_rule(task_type: str, payload: dict[str, Any], creator: Creator) -> None:
+def _check_creation_rule(spec: TaskSpec | None, payload: dict[str, Any], creator: Creator) -> None:
     """The type's own rule about who may queue which payload (e.g. email's sender rules)."""
-    spec = registry.get(task_type)
     if spec is None or spec.creation_rule is None:
         return
     try:

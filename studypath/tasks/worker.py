@@ -56,7 +56,6 @@ from studypath.tasks.executor import (
 from studypath.tasks.lease import Lease
 from studypath.tasks.queue import ClaimedTask
 from studypath.tasks.registry import TaskRegistry
-from studypath.tasks.registry import registry as default_registry
 from studypath.tasks.retry import RetryStrategy
 from studypath.tasks.states import AttemptOutcome, TaskStatus
 from studypath.telemetry import metrics
@@ -76,13 +75,13 @@ class Worker:
         db: Database,
         settings: Settings,
         *,
-        registry: TaskRegistry | None = None,
+        registry: TaskRegistry,
         concurrency: int | None = None,
         worker_id: str | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
-        self.registry = registry or default_registry
+        self.registry = registry  # its system's: the types it runs
         self.concurrency = concurrency or settings.worker_concurrency
         self.id = worker_id or new_worker_id()
         heartbeat_seconds = settings.worker_heartbeat_seconds
@@ -434,3 +433,9 @@ class Worker:
         if self._recorders:
             await asyncio.wait(set(self._recorders), timeout=5.0)
         await self.completions.flush()
+
+
+__all__ = [
+    "Worker",
+    "new_worker_id",
+]

@@ -333,3 +333,24 @@ def current_context_carrier() -> dict[str, str]:
 
 def context_from(carrier: dict[str, str] | None) -> Context | None:
     return extract(carrier) if carrier else None
+
+
+__all__ = [
+    "COLLECTION_SPANS",
+    "LAYER",
+    "RECENT_SPANS",
+    "SPANS",
+    "Collection",
+    "RequestsStartTraces",
+    "SampledTracingMiddleware",
+    "SpanStore",
+    "TracedRoute",
+    "context_from",
+    "current_context_carrier",
+    "may_record",
+    "sample_ratio",
+    "setup_tracing",
+    "span_if_recording",
+    "traced",
+    "tracer",
+]

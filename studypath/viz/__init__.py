@@ -24,9 +24,10 @@ from studypath.viz.diagrams import (
     routes_markdown,
     routes_table,
     schema_overview,
+    short_sql,
     table_domains,
 )
-from studypath.viz.mermaid import Mermaid, mermaid
+from studypath.viz.mermaid import Mermaid, escape, mermaid
 from studypath.viz.tasks import (
     BREAKER_TRANSITIONS,
     AttemptMark,
@@ -36,6 +37,7 @@ from studypath.viz.tasks import (
     retry_timeline,
     task_journey,
 )
+from studypath.viz.traces import layer_of
 
 __all__ = [
     "BREAKER_TRANSITIONS",
@@ -50,6 +52,8 @@ __all__ = [
     "api_routes",
     "breaker_diagram",
     "er_diagram",
+    "escape",
+    "layer_of",
     "lifecycle_diagram",
     "may_call",
     "mermaid",
@@ -62,6 +66,7 @@ __all__ = [
     "routes_markdown",
     "routes_table",
     "schema_overview",
+    "short_sql",
     "table_domains",
     "task_journey",
 ]

@@ -9,12 +9,12 @@ update:
   malformed header, but lets the anonymous in);
 - `signed-in`: `current_principal` somewhere in the tree (a session or an API key);
 - `session only`: `session_principal` (an API key is refused with 403);
-- a minimum role: a dependency made by `require_role(...)`, or any dependency that declares
-  `required_role` the same way.
+- a minimum role: a dependency that is a `RoleRequirement` (`require_role(...)` makes one; a
+  dependency with a rule of its own subclasses it), read from its `minimum`.
 
 A dependency of its own that takes `optional_principal` and declares nothing (it decides in
 code who passes) is listed in `custom_checks`: the matrix cannot read that rule, says so, and
-`may_call` ignores it. Declare `required_role` on such a dependency to make it readable.
+`may_call` ignores it. Make such a dependency a `RoleRequirement` to make it readable.
 
 What dependencies cannot show: rules about *which* resource, decided inside the services
 (`studypath/rbac/policy.py`). A user may read their own profile but not someone else's; a
@@ -34,6 +34,7 @@ from fastapi import FastAPI
 
 from studypath.auth.dependencies import current_principal, optional_principal, session_principal
 from studypath.core.routing import API_PREFIX
+from studypath.rbac.dependencies import RoleRequirement
 from studypath.rbac.roles import Role
 from studypath.viz.mermaid import Mermaid, escape
 
@@ -53,7 +54,7 @@ class AccessRule:
     method: str
     path: str
     endpoint: str  # qualified name of the handler
-    minimum_role: Role | None = None  # the highest `required_role` a dependency declares
+    minimum_role: Role | None = None  # the highest `minimum` of a `RoleRequirement` on the way
     signed_in: bool = False  # any credential: a session or an API key
     session_only: bool = False  # a session; an API key gets 403
     decided_by: tuple[str, ...] = ()  # dependency chain to the deciding one, outermost first
@@ -101,11 +102,8 @@ def _name(call: Any) -> str:
 
 
 def _declared_role(call: Any) -> Role | None:
-    """The `required_role` a dependency declares (`require_role` sets it), if any."""
-    declared = getattr(call, "required_role", None)
-    if isinstance(declared, str) and declared in set(Role):
-        return Role(declared)
-    return None
+    """The minimum role a dependency declares (it is a `RoleRequirement`), if any."""
+    return call.minimum if isinstance(call, RoleRequirement) else None
 
 
 def _calls(dependant: Any) -> list[Any]:

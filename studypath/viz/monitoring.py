@@ -453,3 +453,21 @@ def events_table(
             for e in ordered
         ]
     )
+
+
+__all__ = [
+    "FAMILY_GROUPS",
+    "STORED_GROUP",
+    "AlertMove",
+    "Scrape",
+    "Table",
+    "alert_state_diagram",
+    "alert_transitions",
+    "bucket_quantile",
+    "data_flow_diagram",
+    "events_table",
+    "family_group",
+    "prometheus_architecture",
+    "prometheus_route",
+    "statement_tables",
+]

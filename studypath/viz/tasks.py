@@ -236,6 +236,11 @@ def _role(statement: str) -> str:
     return "sql"
 
 
+def _handler_name(spec: TaskSpec) -> str:
+    """A handler function's name (a callable object's class name)."""
+    return str(getattr(spec.handler, "__name__", type(spec.handler).__name__))
+
+
 def task_journey(
     task: Mapping[str, Any],
     request_entries: Sequence[LogEntry] = (),
@@ -253,7 +258,7 @@ def task_journey(
         return f"t+{(_time(value) - created).total_seconds():.2f}s"
 
     task_type = escape(str(task["task_type"]))
-    handler = escape(spec.handler.__name__) if spec is not None else task_type
+    handler = escape(_handler_name(spec)) if spec is not None else task_type
     lines = [
         "sequenceDiagram",
         "    participant Client",

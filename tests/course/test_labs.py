@@ -31,7 +31,7 @@ from studypath.labs.markers import MarkerError, find_blocks, hidden_lines, relea
 from studypath.labs.report import gradebook_columns, gradebook_csv, learner_markdown, text_report
 from studypath.labs.runner import SANDBOX_SETTINGS, CheckResult, LabRun, load_checks, run_lab
 from studypath.runtime import Workbench
-from studypath.tasks.registry import TaskContext, TaskRegistry, registry
+from studypath.tasks.registry import BUILTINS, TaskContext, TaskRegistry
 from tests.support.pg import TestPostgres
 
 LABS = ["lab-03-retry-and-handler", "lab-05-notes"]
@@ -250,7 +250,8 @@ def check_install(wb: Workbench, admin: httpx.Client) -> None:
 
     assert admin.get("/api/v1/lab/echo/said").status_code == 404
     assert "/api/v1/lab/echo/said" not in wb.app.openapi()["paths"]
-    assert registry.get("ext_echo") is None
+    assert wb.registry.get("ext_echo") is None
+    assert BUILTINS.get("ext_echo") is None  # the system's registry, never the catalogue
     assert wb.sql("SELECT count(*) AS n FROM ext_echo.said") == [{"n": 1}]  # tables stay
     wb.install(echo_extension()).uninstall()  # installing again is fine
     wb.sql("DROP SCHEMA ext_echo CASCADE")
@@ -273,12 +274,12 @@ def test_install_refuses_to_take_over_a_system_task_type(wb: Workbench) -> None:
         register=lambda tasks: tasks.register("notification")(do_nothing), router=APIRouter()
     )
     routes = list(wb.app.router.routes)
-    builtin = registry.get("notification")
+    builtin = wb.registry.get("notification")
 
     with pytest.raises(ValueError, match="notification"):
         wb.install(extension)
 
-    assert registry.get("notification") is builtin
+    assert wb.registry.get("notification") is builtin
     assert wb.app.router.routes == routes
 
 
@@ -287,12 +288,12 @@ def test_a_failed_install_takes_out_what_it_plugged_in(wb: Workbench) -> None:
         register=lambda tasks: tasks.register(f"ext_{uuid.uuid4().hex[:8]}")(do_nothing),
         router="not a router",
     )
-    before = set(registry.names())
+    before = set(wb.registry.names())
 
     with pytest.raises(AttributeError):
         wb.install(extension)
 
-    assert set(registry.names()) == before
+    assert set(wb.registry.names()) == before
 
 
 def test_a_task_claimed_just_as_its_handler_goes_away_is_handed_back(
@@ -301,9 +302,9 @@ def test_a_task_claimed_just_as_its_handler_goes_away_is_handed_back(
     """Uninstalling races the worker: it may claim a task of the type a moment before the
     handler is unregistered. The task goes back to the queue; the worker lives on."""
     installation = wb.install(echo_extension())
-    real_get = registry.get
+    real_get = wb.registry.get
     monkeypatch.setattr(
-        registry, "get", lambda name: None if name == "ext_echo" else real_get(name)
+        wb.registry, "get", lambda name: None if name == "ext_echo" else real_get(name)
     )
     with wb.admin() as admin:
         body = {"task_type": "ext_echo", "payload": {"words": ["later"]}}
@@ -385,7 +386,7 @@ def test_two_copies_in_one_workbench_do_not_share_state(wb: Workbench, tmp_path:
 
     assert first.all_passed and second.all_passed, text_report(second)
     assert wb.app.router.routes == routes
-    assert registry.get("lab_note_shared") is None
+    assert wb.registry.get("lab_note_shared") is None
     assert wb.sql("SELECT 1 FROM pg_namespace WHERE nspname = 'lab_notes'") == []
     waiting = wb.sql(
         "SELECT count(*) AS n FROM tasks WHERE task_type = 'lab_note_shared' "

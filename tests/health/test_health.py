@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath import __version__
 from studypath.config import Settings
 from studypath.core.clock import poll_until_async
+from studypath.core.state import state_of
 from studypath.health.service import REFRESH_AFTER_SECONDS, CachedDatabaseCheck
 from studypath.migrations import head_revision
 from studypath.rbac.roles import Role
@@ -95,7 +96,8 @@ async def status_within_staleness(
 
 def database_check(system: System) -> CachedDatabaseCheck:
     """The app's cached database check (made by its first health request)."""
-    cached: CachedDatabaseCheck = app_of(system).state.database_check
+    cached = state_of(app_of(system)).database_check
+    assert cached is not None
     return cached
 
 

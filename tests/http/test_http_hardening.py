@@ -14,8 +14,10 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from studypath.config import Settings
+from studypath.core.state import state_of
 from studypath.rbac.roles import Role
 from studypath.system import System
 from tests.support.factories import create_user, start_session
@@ -121,11 +123,12 @@ async def test_health_answers_200_with_the_request_pool_exhausted(
 ) -> None:
     """Every connection of the request pool is held: the server is busy, not down."""
     async with running_system(tiny_pool_settings) as system, client_for(system) as client:
-        engine = app_of(system).state.db.engine
+        engine = state_of(app_of(system)).db.engine
         async with contextlib.AsyncExitStack() as held:
             connections: list[AsyncConnection] = [
                 await held.enter_async_context(engine.connect()) for _ in range(2)
             ]
+            assert isinstance(engine.pool, AsyncAdaptedQueuePool)
             assert engine.pool.checkedout() == len(connections)
             # One more request-pool checkout would wait: the pool is really exhausted.
             with pytest.raises(TimeoutError):
@@ -142,9 +145,10 @@ async def test_health_answers_200_with_the_request_pool_exhausted(
 
 
 async def test_health_probes_in_a_burst_share_one_ping(system: System) -> None:
-    database = app_of(system).state.db
+    database = state_of(app_of(system)).db
     results = await asyncio.gather(*(database.ping() for _ in range(20)))
     assert len(set(results)) == 1  # twenty probes, one ping: all got the same answer
+    assert isinstance(database.health_engine.pool, AsyncAdaptedQueuePool)
     assert database.health_engine.pool.checkedout() == 0
 
 

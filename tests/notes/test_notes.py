@@ -472,13 +472,11 @@ async def test_a_retried_notification_task_notifies_once(
     task_id = uuid.uuid4()
     results = []
     for attempt in (1, 2):
-        ctx = TaskContext(
+        ctx = TaskContext.build(
             task_id=task_id,
             task_type="notification",
             attempt=attempt,
-            max_attempts=5,
             created_by=alice.id,
-            data_dir=settings.data_dir,
             db=db,
             settings=settings,
         )

@@ -11,13 +11,13 @@ import asyncio
 import sys
 
 from studypath.config import Settings
-from studypath.core.security import configure_hashing
+from studypath.core.security import HashingParameters, configure_hashing
 from studypath.system import System
 from tests.support.tasking import make_registry
 
 
 def main(database_url: str, data_dir: str) -> None:
-    configure_hashing(1, 1024, 1)
+    configure_hashing(HashingParameters(time_cost=1, memory_kib=1024, parallelism=1))
     settings = Settings(
         database_url=database_url,
         data_dir=data_dir,

@@ -41,10 +41,11 @@ from studypath.core.clock import poll_until_async
 from studypath.core.db import Database
 from studypath.rbac.roles import Role
 from studypath.runtime import _allow_local_webhooks
+from studypath.tasks.handlers import builtin_registry
 from studypath.tasks.handlers.email import SmtpUnavailable
 from studypath.tasks.handlers.webhook import WebhookFailed, refusal
 from studypath.tasks.models import Task, TaskType
-from studypath.tasks.registry import PermanentError, TaskCancelled, TaskContext, registry
+from studypath.tasks.registry import PermanentError, TaskCancelled, TaskContext
 from studypath.tasks.states import TaskStatus
 from tests.support.factories import DEFAULT_PASSWORD, create_task, create_task_type, create_user
 from tests.support.helpers import client_for, running_system
@@ -65,23 +66,17 @@ def free_port() -> int:
 
 def context(settings: Settings, db: Database, **fields: Any) -> TaskContext:
     """A TaskContext like the worker builds for attempt 1 of a fresh task."""
-    values: dict[str, Any] = {
-        "task_id": uuid.uuid4(),
-        "task_type": "test",
-        "attempt": 1,
-        "max_attempts": 5,
-        "created_by": None,
-        "data_dir": settings.data_dir,
-        "db": db,
-        "settings": settings,
-    }
+    values: dict[str, Any] = {"task_id": uuid.uuid4(), "task_type": "test"}
     values.update(fields)
-    return TaskContext(**values)
+    return TaskContext.build(db=db, settings=settings, **values)
+
+
+BUILTIN_TYPES = builtin_registry()
 
 
 async def run_handler(name: str, payload: Any, ctx: TaskContext) -> Any:
     """What the worker does with a claimed task: validate the payload, call the handler."""
-    spec = registry.get(name)
+    spec = BUILTIN_TYPES.get(name)
     assert spec is not None, f"{name} is not registered"
     return await spec.handler(spec.parse_payload(payload), ctx)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from typing import Annotated
 
 import fastapi.routing
@@ -19,7 +20,7 @@ from studypath.auth.dependencies import CurrentUser, Principal, SessionUser, opt
 from studypath.config import Settings
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.routing import API_PREFIX
-from studypath.rbac.dependencies import Admin, Moderator, require_role
+from studypath.rbac.dependencies import Admin, Moderator, RoleRequirement, require_role
 from studypath.rbac.roles import Role
 from studypath.system import System
 from studypath.viz import AccessRule, access_diagram, access_markdown, access_matrix, may_call
@@ -57,7 +58,7 @@ async def test_rules_of_known_endpoints(system: System) -> None:
     assert rules[("GET", "/api/v1/users")].decided_by == ("require_moderator",)
     assert rules[("GET", "/api/v1/users")].minimum_role is Role.MODERATOR
     unreadable = [(r.method, r.path, r.custom_checks) for r in rules.values() if r.custom_checks]
-    assert unreadable == [], "declare `required_role` on these dependencies"
+    assert unreadable == [], "make these dependencies `RoleRequirement`s"
 
 
 async def test_every_api_route_appears_once_per_method(system: System) -> None:
@@ -197,14 +198,22 @@ async def staff_by_hand(
     return principal
 
 
-async def declared_by_hand(
-    principal: Annotated[Principal | None, Depends(optional_principal)],
-) -> None:
-    if principal is None or principal.role is not Role.ADMIN:
-        raise AppError(ErrorCode.FORBIDDEN, "admins only")
+@dataclass(frozen=True)
+class DeclaredByHand(RoleRequirement):
+    """Decides in code, and declares its rule as a `RoleRequirement`: the matrix reads it."""
+
+    async def __call__(
+        self, principal: Annotated[Principal | None, Depends(optional_principal)]
+    ) -> None:
+        if principal is None or not principal.role.at_least(self.minimum):
+            raise AppError(ErrorCode.FORBIDDEN, "admins only")
+
+    @property
+    def __name__(self) -> str:
+        return "declared_by_hand"
 
 
-declared_by_hand.required_role = Role.ADMIN  # type: ignore[attr-defined]
+declared_by_hand = DeclaredByHand(Role.ADMIN)
 
 
 @probe.get("/custom")

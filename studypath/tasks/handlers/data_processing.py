@@ -26,7 +26,7 @@ from studypath.tasks.registry import (
     REFERENCE_SHAPE,
     PermanentError,
     TaskContext,
-    task_handler,
+    builtin_task,
 )
 
 MAX_VALUES = 100_000
@@ -95,7 +95,7 @@ class DataProcessingPayload(
         return [self.root.operation]
 
 
-@task_handler(
+@builtin_task(
     "data_processing",
     "Count, sum, mean, min and max of a list of numbers",
     payload=DataProcessingPayload,

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from studypath.core.clock import utcnow
 from studypath.tasks.handlers.common import Instant, as_utc
-from studypath.tasks.registry import PermanentError, TaskContext, task_handler
+from studypath.tasks.registry import PermanentError, TaskContext, builtin_task
 
 MAX_DELAY_SECONDS = 3600.0
 Label = Annotated[str, StringConstraints(max_length=200)]
@@ -55,7 +55,7 @@ class DelayResult(TypedDict):
     test_scenario: NotRequired[str]
 
 
-@task_handler(
+@builtin_task(
     "delay_task",
     "Sleep for delay_seconds (cancellable), failing if that would pass the deadline",
     payload=DelayPayload,

@@ -46,7 +46,7 @@ from studypath.tasks.registry import (
     Creator,
     PermanentError,
     TaskContext,
-    task_handler,
+    builtin_task,
 )
 
 MAX_RECIPIENTS = 100
@@ -141,7 +141,7 @@ def check_creator(payload: dict[str, Any], creator: Creator) -> None:
         )
 
 
-@task_handler(
+@builtin_task(
     "email",
     "Send an email over SMTP, or write it to the outbox folder when no server is configured",
     payload=EmailPayload,

@@ -45,7 +45,7 @@ from studypath.tasks.registry import (
     REFERENCE_SHAPE,
     PermanentError,
     TaskContext,
-    task_handler,
+    builtin_task,
 )
 
 CENTURY_DAYS = 36_525
@@ -149,7 +149,7 @@ class Sweep:
     dry_run: bool
 
 
-@task_handler(
+@builtin_task(
     "file_cleanup",
     "Delete files older than a maximum age in a folder of the data directory",
     payload=FileCleanupRequest,

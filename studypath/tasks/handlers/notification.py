@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from studypath.notifications import service as notifications
-from studypath.tasks.registry import TaskContext, task_handler
+from studypath.tasks.registry import TaskContext, builtin_task
 
 
 class NotificationPayload(BaseModel):
@@ -27,7 +27,7 @@ class NotificationPayload(BaseModel):
     title: str = Field(max_length=200)
 
 
-@task_handler(
+@builtin_task(
     "notification",
     "Notify a user that a note was shared with them",
     payload=NotificationPayload,
@@ -51,3 +51,9 @@ async def notify_share(payload: NotificationPayload, ctx: TaskContext) -> dict[s
             dedupe_key=f"task:{ctx.task_id}",
         )
     return {"notified": str(payload.recipient_id), "written": written}
+
+
+__all__ = [
+    "NotificationPayload",
+    "notify_share",
+]

@@ -58,7 +58,7 @@ from studypath.tasks.registry import (
     REFERENCE_SHAPE,
     PermanentError,
     TaskContext,
-    task_handler,
+    builtin_task,
 )
 from studypath.tasks.states import TaskStatus
 
@@ -229,7 +229,7 @@ def _type_stats(row: Any) -> TypeStats:
     )
 
 
-@task_handler(
+@builtin_task(
     "report_generation",
     "Write a CSV, Markdown or PDF report of task statistics for a date range",
     payload=ReportRequest,

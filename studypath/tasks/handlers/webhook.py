@@ -57,7 +57,7 @@ from studypath.tasks.registry import (
     BreakerConfig,
     PermanentError,
     TaskContext,
-    task_handler,
+    builtin_task,
 )
 
 MAX_HEADERS = 50
@@ -192,7 +192,7 @@ async def checked_address(url: httpx.URL, *, allow_private: bool) -> str:
     return addresses[0]
 
 
-@task_handler(
+@builtin_task(
     "webhook",
     "Make an HTTP request; a 2xx answer is success, 5xx and timeouts are retried",
     payload=WebhookRequest,
