@@ -1,0 +1,39 @@
+/**
+ * The route table: every page of the app, one line each. Adding a page = one file under
+ * `src/pages/` (a default-exported component) + one entry here. Each page is its own
+ * chunk (`load` is a dynamic import), fetched the first time someone may see it.
+ *
+ * - `minRole`: the lowest role that may see the page; a lower role is not offered it in
+ *   the navigation and, typing its address, sees "not found".
+ * - `nav`: the navigation label; pages without one are reached by links (detail pages).
+ * - `public: true`: for signed-out visitors (sign in, register); everything else needs a
+ *   session and sends a visitor to sign in first.
+ */
+import type { ComponentType } from "react";
+import { type Role, visibleTo } from "./auth/roles";
+
+export interface PageRoute {
+  path: string;
+  minRole: Role;
+  nav?: string;
+  public?: boolean;
+  load: () => Promise<{ default: ComponentType }>;
+}
+
+export const routes: readonly PageRoute[] = [
+  { path: "/sign-in", minRole: "user", public: true, load: () => import("./pages/SignIn") },
+  { path: "/register", minRole: "user", public: true, load: () => import("./pages/Register") },
+  { path: "/", minRole: "user", nav: "Dashboard", load: () => import("./pages/Dashboard") },
+  { path: "/tasks", minRole: "user", nav: "Tasks", load: () => import("./pages/Tasks") },
+  { path: "/tasks/new", minRole: "user", load: () => import("./pages/TaskCreate") },
+  { path: "/tasks/:taskId", minRole: "user", load: () => import("./pages/TaskDetail") },
+  { path: "/profile", minRole: "user", nav: "Profile", load: () => import("./pages/Profile") },
+];
+
+/** Navigation entries for a role, in table order (none for a signed-out visitor). */
+export function navFor(role: Role | null | undefined, table: readonly PageRoute[] = routes) {
+  return visibleTo(
+    table.filter((route) => route.nav !== undefined && !route.public),
+    role,
+  );
+}
