@@ -20,3 +20,8 @@ export function visibleTo<Entry extends { minRole: Role }>(
 ): Entry[] {
   return entries.filter((entry) => hasRole(role, entry.minRole));
 }
+
+/** A role named by the server as a plain string; an unknown name counts as the strictest. */
+export function roleNamed(name: string | null | undefined): Role {
+  return name === "user" || name === "moderator" || name === "admin" ? name : "admin";
+}
