@@ -61,13 +61,15 @@ export default function MonitoringAlerts() {
               <AlertItem key={alert.id} alert={alert} staff={staff} />
             ))}
           </ul>
-          <Pagination
-            label="Alert pages"
-            total={alerts.data.total}
-            limit={PAGE_SIZE}
-            offset={offset}
-            onOffsetChange={(value) => setParam("offset", value ? String(value) : "")}
-          />
+          {alerts.data.total > PAGE_SIZE && (
+            <Pagination
+              label="Alert pages"
+              total={alerts.data.total}
+              limit={PAGE_SIZE}
+              offset={offset}
+              onOffsetChange={(value) => setParam("offset", value ? String(value) : "")}
+            />
+          )}
         </>
       )}
     </section>
@@ -180,7 +182,7 @@ function CreateAlert() {
             {created}
           </p>
         )}
-        <TextField label="Name" name="name" required maxLength={200} error={fieldErrorOf(error, "name")} />
+        <TextField label="Alert name" name="name" required maxLength={200} error={fieldErrorOf(error, "name")} />
         <TextField
           label="Metric name"
           name="metric_name"

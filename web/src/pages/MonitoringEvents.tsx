@@ -106,13 +106,15 @@ export default function MonitoringEvents() {
               <EventItem key={event.id} event={event} onTag={(k, v) => apply({ tags: withTag(tags, k, v) })} />
             ))}
           </ul>
-          <Pagination
-            label="Event pages"
-            total={events.data.total}
-            limit={PAGE_SIZE}
-            offset={offset}
-            onOffsetChange={(value) => apply({ offset: value ? String(value) : "" })}
-          />
+          {events.data.total > PAGE_SIZE && (
+            <Pagination
+              label="Event pages"
+              total={events.data.total}
+              limit={PAGE_SIZE}
+              offset={offset}
+              onOffsetChange={(value) => apply({ offset: value ? String(value) : "" })}
+            />
+          )}
         </>
       )}
     </section>

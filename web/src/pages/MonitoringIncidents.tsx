@@ -55,13 +55,15 @@ export default function MonitoringIncidents() {
               </li>
             ))}
           </ul>
-          <Pagination
-            label="Incident pages"
-            total={incidents.data.total}
-            limit={PAGE_SIZE}
-            offset={offset}
-            onOffsetChange={(value) => setParam("offset", value ? String(value) : "")}
-          />
+          {incidents.data.total > PAGE_SIZE && (
+            <Pagination
+              label="Incident pages"
+              total={incidents.data.total}
+              limit={PAGE_SIZE}
+              offset={offset}
+              onOffsetChange={(value) => setParam("offset", value ? String(value) : "")}
+            />
+          )}
         </>
       )}
     </section>

@@ -84,13 +84,15 @@ function DeadLetters() {
               <DeadLetter key={task.id} task={task} />
             ))}
           </ul>
-          <Pagination
-            label="Dead-letter pages"
-            total={letters.data.total}
-            limit={PAGE_SIZE}
-            offset={offset}
-            onOffsetChange={(value) => setParams(value ? { offset: String(value) } : {})}
-          />
+          {letters.data.total > PAGE_SIZE && (
+            <Pagination
+              label="Dead-letter pages"
+              total={letters.data.total}
+              limit={PAGE_SIZE}
+              offset={offset}
+              onOffsetChange={(value) => setParams(value ? { offset: String(value) } : {})}
+            />
+          )}
         </>
       )}
     </>

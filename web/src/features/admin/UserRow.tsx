@@ -3,7 +3,7 @@ import { isApiError } from "../../api/errors";
 import type { Role } from "../../auth/roles";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { CheckboxField, fieldErrorOf, SelectField, TextField } from "../../components/Field";
-import { useResetPassword, useSetRole, useSetStatus, type UserProfile } from "./hooks";
+import { useDeleteUser, useResetPassword, useSetRole, useSetStatus, type UserProfile } from "./hooks";
 import type { UserActions } from "./permissions";
 
 /** A refusal of the state (409: the last admin, oneself) shown beside the control it concerns. */
@@ -40,6 +40,7 @@ export function UserRow({ user, may }: { user: UserProfile; may: UserActions }) 
             Reset password<span className="visually-hidden"> of {user.username}</span>
           </button>
         )}
+        {may.delete && <DeleteButton user={user} />}
       </div>
       {resetting && <ResetPasswordForm user={user} onDone={() => setResetting(false)} />}
     </li>
@@ -55,7 +56,7 @@ function RoleForm({ user, roles }: { user: UserProfile; roles: Role[] }) {
   }
   const conflict = conflictOf(setRole.error);
   return (
-    <form onSubmit={submit} className="inline-form" aria-label={`Role of ${user.username}`}>
+    <form onSubmit={submit} className="inline-form">
       <SelectField
         label={`Role of ${user.username}`}
         name="role"
@@ -95,6 +96,22 @@ function StatusButton({ user }: { user: UserProfile }) {
   );
 }
 
+function DeleteButton({ user }: { user: UserProfile }) {
+  const remove = useDeleteUser(user.id);
+  function run() {
+    if (!window.confirm(`Delete ${user.username}? They can no longer sign in; the record stays for audit.`)) return;
+    remove.mutate({ hard_delete: false });
+  }
+  return (
+    <div className="inline-form">
+      <button type="button" className="danger" disabled={remove.isPending} onClick={run}>
+        Delete user<span className="visually-hidden"> {user.username}</span>
+      </button>
+      <ErrorMessage error={remove.error} />
+    </div>
+  );
+}
+
 function ResetPasswordForm({ user, onDone }: { user: UserProfile; onDone: () => void }) {
   const reset = useResetPassword(user.id);
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -112,7 +129,8 @@ function ResetPasswordForm({ user, onDone }: { user: UserProfile; onDone: () => 
   }
   return (
     <form onSubmit={submit} noValidate aria-label={`Reset the password of ${user.username}`}>
-      <ErrorMessage error={reset.error} fieldsShown={["new_password", "reason"]} />
+      {/* The password policy names the field `password` (not the body's `new_password`). */}
+      <ErrorMessage error={reset.error} fieldsShown={["new_password", "password", "reason"]} />
       <p className="muted small">Their sessions end and their API keys are revoked.</p>
       <TextField
         label="New password"
@@ -121,9 +139,9 @@ function ResetPasswordForm({ user, onDone }: { user: UserProfile; onDone: () => 
         autoComplete="new-password"
         required
         hint="8–128 characters with at least three of: lowercase, uppercase, digit, other."
-        error={fieldErrorOf(reset.error, "new_password")}
+        error={fieldErrorOf(reset.error, "new_password") ?? fieldErrorOf(reset.error, "password")}
       />
-      <CheckboxField label="They must choose a new password at next sign-in" name="require_change" defaultChecked />
+      <CheckboxField label="Ask them to pick their own at next sign-in" name="require_change" defaultChecked />
       <TextField label="Reason (optional, for the audit log)" name="reason" maxLength={500} error={fieldErrorOf(reset.error, "reason")} />
       <button type="submit" disabled={reset.isPending}>
         Set the new password

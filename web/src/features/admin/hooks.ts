@@ -70,3 +70,10 @@ export function useResetPassword(userId: string) {
 export function useCreateUser() {
   return useUserMutation((body: Schema<"CreateUser">) => call(api.POST("/api/v1/users", { body })));
 }
+
+/** Soft delete (the row stays for audit; the user can no longer sign in). Admins only. */
+export function useDeleteUser(userId: string) {
+  return useUserMutation((body: Schema<"DeleteUser">) =>
+    callVoid(api.DELETE("/api/v1/users/{user_id}", { ...pathOf(userId), body })),
+  );
+}

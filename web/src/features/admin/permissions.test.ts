@@ -9,7 +9,13 @@ const otherAdmin: Target = { id: "a2", role: "admin", is_active: true };
 describe("userActions", () => {
   it("lets a moderator (de)activate and reset plain users, never change roles", () => {
     const may = userActions(moderator, plain, undefined);
-    expect(may).toMatchObject({ changeRole: false, deactivate: true, activate: false, resetPassword: true });
+    expect(may).toMatchObject({
+      changeRole: false,
+      deactivate: true,
+      activate: false,
+      resetPassword: true,
+      delete: false,
+    });
     expect(userActions(moderator, { ...plain, is_active: false }, undefined)).toMatchObject({
       activate: true,
       deactivate: false,
@@ -18,19 +24,25 @@ describe("userActions", () => {
 
   it("offers a moderator nothing on another moderator, and says why", () => {
     const may = userActions(moderator, { id: "m2", role: "moderator", is_active: true }, undefined);
-    expect(may).toMatchObject({ changeRole: false, activate: false, deactivate: false, resetPassword: false });
+    expect(may).toMatchObject({
+      changeRole: false,
+      activate: false,
+      deactivate: false,
+      resetPassword: false,
+      delete: false,
+    });
     expect(may.note).toMatch(/only admins/i);
   });
 
   it("lets an admin do everything to another admin while another active admin remains", () => {
     const may = userActions(admin, otherAdmin, 2);
-    expect(may).toMatchObject({ changeRole: true, deactivate: true, resetPassword: true });
+    expect(may).toMatchObject({ changeRole: true, deactivate: true, resetPassword: true, delete: true });
     expect(may.roles).toEqual(["user", "moderator", "admin"]);
   });
 
   it("never offers demoting or deactivating the last active admin", () => {
     const may = userActions(admin, otherAdmin, 1);
-    expect(may).toMatchObject({ changeRole: false, deactivate: false });
+    expect(may).toMatchObject({ changeRole: false, deactivate: false, delete: false });
     expect(may.roles).toEqual(["admin"]);
     expect(may.note).toMatch(/only active admin/i);
     // An inactive admin is not the last *active* one: it may be changed.
@@ -44,7 +56,7 @@ describe("userActions", () => {
 
   it("does not offer deactivating or resetting oneself (the profile page does that)", () => {
     const may = userActions(admin, { id: admin.id, role: "admin", is_active: true }, 3);
-    expect(may).toMatchObject({ deactivate: false, resetPassword: false, changeRole: true });
+    expect(may).toMatchObject({ deactivate: false, resetPassword: false, delete: false, changeRole: true });
     expect(may.note).toMatch(/this is you/i);
   });
 });

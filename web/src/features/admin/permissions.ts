@@ -5,7 +5,9 @@
  *   even see admins; only admins change roles;
  * - nobody deactivates or resets the password of themselves here (the API answers 409/400:
  *   one's own account is changed on the profile page);
- * - the last active admin can be neither demoted nor deactivated (409).
+ * - only admins delete users, never themselves (their own account is deleted on the profile
+ *   page);
+ * - the last active admin can be neither demoted, deactivated nor deleted (409).
  */
 import { hasRole, type Role } from "../../auth/roles";
 
@@ -27,6 +29,7 @@ export interface UserActions {
   activate: boolean;
   deactivate: boolean;
   resetPassword: boolean;
+  delete: boolean;
   /** Why something usual is not offered, to say so beside the row. */
   note: string | null;
 }
@@ -49,10 +52,11 @@ export function userActions(actor: Actor, target: Target, activeAdmins: number |
     activate: mayModerate && !self && !target.is_active,
     deactivate: mayModerate && !self && target.is_active && !lastAdmin,
     resetPassword: mayModerate && !self,
+    delete: isAdmin && !self && !lastAdmin,
     note: self
       ? "This is you: change your own account on the profile page."
       : lastAdmin && isAdmin && activeAdmins !== undefined
-        ? "The only active admin: make another user admin before demoting or deactivating this one."
+        ? "The only active admin: make another user admin before demoting, deactivating or deleting this one."
         : !mayModerate
           ? "Only admins act on moderators."
           : null,

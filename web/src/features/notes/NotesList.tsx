@@ -49,7 +49,7 @@ export function NotesList({
 
   return (
     <>
-      <div className="filters" role="search" aria-label="Search notes">
+      <div className="filters" role="search" aria-label="Find notes">
         <div className="field">
           <label htmlFor={searchId}>Search notes</label>
           <input

@@ -2,7 +2,7 @@ import { useUnreadCount } from "./hooks";
 
 /**
  * The unread count beside "Notifications" in the navigation. Nothing when none are
- * unread; the number is read out as part of the link's name ("Notifications, 3 unread").
+ * unread; the number is read out as part of the link's name ("Notifications 3 unread").
  */
 export function UnreadBadge() {
   const { data: unread } = useUnreadCount();
@@ -13,7 +13,7 @@ export function UnreadBadge() {
       <span className="badge" aria-hidden="true">
         {shown}
       </span>
-      <span className="visually-hidden">, {unread} unread</span>
+      <span className="visually-hidden"> {unread} unread</span>
     </>
   );
 }
