@@ -14,7 +14,9 @@ export default function Dashboard() {
   return (
     <section>
       <PageHeading>Dashboard</PageHeading>
-      <p>Signed in as {me.username} ({me.role}).</p>
+      <p>
+        Signed in as {me.username} ({me.role}).
+      </p>
       <Health />
       <h2>My tasks</h2>
       <ul className="cards" aria-label="My tasks by status">
@@ -46,7 +48,9 @@ function Health() {
       {health.error && <ErrorMessage error={health.error} />}
       {health.data && (
         <p>
-          <span className={`status status-${health.data.status === "healthy" ? "completed" : "retrying"}`}>
+          <span
+            className={`status status-${health.data.status === "healthy" ? "completed" : "retrying"}`}
+          >
             {health.data.status}
           </span>{" "}
           version {health.data.version}, up {formatUptime(health.data.uptime)}

@@ -83,7 +83,11 @@ function ChangePassword() {
           type="password"
           autoComplete="current-password"
           required
-          error={wrongCurrent ? "This is not your current password." : fieldErrorOf(change.error, "current_password")}
+          error={
+            wrongCurrent
+              ? "This is not your current password."
+              : fieldErrorOf(change.error, "current_password")
+          }
         />
         <TextField
           label="New password"
@@ -154,7 +158,12 @@ function ApiKeys() {
       )}
       <form onSubmit={onSubmit} noValidate aria-label="Create an API key">
         <ErrorMessage error={create.error} fieldsShown={["name", "expires_in_days"]} />
-        <TextField label="Key name" name="name" required error={fieldErrorOf(create.error, "name")} />
+        <TextField
+          label="Key name"
+          name="name"
+          required
+          error={fieldErrorOf(create.error, "name")}
+        />
         <TextField
           label="Expires after (days)"
           name="expires_in_days"
@@ -222,7 +231,10 @@ function Sessions() {
   return (
     <>
       <h2>Sessions</h2>
-      <p>Signing out everywhere ends every session of yours, on every device, and revokes your API keys.</p>
+      <p>
+        Signing out everywhere ends every session of yours, on every device, and revokes your API
+        keys.
+      </p>
       <ErrorMessage error={logout.error} />
       <button
         type="button"
@@ -243,7 +255,10 @@ function DeleteAccount() {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     remove.mutate(
-      { password: String(form.get("password") ?? ""), confirmation: String(form.get("confirmation") ?? "") as "DELETE" },
+      {
+        password: String(form.get("password") ?? ""),
+        confirmation: String(form.get("confirmation") ?? "") as "DELETE",
+      },
       { onSuccess: () => navigate("/register", { replace: true }) },
     );
   }
