@@ -41,6 +41,13 @@ export default defineConfig({
     sourcemap: false,
     reportCompressedSize: true,
     chunkSizeWarningLimit: 500,
+    rollupOptions: {
+      // Libraries in one chunk of their own: it changes only when a dependency does, so
+      // browsers keep it cached across app releases.
+      output: {
+        manualChunks: (id) => (id.includes("/node_modules/") ? "vendor" : undefined),
+      },
+    },
   },
   test: {
     environment: "jsdom",
