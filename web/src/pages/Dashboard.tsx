@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api, call, callPage } from "../api/client";
 import { queryKeys } from "../api/queryKeys";
+import { hasRole } from "../auth/roles";
 import { useCurrentUser } from "../auth/session";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { PageHeading } from "../components/PageHeading";
@@ -18,8 +19,9 @@ export default function Dashboard() {
         Signed in as {me.username} ({me.role}).
       </p>
       <Health />
-      <h2>My tasks</h2>
-      <ul className="cards" aria-label="My tasks by status">
+      {/* GET /tasks lists everyone's tasks for moderators and admins. */}
+      <h2>{hasRole(me.role, "moderator") ? "All tasks" : "My tasks"}</h2>
+      <ul className="cards" aria-label="Tasks by status">
         {TASK_STATUSES.map((status) => (
           <TaskCountCard key={status} status={status} />
         ))}
