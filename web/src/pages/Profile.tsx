@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
+import { isUnauthorized } from "../api/errors";
 import { useCurrentUser, useLogout } from "../auth/session";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { fieldErrorOf, TextField } from "../components/Field";
@@ -53,6 +54,7 @@ function Details() {
 }
 
 function ChangePassword() {
+  const me = useCurrentUser();
   const change = useChangePassword();
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -66,7 +68,7 @@ function ChangePassword() {
       { onSuccess: () => formElement.reset() },
     );
   }
-  const wrongCurrent = change.error && "status" in change.error && change.error.status === 401;
+  const wrongCurrent = isUnauthorized(change.error);
   return (
     <>
       <h2>Change password</h2>
@@ -77,6 +79,15 @@ function ChangePassword() {
             Password changed. Your other sessions were ended and your API keys revoked.
           </p>
         )}
+        {/* For password managers: which account this password belongs to. */}
+        <input
+          type="text"
+          name="username"
+          autoComplete="username"
+          value={me.username}
+          readOnly
+          hidden
+        />
         <TextField
           label="Current password"
           name="current_password"

@@ -91,9 +91,7 @@ export default function Tasks() {
                       {task.current_attempt}/{task.max_attempts}
                     </td>
                     <td>
-                      <time dateTime={task.created_at}>
-                        {new Date(task.created_at).toLocaleString()}
-                      </time>
+                      <time dateTime={task.created_at}>{shortDateTime(task.created_at)}</time>
                     </td>
                   </tr>
                 ))}
@@ -111,4 +109,9 @@ export default function Tasks() {
       )}
     </section>
   );
+}
+
+/** "27/11/2026, 21:15" in the reader's locale: short enough for a 375 px table. */
+function shortDateTime(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
 }
