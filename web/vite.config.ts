@@ -5,8 +5,8 @@ import { defineConfig, type ProxyOptions } from "vite";
 
 type ProxyServer = Parameters<NonNullable<ProxyOptions["configure"]>>[0];
 
-/** Where the running API listens in development (`studypath up --port 3000`). */
-const API_ORIGIN = "http://127.0.0.1:3000";
+/** Where the running API listens in development (`studypath up --port 3000`; another with STUDYPATH_API_ORIGIN). */
+const API_ORIGIN = process.env.STUDYPATH_API_ORIGIN ?? "http://127.0.0.1:3000";
 
 /** The build ships inside the Python package, so `pip install` needs no Node. */
 const OUT_DIR = fileURLToPath(new URL("../studypath/static", import.meta.url));
@@ -41,6 +41,13 @@ export default defineConfig({
     sourcemap: false,
     reportCompressedSize: true,
     chunkSizeWarningLimit: 500,
+    rollupOptions: {
+      // Libraries in one chunk of their own: it changes only when a dependency does, so
+      // browsers keep it cached across app releases.
+      output: {
+        manualChunks: (id) => (id.includes("/node_modules/") ? "vendor" : undefined),
+      },
+    },
   },
   test: {
     environment: "jsdom",

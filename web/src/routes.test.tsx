@@ -13,7 +13,13 @@ afterEach(cleanup);
 
 /** The app's own route table, each page replaced by its path (no page code, no requests). */
 function renderAt(path: string, role: Role) {
-  const me: Me = { id: "1", username: "ada", email: "ada@example.com", role, password_change_required: false };
+  const me: Me = {
+    id: "1",
+    username: "ada",
+    email: "ada@example.com",
+    role,
+    password_change_required: false,
+  };
   const queryClient = createQueryClient(() => {});
   queryClient.setQueryData(queryKeys.me, me);
   const router = createMemoryRouter(
@@ -34,10 +40,20 @@ const minRoleOf = (path: string) => routes.find((route) => route.path === path)?
 
 describe("the new pages in the route table", () => {
   it("gives each page the lowest role the API serves it to", () => {
-    for (const path of ["/notes", "/notes/new", "/notes/:noteId", "/notifications", "/monitoring"]) {
+    for (const path of [
+      "/notes",
+      "/notes/new",
+      "/notes/:noteId",
+      "/notifications",
+      "/monitoring",
+    ]) {
       expect(minRoleOf(path), path).toBe("user");
     }
-    for (const path of ["/monitoring/alerts", "/monitoring/incidents", "/monitoring/incidents/:incidentId"]) {
+    for (const path of [
+      "/monitoring/alerts",
+      "/monitoring/incidents",
+      "/monitoring/incidents/:incidentId",
+    ]) {
       expect(minRoleOf(path), path).toBe("user");
     }
     // Moderators list users, (de)activate and reset plain users; the DLQ and stats are theirs.
@@ -47,18 +63,23 @@ describe("the new pages in the route table", () => {
 
   it("offers the staff pages in the navigation only to staff", () => {
     const labels = (role: Role) => navFor(role).map((route) => route.nav);
-    expect(labels("user")).toEqual(expect.arrayContaining(["Notes", "Notifications", "Monitoring"]));
+    expect(labels("user")).toEqual(
+      expect.arrayContaining(["Notes", "Notifications", "Monitoring"]),
+    );
     expect(labels("user")).not.toContain("Users");
     expect(labels("user")).not.toContain("Queue");
     expect(labels("moderator")).toEqual(expect.arrayContaining(["Users", "Queue"]));
     expect(labels("admin")).toEqual(expect.arrayContaining(["Users", "Queue"]));
   });
 
-  it.each([["/users"], ["/queue"], ["/queue?offset=20"]])("answers 'not found' to a user typing %s", async (path) => {
-    renderAt(path, "user");
-    expect(await screen.findByRole("heading", { name: "Page not found" })).toBeTruthy();
-    expect(screen.queryByText(/^page /)).toBeNull();
-  });
+  it.each([["/users"], ["/queue"], ["/queue?offset=20"]])(
+    "answers 'not found' to a user typing %s",
+    async (path) => {
+      renderAt(path, "user");
+      expect(await screen.findByRole("heading", { name: "Page not found" })).toBeTruthy();
+      expect(screen.queryByText(/^page /)).toBeNull();
+    },
+  );
 
   it.each([
     ["/users", "moderator", "page /users"],

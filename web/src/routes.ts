@@ -40,9 +40,18 @@ export const routes: readonly PageRoute[] = [
     badge: UnreadBadge,
     load: () => import("./pages/Notifications"),
   },
-  { path: "/monitoring", minRole: "user", nav: "Monitoring", load: () => import("./pages/MonitoringEvents") },
+  {
+    path: "/monitoring",
+    minRole: "user",
+    nav: "Monitoring",
+    load: () => import("./pages/MonitoringEvents"),
+  },
   { path: "/monitoring/alerts", minRole: "user", load: () => import("./pages/MonitoringAlerts") },
-  { path: "/monitoring/incidents", minRole: "user", load: () => import("./pages/MonitoringIncidents") },
+  {
+    path: "/monitoring/incidents",
+    minRole: "user",
+    load: () => import("./pages/MonitoringIncidents"),
+  },
   {
     path: "/monitoring/incidents/:incidentId",
     minRole: "user",

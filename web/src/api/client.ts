@@ -17,7 +17,13 @@ import createClient from "openapi-fetch";
 import { errorFromResponse, networkError } from "./errors";
 import type { components, paths } from "./schema";
 
-export const api = createClient<paths>({ baseUrl: "", credentials: "same-origin" });
+export const api = createClient<paths>({
+  // The page's own origin (absolute, so the same code runs under Vitest's jsdom too).
+  baseUrl: globalThis.location?.origin ?? "",
+  credentials: "same-origin",
+  // Looked up on each call, not captured once, so tests can stand in for the network.
+  fetch: (request: Request) => globalThis.fetch(request),
+});
 
 /** A schema of the OpenAPI description by name: `Schema<"TaskResponse">`. */
 export type Schema<Name extends keyof components["schemas"]> = components["schemas"][Name];

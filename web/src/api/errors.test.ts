@@ -47,7 +47,10 @@ describe("errorFromResponse", () => {
   });
 
   it("still gives an error for a body that is not the envelope (a proxy's page)", () => {
-    const error = errorFromResponse(new Response(null, { status: 502, statusText: "Bad Gateway" }), "<html>");
+    const error = errorFromResponse(
+      new Response(null, { status: 502, statusText: "Bad Gateway" }),
+      "<html>",
+    );
     expect(error.status).toBe(502);
     expect(error.code).toBe("HTTP_502");
     expect(error.message).toBe("Bad Gateway");
@@ -90,12 +93,21 @@ describe("describeError", () => {
   it("points at the fields for a validation error that names them", () => {
     const withFields = make(422, "VALIDATION_FAILED", "x", [{ field: "name", message: "missing" }]);
     expect(describeError(withFields)).toBe("Some fields need attention.");
-    expect(describeError(make(400, "VALIDATION_FAILED", "Unknown task type"))).toBe("Unknown task type");
+    expect(describeError(make(400, "VALIDATION_FAILED", "Unknown task type"))).toBe(
+      "Unknown task type",
+    );
   });
 
   it("explains a network failure and masks a server error, quoting the request id", () => {
-    expect(describeError(networkError(new TypeError("Failed to fetch")))).toMatch(/could not be reached/);
-    const crash = new ApiError({ status: 500, code: "INTERNAL_ERROR", message: "Internal", requestId: "abc" });
+    expect(describeError(networkError(new TypeError("Failed to fetch")))).toMatch(
+      /could not be reached/,
+    );
+    const crash = new ApiError({
+      status: 500,
+      code: "INTERNAL_ERROR",
+      message: "Internal",
+      requestId: "abc",
+    });
     expect(describeError(crash)).toMatch(/request id abc/);
     expect(describeError(make(404, "TASK_NOT_FOUND"))).toMatch(/not found/);
   });

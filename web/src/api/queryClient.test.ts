@@ -7,7 +7,9 @@ const error = (status: number, code = "X") => new ApiError({ status, code, messa
 describe("needsSignIn", () => {
   it("sends a 401 to sign-in unless the caller handles it (the login form)", () => {
     expect(needsSignIn(error(401, "UNAUTHORIZED"), undefined)).toBe(true);
-    expect(needsSignIn(error(401, "INVALID_CREDENTIALS"), { handlesUnauthorized: true })).toBe(false);
+    expect(needsSignIn(error(401, "INVALID_CREDENTIALS"), { handlesUnauthorized: true })).toBe(
+      false,
+    );
     expect(needsSignIn(error(403), undefined)).toBe(false);
   });
 });

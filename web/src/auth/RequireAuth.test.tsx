@@ -69,9 +69,12 @@ describe("a 401 from any query", () => {
   it("calls the sign-in redirect, except where the caller handles it", async () => {
     const onUnauthorized = vi.fn();
     const queryClient = createQueryClient(onUnauthorized);
-    const expired = () => Promise.reject(new ApiError({ status: 401, code: "UNAUTHORIZED", message: "x" }));
+    const expired = () =>
+      Promise.reject(new ApiError({ status: 401, code: "UNAUTHORIZED", message: "x" }));
 
-    await queryClient.fetchQuery({ queryKey: ["handled"], queryFn: expired, meta: { handlesUnauthorized: true } }).catch(() => {});
+    await queryClient
+      .fetchQuery({ queryKey: ["handled"], queryFn: expired, meta: { handlesUnauthorized: true } })
+      .catch(() => {});
     expect(onUnauthorized).not.toHaveBeenCalled();
 
     await queryClient.fetchQuery({ queryKey: ["tasks"], queryFn: expired }).catch(() => {});

@@ -17,7 +17,12 @@ describe("safeNext", () => {
     expect(safeNext("/tasks/42?x=1")).toBe("/tasks/42?x=1");
   });
   it("refuses anything that would leave the app (open redirect)", () => {
-    for (const next of ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)"]) {
+    for (const next of [
+      "https://evil.example/",
+      "//evil.example",
+      "/\\evil.example",
+      "javascript:alert(1)",
+    ]) {
       expect(safeNext(next)).toBe("/");
     }
     expect(safeNext(null)).toBe("/");

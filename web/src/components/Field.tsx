@@ -125,7 +125,11 @@ export function CheckboxField({
   label,
   error,
   ...input
-}: InputHTMLAttributes<HTMLInputElement> & { label: string; name: string; error?: string | undefined }) {
+}: InputHTMLAttributes<HTMLInputElement> & {
+  label: string;
+  name: string;
+  error?: string | undefined;
+}) {
   const id = useId();
   return (
     <div className={error ? "field field-invalid" : "field"}>

@@ -27,9 +27,10 @@ export function Layout() {
 }
 
 function MainNav() {
-  const { data: me } = useMe();
+  const { data: me, isPending } = useMe();
   const logout = useLogout();
   const navigate = useNavigate();
+  if (isPending) return null;
   if (!me) {
     return (
       <nav aria-label="Main" className="main-nav">

@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api, call, callPage } from "../api/client";
 import { queryKeys } from "../api/queryKeys";
+import { hasRole } from "../auth/roles";
 import { useCurrentUser } from "../auth/session";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { PageHeading } from "../components/PageHeading";
@@ -14,10 +15,13 @@ export default function Dashboard() {
   return (
     <section>
       <PageHeading>Dashboard</PageHeading>
-      <p>Signed in as {me.username} ({me.role}).</p>
+      <p>
+        Signed in as {me.username} ({me.role}).
+      </p>
       <Health />
-      <h2>My tasks</h2>
-      <ul className="cards" aria-label="My tasks by status">
+      {/* GET /tasks lists everyone's tasks for moderators and admins. */}
+      <h2>{hasRole(me.role, "moderator") ? "All tasks" : "My tasks"}</h2>
+      <ul className="cards" aria-label="Tasks by status">
         {TASK_STATUSES.map((status) => (
           <TaskCountCard key={status} status={status} />
         ))}
@@ -46,7 +50,9 @@ function Health() {
       {health.error && <ErrorMessage error={health.error} />}
       {health.data && (
         <p>
-          <span className={`status status-${health.data.status === "healthy" ? "completed" : "retrying"}`}>
+          <span
+            className={`status status-${health.data.status === "healthy" ? "completed" : "retrying"}`}
+          >
             {health.data.status}
           </span>{" "}
           version {health.data.version}, up {formatUptime(health.data.uptime)}

@@ -34,7 +34,9 @@ export default function IncidentDetail() {
       <p>
         <Link to="/monitoring/incidents">← All incidents</Link>
       </p>
-      <PageHeading title={`Incident ${incident.title}`}>{`Incident: ${incident.title}`}</PageHeading>
+      <PageHeading
+        title={`Incident ${incident.title}`}
+      >{`Incident: ${incident.title}`}</PageHeading>
       <MonitoringNav />
       <p>
         <Pill value={incident.status} /> <Pill value={incident.severity} />
@@ -50,7 +52,9 @@ export default function IncidentDetail() {
         <dt>Assigned to</dt>
         <dd>{incident.assigned_to ? <code>{incident.assigned_to}</code> : "nobody"}</dd>
         <dt>Opened by</dt>
-        <dd>{incident.alert_id ? "an alert" : incident.created_by === me.id ? "you" : "a person"}</dd>
+        <dd>
+          {incident.alert_id ? "an alert" : incident.created_by === me.id ? "you" : "a person"}
+        </dd>
       </dl>
       {mayUpdate && <UpdateIncident incident={incident} />}
       <h2>Timeline</h2>

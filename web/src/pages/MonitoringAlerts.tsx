@@ -53,7 +53,9 @@ export default function MonitoringAlerts() {
           options={[{ value: "", label: "Any status" }, ...ALERT_STATUSES]}
         />
       </div>
-      {alerts.data && alerts.data.items.length === 0 && <p>No alerts{status ? ` are ${status}` : " yet"}.</p>}
+      {alerts.data && alerts.data.items.length === 0 && (
+        <p>No alerts{status ? ` are ${status}` : " yet"}.</p>
+      )}
       {alerts.data && alerts.data.items.length > 0 && (
         <>
           <ul className="item-list" aria-label="Alerts">
@@ -89,8 +91,8 @@ function AlertItem({ alert, staff }: { alert: Alert; staff: boolean }) {
         <code>
           {alert.aggregation}({alert.metric_name}) {alert.comparator} {alert.threshold}
         </code>{" "}
-        over {alert.window_seconds} s{alert.for_seconds > 0 && `, for ${alert.for_seconds} s`} · severity{" "}
-        {alert.severity}
+        over {alert.window_seconds} s{alert.for_seconds > 0 && `, for ${alert.for_seconds} s`} ·
+        severity {alert.severity}
         {alert.opens_incident && " · opens an incident"}
       </p>
       {alert.description && <p>{alert.description}</p>}
@@ -98,7 +100,11 @@ function AlertItem({ alert, staff }: { alert: Alert; staff: boolean }) {
         Last value {alert.last_value ?? "—"}
         {alert.last_evaluated_at && (
           <>
-            {" "}at <time dateTime={alert.last_evaluated_at}>{new Date(alert.last_evaluated_at).toLocaleString()}</time>
+            {" "}
+            at{" "}
+            <time dateTime={alert.last_evaluated_at}>
+              {new Date(alert.last_evaluated_at).toLocaleString()}
+            </time>
           </>
         )}
       </p>
@@ -182,7 +188,13 @@ function CreateAlert() {
             {created}
           </p>
         )}
-        <TextField label="Alert name" name="name" required maxLength={200} error={fieldErrorOf(error, "name")} />
+        <TextField
+          label="Alert name"
+          name="name"
+          required
+          maxLength={200}
+          error={fieldErrorOf(error, "name")}
+        />
         <TextField
           label="Metric name"
           name="metric_name"
@@ -191,7 +203,12 @@ function CreateAlert() {
           error={fieldErrorOf(error, "metric_name")}
         />
         <div className="filters">
-          <SelectField label="Aggregation" name="aggregation" defaultValue="avg" options={AGGREGATIONS} />
+          <SelectField
+            label="Aggregation"
+            name="aggregation"
+            defaultValue="avg"
+            options={AGGREGATIONS}
+          />
           <SelectField
             label="Comparison"
             name="comparator"
@@ -227,10 +244,19 @@ function CreateAlert() {
             defaultValue={0}
             error={fieldErrorOf(error, "for_seconds")}
           />
-          <SelectField label="Severity" name="severity" defaultValue="medium" options={SEVERITIES} />
+          <SelectField
+            label="Severity"
+            name="severity"
+            defaultValue="medium"
+            options={SEVERITIES}
+          />
         </div>
         <CheckboxField label="Open an incident when it fires" name="opens_incident" />
-        <TextField label="Description (optional)" name="description" error={fieldErrorOf(error, "description")} />
+        <TextField
+          label="Description (optional)"
+          name="description"
+          error={fieldErrorOf(error, "description")}
+        />
         <button type="submit" disabled={create.isPending}>
           Create alert
         </button>

@@ -55,17 +55,24 @@ export default function MonitoringEvents() {
 
   const tagsError =
     tagProblem ?? fieldErrorOf(events.error, "tags") ?? fieldErrorOf(events.error, "query.tags");
-  const sourceError = fieldErrorOf(events.error, "source") ?? fieldErrorOf(events.error, "query.source");
+  const sourceError =
+    fieldErrorOf(events.error, "source") ?? fieldErrorOf(events.error, "query.source");
   return (
     <section>
       <PageHeading>Monitoring events</PageHeading>
       <MonitoringNav />
       <p className="muted">
-        {hasRole(me.role, "moderator") ? "Everyone's events." : "The events you recorded."} Newest first; refreshes
-        every 30 s.
+        {hasRole(me.role, "moderator") ? "Everyone's events." : "The events you recorded."} Newest
+        first; refreshes every 30 s.
       </p>
       {/* key: the fields show the address's filters again after back/forward. */}
-      <form key={params.toString()} onSubmit={submit} noValidate aria-label="Filter events" className="filters">
+      <form
+        key={params.toString()}
+        onSubmit={submit}
+        noValidate
+        aria-label="Filter events"
+        className="filters"
+      >
         <SelectField
           label="Type"
           name="type"
@@ -89,12 +96,19 @@ export default function MonitoringEvents() {
         />
         <div className="actions">
           <button type="submit">Apply filters</button>
-          <button type="button" className="secondary" onClick={() => setParams(new URLSearchParams())}>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => setParams(new URLSearchParams())}
+          >
             Clear
           </button>
         </div>
       </form>
-      <ErrorMessage error={events.error} fieldsShown={["tags", "query.tags", "source", "query.source"]} />
+      <ErrorMessage
+        error={events.error}
+        fieldsShown={["tags", "query.tags", "source", "query.source"]}
+      />
       {events.data && events.data.items.length === 0 && <p>No events match.</p>}
       {events.data && events.data.items.length > 0 && (
         <>
@@ -103,7 +117,11 @@ export default function MonitoringEvents() {
           </p>
           <ul className="item-list" aria-label="Events">
             {events.data.items.map((event) => (
-              <EventItem key={event.id} event={event} onTag={(k, v) => apply({ tags: withTag(tags, k, v) })} />
+              <EventItem
+                key={event.id}
+                event={event}
+                onTag={(k, v) => apply({ tags: withTag(tags, k, v) })}
+              />
             ))}
           </ul>
           {events.data.total > PAGE_SIZE && (

@@ -5,7 +5,12 @@ import { fieldErrorOf, SelectField, TextAreaField, TextField } from "../componen
 import { PageHeading } from "../components/PageHeading";
 import { Pagination } from "../components/Pagination";
 import { MonitoringNav, Pill } from "../features/monitoring/MonitoringNav";
-import { INCIDENT_STATUSES, SEVERITIES, useCreateIncident, useIncidents } from "../features/monitoring/hooks";
+import {
+  INCIDENT_STATUSES,
+  SEVERITIES,
+  useCreateIncident,
+  useIncidents,
+} from "../features/monitoring/hooks";
 
 const PAGE_SIZE = 25;
 
@@ -38,7 +43,9 @@ export default function MonitoringIncidents() {
           options={[{ value: "", label: "Any status" }, ...INCIDENT_STATUSES]}
         />
       </div>
-      {incidents.data && incidents.data.items.length === 0 && <p>No incidents{status ? ` are ${status}` : ""}.</p>}
+      {incidents.data && incidents.data.items.length === 0 && (
+        <p>No incidents{status ? ` are ${status}` : ""}.</p>
+      )}
       {incidents.data && incidents.data.items.length > 0 && (
         <>
           <ul className="item-list" aria-label="Incidents">
@@ -49,7 +56,10 @@ export default function MonitoringIncidents() {
                   <Pill value={incident.status} /> <Pill value={incident.severity} />
                 </p>
                 <p className="muted small">
-                  Started <time dateTime={incident.started_at}>{new Date(incident.started_at).toLocaleString()}</time>
+                  Started{" "}
+                  <time dateTime={incident.started_at}>
+                    {new Date(incident.started_at).toLocaleString()}
+                  </time>
                   {incident.alert_id && " · opened by an alert"}
                 </p>
               </li>
@@ -103,8 +113,19 @@ function OpenIncident() {
             Opened <Link to={`/monitoring/incidents/${opened.id}`}>{opened.title}</Link>.
           </p>
         )}
-        <TextField label="Title" name="title" required maxLength={200} error={fieldErrorOf(create.error, "title")} />
-        <TextAreaField label="Description (optional)" name="description" rows={3} error={fieldErrorOf(create.error, "description")} />
+        <TextField
+          label="Title"
+          name="title"
+          required
+          maxLength={200}
+          error={fieldErrorOf(create.error, "title")}
+        />
+        <TextAreaField
+          label="Description (optional)"
+          name="description"
+          rows={3}
+          error={fieldErrorOf(create.error, "description")}
+        />
         <SelectField label="Severity" name="severity" defaultValue="medium" options={SEVERITIES} />
         <button type="submit" disabled={create.isPending}>
           Open incident

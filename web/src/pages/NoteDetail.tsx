@@ -6,7 +6,13 @@ import { PageHeading } from "../components/PageHeading";
 import { NoteEditor, type NoteDraft } from "../features/notes/NoteEditor";
 import { NoteViewer } from "../features/notes/NoteViewer";
 import { ShareModal } from "../features/notes/ShareModal";
-import { notePermissions, useDeleteNote, useNote, useUpdateNote, type Note } from "../features/notes/hooks";
+import {
+  notePermissions,
+  useDeleteNote,
+  useNote,
+  useUpdateNote,
+  type Note,
+} from "../features/notes/hooks";
 
 /**
  * One note (a deep link: `/notes/<id>`). Saving a change shows it at once (optimistic);
@@ -70,7 +76,9 @@ function NotePage({ note }: { note: Note }) {
             {may.edit && (
               <button
                 type="button"
-                onClick={() => setDraft({ title: note.title, content: note.content, is_public: note.is_public })}
+                onClick={() =>
+                  setDraft({ title: note.title, content: note.content, is_public: note.is_public })
+                }
               >
                 Edit note
               </button>
@@ -81,7 +89,12 @@ function NotePage({ note }: { note: Note }) {
               </button>
             )}
             {may.delete && (
-              <button type="button" className="danger" disabled={remove.isPending} onClick={deleteNote}>
+              <button
+                type="button"
+                className="danger"
+                disabled={remove.isPending}
+                onClick={deleteNote}
+              >
                 Delete note
               </button>
             )}

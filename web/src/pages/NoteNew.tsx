@@ -19,7 +19,9 @@ export default function NoteNew() {
         pending={create.isPending}
         error={create.error}
         onSubmit={(draft) =>
-          create.mutate(draft, { onSuccess: (note) => navigate(`/notes/${note.id}`, { replace: true }) })
+          create.mutate(draft, {
+            onSuccess: (note) => navigate(`/notes/${note.id}`, { replace: true }),
+          })
         }
       />
     </section>

@@ -84,14 +84,13 @@ function NotificationItem({ notification }: { notification: Notification }) {
       </p>
       <p>{notification.body}</p>
       <p className="muted small">
-        <time dateTime={notification.created_at}>{new Date(notification.created_at).toLocaleString()}</time>
+        <time dateTime={notification.created_at}>
+          {new Date(notification.created_at).toLocaleString()}
+        </time>
       </p>
       <div className="actions">
         {noteId && (
-          <Link
-            to={`/notes/${noteId}`}
-            onClick={() => unread && markRead.mutate(notification.id)}
-          >
+          <Link to={`/notes/${noteId}`} onClick={() => unread && markRead.mutate(notification.id)}>
             Open the note
           </Link>
         )}

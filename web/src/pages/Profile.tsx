@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
+import { isUnauthorized } from "../api/errors";
 import { useCurrentUser, useLogout } from "../auth/session";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { fieldErrorOf, TextField } from "../components/Field";
@@ -53,6 +54,7 @@ function Details() {
 }
 
 function ChangePassword() {
+  const me = useCurrentUser();
   const change = useChangePassword();
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -66,7 +68,7 @@ function ChangePassword() {
       { onSuccess: () => formElement.reset() },
     );
   }
-  const wrongCurrent = change.error && "status" in change.error && change.error.status === 401;
+  const wrongCurrent = isUnauthorized(change.error);
   return (
     <>
       <h2>Change password</h2>
@@ -77,13 +79,26 @@ function ChangePassword() {
             Password changed. Your other sessions were ended and your API keys revoked.
           </p>
         )}
+        {/* For password managers: which account this password belongs to. */}
+        <input
+          type="text"
+          name="username"
+          autoComplete="username"
+          value={me.username}
+          readOnly
+          hidden
+        />
         <TextField
           label="Current password"
           name="current_password"
           type="password"
           autoComplete="current-password"
           required
-          error={wrongCurrent ? "This is not your current password." : fieldErrorOf(change.error, "current_password")}
+          error={
+            wrongCurrent
+              ? "This is not your current password."
+              : fieldErrorOf(change.error, "current_password")
+          }
         />
         <TextField
           label="New password"
@@ -154,7 +169,12 @@ function ApiKeys() {
       )}
       <form onSubmit={onSubmit} noValidate aria-label="Create an API key">
         <ErrorMessage error={create.error} fieldsShown={["name", "expires_in_days"]} />
-        <TextField label="Key name" name="name" required error={fieldErrorOf(create.error, "name")} />
+        <TextField
+          label="Key name"
+          name="name"
+          required
+          error={fieldErrorOf(create.error, "name")}
+        />
         <TextField
           label="Expires after (days)"
           name="expires_in_days"
@@ -222,7 +242,10 @@ function Sessions() {
   return (
     <>
       <h2>Sessions</h2>
-      <p>Signing out everywhere ends every session of yours, on every device, and revokes your API keys.</p>
+      <p>
+        Signing out everywhere ends every session of yours, on every device, and revokes your API
+        keys.
+      </p>
       <ErrorMessage error={logout.error} />
       <button
         type="button"
@@ -243,7 +266,10 @@ function DeleteAccount() {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     remove.mutate(
-      { password: String(form.get("password") ?? ""), confirmation: String(form.get("confirmation") ?? "") as "DELETE" },
+      {
+        password: String(form.get("password") ?? ""),
+        confirmation: String(form.get("confirmation") ?? "") as "DELETE",
+      },
       { onSuccess: () => navigate("/register", { replace: true }) },
     );
   }

@@ -28,7 +28,9 @@ function Stats() {
   return (
     <>
       <h2>Tasks by status</h2>
-      <p className="muted">{stats.total} tasks in all; “failed” counts dead letters, not failed attempts.</p>
+      <p className="muted">
+        {stats.total} tasks in all; “failed” counts dead letters, not failed attempts.
+      </p>
       <ul className="cards" aria-label="Tasks by status">
         {TASK_STATUSES.map((status) => (
           <li key={status} className="card">
@@ -75,7 +77,9 @@ function DeadLetters() {
   return (
     <>
       <h2>Dead letters</h2>
-      <p className="muted">Tasks that used every attempt (or had bad input). Retrying resets their attempts.</p>
+      <p className="muted">
+        Tasks that used every attempt (or had bad input). Retrying resets their attempts.
+      </p>
       {letters.data && letters.data.items.length === 0 && <p>The dead-letter queue is empty.</p>}
       {letters.data && letters.data.items.length > 0 && (
         <>
@@ -111,11 +115,23 @@ function DeadLetter({ task }: { task: Task }) {
       </p>
       <p className="muted small">
         {task.current_attempt} of {task.max_attempts} attempts · failed{" "}
-        {task.completed_at ? <time dateTime={task.completed_at}>{new Date(task.completed_at).toLocaleString()}</time> : "—"}
+        {task.completed_at ? (
+          <time dateTime={task.completed_at}>{new Date(task.completed_at).toLocaleString()}</time>
+        ) : (
+          "—"
+        )}
       </p>
       <div className="actions">
-        <button type="button" disabled={retry.isPending || retry.isSuccess} onClick={() => retry.mutate(task.id)}>
-          Retry<span className="visually-hidden"> task {task.task_type} {task.id}</span>
+        <button
+          type="button"
+          disabled={retry.isPending || retry.isSuccess}
+          onClick={() => retry.mutate(task.id)}
+        >
+          Retry
+          <span className="visually-hidden">
+            {" "}
+            task {task.task_type} {task.id}
+          </span>
         </button>
         {retry.isSuccess && (
           <span role="status">

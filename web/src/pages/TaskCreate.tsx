@@ -7,7 +7,12 @@ import { ErrorMessage } from "../components/ErrorMessage";
 import { fieldErrorOf, SelectField, TextField } from "../components/Field";
 import { PageHeading } from "../components/PageHeading";
 import { PayloadFields } from "../features/tasks/PayloadFields";
-import { TASK_PRIORITIES, useCreateTask, useTaskTypes, type TaskPriority } from "../features/tasks/hooks";
+import {
+  TASK_PRIORITIES,
+  useCreateTask,
+  useTaskTypes,
+  type TaskPriority,
+} from "../features/tasks/hooks";
 import {
   initialValues,
   payloadFieldOf,
@@ -22,7 +27,9 @@ export default function TaskCreate() {
   const navigate = useNavigate();
   const types = useTaskTypes();
   const create = useCreateTask();
-  const allowed = (types.data ?? []).filter((t) => hasRole(me.role, roleNamed(t.min_role ?? "user")));
+  const allowed = (types.data ?? []).filter((t) =>
+    hasRole(me.role, roleNamed(t.min_role ?? "user")),
+  );
 
   const [typeName, setTypeName] = useState("");
   const chosen = allowed.find((t) => t.task_type === typeName);

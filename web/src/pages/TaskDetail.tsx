@@ -4,7 +4,13 @@ import { JsonBlock } from "../components/JsonBlock";
 import { Loading } from "../components/Loading";
 import { PageHeading } from "../components/PageHeading";
 import { StatusBadge } from "../features/tasks/StatusBadge";
-import { actionsFor, isActive, useTask, useTaskAction, type TaskAction } from "../features/tasks/hooks";
+import {
+  actionsFor,
+  isActive,
+  useTask,
+  useTaskAction,
+  type TaskAction,
+} from "../features/tasks/hooks";
 
 const ACTION_LABEL: Record<TaskAction, string> = {
   cancel: "Cancel task",
@@ -34,7 +40,9 @@ export default function TaskDetail() {
 
   function run(kind: TaskAction) {
     if (kind === "delete" && !window.confirm("Delete this task for good?")) return;
-    action.mutate(kind, { onSuccess: () => kind === "delete" && navigate("/tasks", { replace: true }) });
+    action.mutate(kind, {
+      onSuccess: () => kind === "delete" && navigate("/tasks", { replace: true }),
+    });
   }
 
   const history = task.error_history as HistoryEntry[];
@@ -95,8 +103,10 @@ export default function TaskDetail() {
             <li key={index}>
               Attempt {String(entry.attempt ?? index + 1)}
               {typeof entry.at === "string" && <> at {when(entry.at)}</>}
-              {typeof entry.worker === "string" && <span className="muted"> on {entry.worker}</span>}:{" "}
-              <code>{String(entry.error ?? "unknown error")}</code>
+              {typeof entry.worker === "string" && (
+                <span className="muted"> on {entry.worker}</span>
+              )}
+              : <code>{String(entry.error ?? "unknown error")}</code>
             </li>
           ))}
         </ol>
@@ -105,7 +115,11 @@ export default function TaskDetail() {
       <h2>Payload</h2>
       <JsonBlock value={task.payload} label="Payload" />
       <h2>Result</h2>
-      {task.result == null ? <p>No result yet.</p> : <JsonBlock value={task.result} label="Result" />}
+      {task.result == null ? (
+        <p>No result yet.</p>
+      ) : (
+        <JsonBlock value={task.result} label="Result" />
+      )}
     </section>
   );
 }

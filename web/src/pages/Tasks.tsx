@@ -3,12 +3,7 @@ import { SelectField } from "../components/Field";
 import { PageHeading } from "../components/PageHeading";
 import { Pagination } from "../components/Pagination";
 import { StatusBadge } from "../features/tasks/StatusBadge";
-import {
-  TASK_STATUSES,
-  TASKS_REFRESH_MS,
-  useTasks,
-  useTaskTypes,
-} from "../features/tasks/hooks";
+import { TASK_STATUSES, TASKS_REFRESH_MS, useTasks, useTaskTypes } from "../features/tasks/hooks";
 
 const PAGE_SIZE = 20;
 
@@ -96,7 +91,7 @@ export default function Tasks() {
                       {task.current_attempt}/{task.max_attempts}
                     </td>
                     <td>
-                      <time dateTime={task.created_at}>{new Date(task.created_at).toLocaleString()}</time>
+                      <time dateTime={task.created_at}>{shortDateTime(task.created_at)}</time>
                     </td>
                   </tr>
                 ))}
@@ -114,4 +109,9 @@ export default function Tasks() {
       )}
     </section>
   );
+}
+
+/** "27/11/2026, 21:15" in the reader's locale: short enough for a 375 px table. */
+function shortDateTime(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
 }

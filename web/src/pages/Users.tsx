@@ -73,7 +73,10 @@ export default function Users() {
           name="role"
           value={role ?? ""}
           onChange={(event) => setParam("role", event.target.value)}
-          options={[{ value: "", label: "Any role" }, ...(isAdmin ? ROLES : ROLES.filter((r) => r !== "admin"))]}
+          options={[
+            { value: "", label: "Any role" },
+            ...(isAdmin ? ROLES : ROLES.filter((r) => r !== "admin")),
+          ]}
         />
         <SelectField
           label="Filter by status"
@@ -88,13 +91,19 @@ export default function Users() {
         />
       </div>
       <p className="muted" aria-live="polite">
-        {users.data ? `${users.data.total} user${users.data.total === 1 ? "" : "s"}` : "Loading users…"}
+        {users.data
+          ? `${users.data.total} user${users.data.total === 1 ? "" : "s"}`
+          : "Loading users…"}
         {!isAdmin && " (admins are not listed for moderators)"}
       </p>
       {users.data && users.data.items.length > 0 && (
         <ul className="item-list" aria-label="Users">
           {users.data.items.map((user) => (
-            <UserRow key={user.id} user={user} may={userActions(me, user, isAdmin ? admins.data : undefined)} />
+            <UserRow
+              key={user.id}
+              user={user}
+              may={userActions(me, user, isAdmin ? admins.data : undefined)}
+            />
           ))}
         </ul>
       )}
@@ -145,8 +154,21 @@ function CreateUser() {
             {created}
           </p>
         )}
-        <TextField label="Username" name="username" required autoComplete="off" error={fieldErrorOf(create.error, "username")} />
-        <TextField label="E-mail" name="email" type="email" required autoComplete="off" error={fieldErrorOf(create.error, "email")} />
+        <TextField
+          label="Username"
+          name="username"
+          required
+          autoComplete="off"
+          error={fieldErrorOf(create.error, "username")}
+        />
+        <TextField
+          label="E-mail"
+          name="email"
+          type="email"
+          required
+          autoComplete="off"
+          error={fieldErrorOf(create.error, "email")}
+        />
         <TextField
           label="Password"
           name="password"
@@ -155,7 +177,13 @@ function CreateUser() {
           autoComplete="new-password"
           error={fieldErrorOf(create.error, "password")}
         />
-        <SelectField label="Role" name="role" defaultValue="user" options={ROLES} error={fieldErrorOf(create.error, "role")} />
+        <SelectField
+          label="Role"
+          name="role"
+          defaultValue="user"
+          options={ROLES}
+          error={fieldErrorOf(create.error, "role")}
+        />
         <button type="submit" disabled={create.isPending}>
           Add user
         </button>

@@ -18,7 +18,8 @@ export function useChangePassword() {
   const queryClient = useQueryClient();
   return useMutation({
     meta: { handlesUnauthorized: true },
-    mutationFn: (body: Schema<"ChangePassword">) => callVoid(api.PUT("/api/v1/users/me/password", { body })),
+    mutationFn: (body: Schema<"ChangePassword">) =>
+      callVoid(api.PUT("/api/v1/users/me/password", { body })),
     // A change ends the other sessions and revokes API keys; a forced change is now done.
     onSuccess: () =>
       Promise.all([
@@ -31,13 +32,17 @@ export function useChangePassword() {
 export function useDeleteAccount() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: Schema<"DeleteOwnAccount">) => callVoid(api.DELETE("/api/v1/users/me", { body })),
+    mutationFn: (body: Schema<"DeleteOwnAccount">) =>
+      callVoid(api.DELETE("/api/v1/users/me", { body })),
     onSuccess: () => signedOut(queryClient),
   });
 }
 
 export function useApiKeys() {
-  return useQuery({ queryKey: queryKeys.apiKeys, queryFn: () => call(api.GET("/api/v1/api-keys")) });
+  return useQuery({
+    queryKey: queryKeys.apiKeys,
+    queryFn: () => call(api.GET("/api/v1/api-keys")),
+  });
 }
 
 /** Create a key; the answer holds the key itself, shown once and never stored in the cache. */

@@ -3,7 +3,13 @@ import { isApiError } from "../../api/errors";
 import type { Role } from "../../auth/roles";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { CheckboxField, fieldErrorOf, SelectField, TextField } from "../../components/Field";
-import { useDeleteUser, useResetPassword, useSetRole, useSetStatus, type UserProfile } from "./hooks";
+import {
+  useDeleteUser,
+  useResetPassword,
+  useSetRole,
+  useSetStatus,
+  type UserProfile,
+} from "./hooks";
 import type { UserActions } from "./permissions";
 
 /** A refusal of the state (409: the last admin, oneself) shown beside the control it concerns. */
@@ -19,7 +25,9 @@ export function UserRow({ user, may }: { user: UserProfile; may: UserActions }) 
       <h2 className="item-title">{user.username}</h2>
       <p>
         {user.email} · <span className="tag">{user.role}</span>{" "}
-        <span className={user.is_active ? "tag" : "tag tag-warn"}>{user.is_active ? "active" : "inactive"}</span>
+        <span className={user.is_active ? "tag" : "tag tag-warn"}>
+          {user.is_active ? "active" : "inactive"}
+        </span>
         {user.password_change_required && <span className="tag"> must change password</span>}
       </p>
       <p className="muted small">
@@ -77,7 +85,11 @@ function StatusButton({ user }: { user: UserProfile }) {
   const setStatus = useSetStatus(user.id);
   const verb = user.is_active ? "Deactivate" : "Activate";
   function toggle() {
-    if (user.is_active && !window.confirm(`Deactivate ${user.username}? Their sessions end at once.`)) return;
+    if (
+      user.is_active &&
+      !window.confirm(`Deactivate ${user.username}? Their sessions end at once.`)
+    )
+      return;
     setStatus.mutate({ is_active: !user.is_active });
   }
   return (
@@ -99,7 +111,12 @@ function StatusButton({ user }: { user: UserProfile }) {
 function DeleteButton({ user }: { user: UserProfile }) {
   const remove = useDeleteUser(user.id);
   function run() {
-    if (!window.confirm(`Delete ${user.username}? They can no longer sign in; the record stays for audit.`)) return;
+    if (
+      !window.confirm(
+        `Delete ${user.username}? They can no longer sign in; the record stays for audit.`,
+      )
+    )
+      return;
     remove.mutate({ hard_delete: false });
   }
   return (
@@ -141,8 +158,17 @@ function ResetPasswordForm({ user, onDone }: { user: UserProfile; onDone: () => 
         hint="8–128 characters with at least three of: lowercase, uppercase, digit, other."
         error={fieldErrorOf(reset.error, "new_password") ?? fieldErrorOf(reset.error, "password")}
       />
-      <CheckboxField label="Ask them to pick their own at next sign-in" name="require_change" defaultChecked />
-      <TextField label="Reason (optional, for the audit log)" name="reason" maxLength={500} error={fieldErrorOf(reset.error, "reason")} />
+      <CheckboxField
+        label="Ask them to pick their own at next sign-in"
+        name="require_change"
+        defaultChecked
+      />
+      <TextField
+        label="Reason (optional, for the audit log)"
+        name="reason"
+        maxLength={500}
+        error={fieldErrorOf(reset.error, "reason")}
+      />
       <button type="submit" disabled={reset.isPending}>
         Set the new password
       </button>

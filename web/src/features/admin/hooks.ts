@@ -29,7 +29,9 @@ export function useActiveAdminCount(enabled: boolean) {
     queryFn: async () =>
       (
         await callPage(
-          api.GET("/api/v1/users", { params: { query: { role: "admin", is_active: true, limit: 1 } } }),
+          api.GET("/api/v1/users", {
+            params: { query: { role: "admin", is_active: true, limit: 1 } },
+          }),
         )
       ).total,
     enabled,

@@ -36,7 +36,12 @@ describe("userActions", () => {
 
   it("lets an admin do everything to another admin while another active admin remains", () => {
     const may = userActions(admin, otherAdmin, 2);
-    expect(may).toMatchObject({ changeRole: true, deactivate: true, resetPassword: true, delete: true });
+    expect(may).toMatchObject({
+      changeRole: true,
+      deactivate: true,
+      resetPassword: true,
+      delete: true,
+    });
     expect(may.roles).toEqual(["user", "moderator", "admin"]);
   });
 
@@ -50,13 +55,24 @@ describe("userActions", () => {
   });
 
   it("holds back demotion while the number of admins is unknown", () => {
-    expect(userActions(admin, otherAdmin, undefined)).toMatchObject({ changeRole: false, deactivate: false });
-    expect(userActions(admin, plain, undefined)).toMatchObject({ changeRole: true, deactivate: true });
+    expect(userActions(admin, otherAdmin, undefined)).toMatchObject({
+      changeRole: false,
+      deactivate: false,
+    });
+    expect(userActions(admin, plain, undefined)).toMatchObject({
+      changeRole: true,
+      deactivate: true,
+    });
   });
 
   it("does not offer deactivating or resetting oneself (the profile page does that)", () => {
     const may = userActions(admin, { id: admin.id, role: "admin", is_active: true }, 3);
-    expect(may).toMatchObject({ deactivate: false, resetPassword: false, delete: false, changeRole: true });
+    expect(may).toMatchObject({
+      deactivate: false,
+      resetPassword: false,
+      delete: false,
+      changeRole: true,
+    });
     expect(may.note).toMatch(/this is you/i);
   });
 });

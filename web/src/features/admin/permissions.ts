@@ -40,12 +40,18 @@ const ALL_ROLES: Role[] = ["user", "moderator", "admin"];
  * `activeAdmins`: how many active admins there are (admins only can know; undefined while
  * unknown, when demoting and deactivating admins is held back until it is known).
  */
-export function userActions(actor: Actor, target: Target, activeAdmins: number | undefined): UserActions {
+export function userActions(
+  actor: Actor,
+  target: Target,
+  activeAdmins: number | undefined,
+): UserActions {
   const self = actor.id === target.id;
   const isAdmin = actor.role === "admin";
   const mayModerate = isAdmin || (hasRole(actor.role, "moderator") && target.role === "user");
   const lastAdmin =
-    target.role === "admin" && target.is_active && (activeAdmins === undefined || activeAdmins <= 1);
+    target.role === "admin" &&
+    target.is_active &&
+    (activeAdmins === undefined || activeAdmins <= 1);
   return {
     changeRole: isAdmin && !lastAdmin,
     roles: isAdmin && !lastAdmin ? ALL_ROLES : [target.role],

@@ -13,8 +13,8 @@ export function EventItem({
   return (
     <li className="item">
       <p className="item-title">
-        {event.level && <Pill value={event.level} />} <span className="tag">{event.event_type}</span>{" "}
-        <code>{event.source}</code>
+        {event.level && <Pill value={event.level} />}{" "}
+        <span className="tag">{event.event_type}</span> <code>{event.source}</code>
       </p>
       {event.message && <p>{event.message}</p>}
       {tags.length > 0 && (

@@ -21,7 +21,12 @@ export type IncidentSeverity = Schema<"IncidentSeverity">;
 export const EVENT_TYPES: readonly EventType[] = ["log", "metric", "trace", "alert"];
 export const EVENT_LEVELS: readonly EventLevel[] = ["debug", "info", "warn", "error", "critical"];
 export const ALERT_STATUSES: readonly AlertStatus[] = ["ok", "pending", "firing", "resolved"];
-export const INCIDENT_STATUSES: readonly IncidentStatus[] = ["open", "investigating", "resolved", "closed"];
+export const INCIDENT_STATUSES: readonly IncidentStatus[] = [
+  "open",
+  "investigating",
+  "resolved",
+  "closed",
+];
 export const SEVERITIES: readonly IncidentSeverity[] = ["low", "medium", "high", "critical"];
 export const COMPARATORS = [">", ">=", "<", "<=", "==", "!="] as const;
 export const AGGREGATIONS = ["avg", "max", "min", "sum", "count", "rate"] as const;
@@ -49,7 +54,11 @@ export function useEvents(filters: EventFilters) {
   });
 }
 
-export function useAlerts(filters: { status?: AlertStatus | undefined; limit: number; offset: number }) {
+export function useAlerts(filters: {
+  status?: AlertStatus | undefined;
+  limit: number;
+  offset: number;
+}) {
   return useQuery({
     queryKey: queryKeys.monitoring.alerts(filters),
     queryFn: () => callPage(api.GET("/api/v1/monitoring/alerts", { params: { query: filters } })),
@@ -70,25 +79,41 @@ function useMonitoringMutation<Input, Output>(run: (input: Input) => Promise<Out
 export type AlertRuleFields = Extract<Schema<"AlertRule">, { metric_name: string }>;
 
 export function useCreateAlert() {
-  return useMonitoringMutation((body: AlertRuleFields) => call(api.POST("/api/v1/monitoring/alerts", { body })));
+  return useMonitoringMutation((body: AlertRuleFields) =>
+    call(api.POST("/api/v1/monitoring/alerts", { body })),
+  );
 }
 
 export function useUpdateAlert(alertId: string) {
   return useMonitoringMutation((body: Schema<"UpdateAlert">) =>
-    call(api.PUT("/api/v1/monitoring/alerts/{alert_id}", { params: { path: { alert_id: alertId } }, body })),
+    call(
+      api.PUT("/api/v1/monitoring/alerts/{alert_id}", {
+        params: { path: { alert_id: alertId } },
+        body,
+      }),
+    ),
   );
 }
 
 export function useDeleteAlert(alertId: string) {
   return useMonitoringMutation(() =>
-    callVoid(api.DELETE("/api/v1/monitoring/alerts/{alert_id}", { params: { path: { alert_id: alertId } } })),
+    callVoid(
+      api.DELETE("/api/v1/monitoring/alerts/{alert_id}", {
+        params: { path: { alert_id: alertId } },
+      }),
+    ),
   );
 }
 
-export function useIncidents(filters: { status?: IncidentStatus | undefined; limit: number; offset: number }) {
+export function useIncidents(filters: {
+  status?: IncidentStatus | undefined;
+  limit: number;
+  offset: number;
+}) {
   return useQuery({
     queryKey: queryKeys.monitoring.incidents(filters),
-    queryFn: () => callPage(api.GET("/api/v1/monitoring/incidents", { params: { query: filters } })),
+    queryFn: () =>
+      callPage(api.GET("/api/v1/monitoring/incidents", { params: { query: filters } })),
     placeholderData: keepPreviousData,
     ...LIVE,
   });
@@ -98,7 +123,11 @@ export function useIncident(incidentId: string) {
   return useQuery({
     queryKey: queryKeys.monitoring.incident(incidentId),
     queryFn: () =>
-      call(api.GET("/api/v1/monitoring/incidents/{incident_id}", { params: { path: { incident_id: incidentId } } })),
+      call(
+        api.GET("/api/v1/monitoring/incidents/{incident_id}", {
+          params: { path: { incident_id: incidentId } },
+        }),
+      ),
   });
 }
 

@@ -5,7 +5,8 @@
 
 export const MAX_TAG_FILTERS = 20;
 
-export type TagFilterResult = { ok: true; tags: Record<string, string> } | { ok: false; problem: string };
+export type TagFilterResult =
+  { ok: true; tags: Record<string, string> } | { ok: false; problem: string };
 
 export function parseTagFilter(text: string): TagFilterResult {
   const tags: Record<string, string> = {};
@@ -15,7 +16,10 @@ export function parseTagFilter(text: string): TagFilterResult {
     const key = colon < 0 ? "" : part.slice(0, colon).trim();
     const value = colon < 0 ? "" : part.slice(colon + 1).trim();
     if (!key || !value) {
-      return { ok: false, problem: `“${part.trim()}” is not key:value (e.g. env:prod,team:search).` };
+      return {
+        ok: false,
+        problem: `“${part.trim()}” is not key:value (e.g. env:prod,team:search).`,
+      };
     }
     if (key in tags) return { ok: false, problem: `The key “${key}” is given twice.` };
     tags[key] = value;

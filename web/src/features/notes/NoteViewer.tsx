@@ -31,7 +31,8 @@ export function NoteViewer({ note }: { note: Note }) {
       )}
       <p className="muted small">
         Created <time dateTime={note.created_at}>{new Date(note.created_at).toLocaleString()}</time>
-        {" · "}updated <time dateTime={note.updated_at}>{new Date(note.updated_at).toLocaleString()}</time>
+        {" · "}updated{" "}
+        <time dateTime={note.updated_at}>{new Date(note.updated_at).toLocaleString()}</time>
       </p>
     </article>
   );

@@ -65,7 +65,9 @@ export function NotesList({
           label="Include public notes"
           name="include_public"
           checked={state.includePublic}
-          onChange={(event) => onChange({ ...state, includePublic: event.target.checked, offset: 0 })}
+          onChange={(event) =>
+            onChange({ ...state, includePublic: event.target.checked, offset: 0 })
+          }
         />
       </div>
       <p className="muted" aria-live="polite">
@@ -87,7 +89,8 @@ export function NotesList({
               <AccessBadge access={note.access} isPublic={note.is_public} />
               <p className="excerpt">{excerpt(note.content)}</p>
               <p className="muted small">
-                Updated <time dateTime={note.updated_at}>{new Date(note.updated_at).toLocaleString()}</time>
+                Updated{" "}
+                <time dateTime={note.updated_at}>{new Date(note.updated_at).toLocaleString()}</time>
               </p>
             </li>
           ))}

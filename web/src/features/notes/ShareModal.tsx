@@ -14,7 +14,10 @@ const PERMISSION_LABEL: Record<SharePermission, string> = {
   read: "Can read",
   edit: "Can read and edit",
 };
-const permissionOptions = SHARE_PERMISSIONS.map((value) => ({ value, label: PERMISSION_LABEL[value] }));
+const permissionOptions = SHARE_PERMISSIONS.map((value) => ({
+  value,
+  label: PERMISSION_LABEL[value],
+}));
 
 /**
  * Share a note (the owner only): with a user by username, to read or to edit; the list of
@@ -22,7 +25,15 @@ const permissionOptions = SHARE_PERMISSIONS.map((value) => ({ value, label: PERM
  * keeps the keyboard inside, closes on Escape and gives the focus back to the button that
  * opened it.
  */
-export function ShareModal({ note, open, onClose }: { note: Note; open: boolean; onClose: () => void }) {
+export function ShareModal({
+  note,
+  open,
+  onClose,
+}: {
+  note: Note;
+  open: boolean;
+  onClose: () => void;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const headingId = useId();
   useEffect(() => {
@@ -68,7 +79,9 @@ function ShareForm({ noteId }: { noteId: string }) {
       { username, permission },
       {
         onSuccess: () => {
-          setDone(`Shared with ${username} (${PERMISSION_LABEL[permission].toLowerCase()}). They will be notified.`);
+          setDone(
+            `Shared with ${username} (${PERMISSION_LABEL[permission].toLowerCase()}). They will be notified.`,
+          );
           formElement.reset();
         },
       },
@@ -77,7 +90,10 @@ function ShareForm({ noteId }: { noteId: string }) {
   const notFound = share.error && "status" in share.error && share.error.status === 404;
   return (
     <form onSubmit={submit} noValidate aria-label="Share with a user">
-      <ErrorMessage error={notFound ? null : share.error} fieldsShown={["username", "permission"]} />
+      <ErrorMessage
+        error={notFound ? null : share.error}
+        fieldsShown={["username", "permission"]}
+      />
       {done && (
         <p className="notice" role="status">
           {done}
@@ -89,7 +105,9 @@ function ShareForm({ noteId }: { noteId: string }) {
         required
         autoComplete="off"
         maxLength={50}
-        error={notFound ? "No active user has this username." : fieldErrorOf(share.error, "username")}
+        error={
+          notFound ? "No active user has this username." : fieldErrorOf(share.error, "username")
+        }
       />
       <SelectField
         label="Permission"

@@ -42,9 +42,11 @@ function wrapperFor(queryClient: QueryClient) {
 /** An answer to `api.PUT` that arrives when the test says so. */
 function deferredPut() {
   let answer!: (result: { data?: unknown; error?: unknown; response: Response }) => void;
-  const pending = new Promise<{ data?: unknown; error?: unknown; response: Response }>((resolve) => {
-    answer = resolve;
-  });
+  const pending = new Promise<{ data?: unknown; error?: unknown; response: Response }>(
+    (resolve) => {
+      answer = resolve;
+    },
+  );
   const put = vi.spyOn(api, "PUT").mockReturnValue(pending as ReturnType<typeof api.PUT>);
   return { put, answer };
 }
@@ -60,7 +62,9 @@ describe("useUpdateNote (optimistic)", () => {
     const queryClient = seededClient();
     const { put, answer } = deferredPut();
     const invalidate = vi.spyOn(queryClient, "invalidateQueries");
-    const { result } = renderHook(() => useUpdateNote(note.id), { wrapper: wrapperFor(queryClient) });
+    const { result } = renderHook(() => useUpdateNote(note.id), {
+      wrapper: wrapperFor(queryClient),
+    });
 
     act(() => result.current.mutate({ title: "Groceries" }));
 
@@ -88,7 +92,11 @@ describe("useUpdateNote (optimistic)", () => {
 
     await waitFor(() => expect(result.current.isError).toBe(true));
     // Rolled back: every cached copy is as it was before the edit.
-    expect(titles(queryClient)).toEqual({ detail: "Shopping", list: ["Shopping", "Other"], search: ["Shopping"] });
+    expect(titles(queryClient)).toEqual({
+      detail: "Shopping",
+      list: ["Shopping", "Other"],
+      search: ["Shopping"],
+    });
     // The error reaches the form, by its field.
     const error = result.current.error;
     expect(error).toBeInstanceOf(ApiError);
@@ -100,11 +108,16 @@ describe("useUpdateNote (optimistic)", () => {
   it("keeps the server's answer on success", async () => {
     const queryClient = seededClient();
     const { answer } = deferredPut();
-    const { result } = renderHook(() => useUpdateNote(note.id), { wrapper: wrapperFor(queryClient) });
+    const { result } = renderHook(() => useUpdateNote(note.id), {
+      wrapper: wrapperFor(queryClient),
+    });
 
     act(() => result.current.mutate({ content: "milk, eggs" }));
     const saved = { ...note, content: "milk, eggs", updated_at: "2025-01-02T00:00:00Z" };
-    answer({ response: new Response(null, { status: 200 }), data: { success: true, data: saved, message: null } });
+    answer({
+      response: new Response(null, { status: 200 }),
+      data: { success: true, data: saved, message: null },
+    });
 
     await waitFor(() => expect(result.current.isSuccess).toBe(true));
     expect(queryClient.getQueryData<Note>(queryKeys.notes.detail(note.id))).toEqual(saved);
@@ -115,12 +128,16 @@ describe("useUpdateNote (optimistic)", () => {
     deferredPut();
     // A refetch of the note started before the edit and answering the old title late.
     let late!: (value: Note) => void;
-    void queryClient.fetchQuery({
-      queryKey: queryKeys.notes.detail(note.id),
-      queryFn: () => new Promise<Note>((resolve) => (late = resolve)),
-      staleTime: 0,
-    }).catch(() => {});
-    const { result } = renderHook(() => useUpdateNote(note.id), { wrapper: wrapperFor(queryClient) });
+    void queryClient
+      .fetchQuery({
+        queryKey: queryKeys.notes.detail(note.id),
+        queryFn: () => new Promise<Note>((resolve) => (late = resolve)),
+        staleTime: 0,
+      })
+      .catch(() => {});
+    const { result } = renderHook(() => useUpdateNote(note.id), {
+      wrapper: wrapperFor(queryClient),
+    });
 
     act(() => result.current.mutate({ title: "Groceries" }));
     await waitFor(() => expect(titles(queryClient).detail).toBe("Groceries"));

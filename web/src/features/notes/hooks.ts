@@ -52,7 +52,8 @@ export function useNotes(filters: NoteFilters) {
 export function useNote(noteId: string) {
   return useQuery({
     queryKey: queryKeys.notes.detail(noteId),
-    queryFn: () => call(api.GET("/api/v1/notes/{note_id}", { params: { path: { note_id: noteId } } })),
+    queryFn: () =>
+      call(api.GET("/api/v1/notes/{note_id}", { params: { path: { note_id: noteId } } })),
   });
 }
 
@@ -77,11 +78,13 @@ export interface NoteSnapshot {
 export function applyNoteChanges(queryClient: QueryClient, noteId: string, changes: NoteChanges) {
   const patch = (note: Note): Note => ({ ...note, ...changes });
   queryClient.setQueryData<Note>(queryKeys.notes.detail(noteId), (note) => note && patch(note));
-  queryClient.setQueriesData<Page<Note>>({ queryKey: queryKeys.notes.lists }, (page) =>
-    page && {
-      ...page,
-      items: page.items.map((note) => (note.id === noteId ? patch(note) : note)),
-    },
+  queryClient.setQueriesData<Page<Note>>(
+    { queryKey: queryKeys.notes.lists },
+    (page) =>
+      page && {
+        ...page,
+        items: page.items.map((note) => (note.id === noteId ? patch(note) : note)),
+      },
   );
 }
 
@@ -151,7 +154,9 @@ export function useShareNote(noteId: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (body: ShareInput) =>
-      call(api.POST("/api/v1/notes/{note_id}/share", { params: { path: { note_id: noteId } }, body })),
+      call(
+        api.POST("/api/v1/notes/{note_id}/share", { params: { path: { note_id: noteId } }, body }),
+      ),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.notes.shares(noteId) }),
   });
 }

@@ -56,7 +56,11 @@ function PayloadInput({
     return (
       <div className={error ? "field field-invalid" : "field"}>
         <label className="checkbox">
-          <input type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} />
+          <input
+            type="checkbox"
+            checked={value === true}
+            onChange={(e) => onChange(e.target.checked)}
+          />
           {field.label}
         </label>
         {hint && <p className="field-hint">{hint}</p>}
@@ -76,7 +80,9 @@ function PayloadInput({
               type="checkbox"
               checked={chosen.includes(option)}
               onChange={(e) =>
-                onChange(e.target.checked ? [...chosen, option] : chosen.filter((o) => o !== option))
+                onChange(
+                  e.target.checked ? [...chosen, option] : chosen.filter((o) => o !== option),
+                )
               }
             />
             {option}

@@ -61,7 +61,8 @@ export function useTaskCount(status: TaskStatus) {
 export function useTask(taskId: string) {
   return useQuery({
     queryKey: queryKeys.tasks.detail(taskId),
-    queryFn: () => call(api.GET("/api/v1/tasks/{task_id}", { params: { path: { task_id: taskId } } })),
+    queryFn: () =>
+      call(api.GET("/api/v1/tasks/{task_id}", { params: { path: { task_id: taskId } } })),
     refetchInterval: (query) => {
       const status = query.state.data?.status;
       return status && isActive(status) ? 2_000 : false;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { fieldOf, humanize, initialValues, payloadFieldOf, payloadShapes, toPayload } from "./payloadForm";
+import {
+  fieldOf,
+  humanize,
+  initialValues,
+  payloadFieldOf,
+  payloadShapes,
+  toPayload,
+} from "./payloadForm";
 // The schemas studypath's built-in types publish (GET /api/v1/tasks/types), captured from
 // the server's registry.
 import schemas from "./payloadSchemas.fixture.json";
@@ -27,17 +34,28 @@ describe("payloadShapes", () => {
     const shapes = payloadShapes(schemas.data_processing);
     expect(shapes.map((s) => s.key)).toEqual(["StatisticsPayload", "SingleOperationPayload"]);
     const [own, reference] = shapes;
-    expect(byName(own!.fields, "data")).toMatchObject({ kind: "list", itemKind: "number", required: true });
+    expect(byName(own!.fields, "data")).toMatchObject({
+      kind: "list",
+      itemKind: "number",
+      required: true,
+    });
     expect(byName(own!.fields, "operations")).toMatchObject({
       kind: "multiselect",
       options: ["count", "sum", "mean", "min", "max"],
     });
-    expect(byName(reference!.fields, "operation")).toMatchObject({ kind: "select", required: true });
+    expect(byName(reference!.fields, "operation")).toMatchObject({
+      kind: "select",
+      required: true,
+    });
   });
 
   it("reads 'one address or a list' as a list, and free JSON as a JSON field", () => {
     const [email] = payloadShapes(schemas.email);
-    expect(byName(email!.fields, "to")).toMatchObject({ kind: "list", itemKind: "text", required: true });
+    expect(byName(email!.fields, "to")).toMatchObject({
+      kind: "list",
+      itemKind: "text",
+      required: true,
+    });
     const [webhook] = payloadShapes(schemas.webhook);
     expect(byName(webhook!.fields, "json").kind).toBe("json");
     expect(byName(webhook!.fields, "headers").kind).toBe("json");
@@ -84,8 +102,13 @@ describe("toPayload", () => {
     const count = fieldOf("count", { type: "integer" }, true);
     const flag = fieldOf("dry_run", { type: "boolean", default: false }, false);
     const shape = { key: "main", title: "x", fields: [count, flag] };
-    expect(toPayload(shape, { count: "2.5", dry_run: true }).errors).toEqual({ count: "Enter a whole number." });
-    expect(toPayload(shape, { count: "2", dry_run: true }).payload).toEqual({ count: 2, dry_run: true });
+    expect(toPayload(shape, { count: "2.5", dry_run: true }).errors).toEqual({
+      count: "Enter a whole number.",
+    });
+    expect(toPayload(shape, { count: "2", dry_run: true }).payload).toEqual({
+      count: 2,
+      dry_run: true,
+    });
   });
 });
 

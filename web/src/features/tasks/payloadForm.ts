@@ -57,7 +57,9 @@ function resolve(schema: unknown, root: JsonSchema): JsonSchema {
   const ref = schema.$ref;
   if (typeof ref !== "string") return schema;
   const name = ref.replace(/^#\/(\$defs|definitions)\//, "");
-  const defs = (isObject(root.$defs) ? root.$defs : isObject(root.definitions) ? root.definitions : {}) as JsonSchema;
+  const defs = (
+    isObject(root.$defs) ? root.$defs : isObject(root.definitions) ? root.definitions : {}
+  ) as JsonSchema;
   return resolve(defs[name], root);
 }
 
@@ -79,7 +81,9 @@ export function payloadShapes(schema: unknown): PayloadShape[] {
 
 function shapeOf(key: string, schema: JsonSchema, root: JsonSchema, title: string): PayloadShape {
   const properties = isObject(schema.properties) ? schema.properties : {};
-  const required = new Set(asArray(schema.required).filter((n): n is string => typeof n === "string"));
+  const required = new Set(
+    asArray(schema.required).filter((n): n is string => typeof n === "string"),
+  );
   const description = typeof schema.description === "string" ? schema.description : undefined;
   return {
     key,
@@ -92,11 +96,17 @@ function shapeOf(key: string, schema: JsonSchema, root: JsonSchema, title: strin
 }
 
 /** One property → one input. */
-export function fieldOf(name: string, property: JsonSchema, required: boolean, root: JsonSchema = {}): PayloadField {
+export function fieldOf(
+  name: string,
+  property: JsonSchema,
+  required: boolean,
+  root: JsonSchema = {},
+): PayloadField {
   const variants = asArray(property.anyOf).map((v) => resolve(v, root));
   const nonNull = variants.filter((v) => v.type !== "null");
   // `anyOf: [X, null]` is an optional X; keep the outer title, description and default.
-  const inner: JsonSchema = nonNull.length === 1 && nonNull[0] ? { ...nonNull[0], ...withoutAnyOf(property) } : property;
+  const inner: JsonSchema =
+    nonNull.length === 1 && nonNull[0] ? { ...nonNull[0], ...withoutAnyOf(property) } : property;
   const base: PayloadField = {
     name,
     label: stringOr(inner.title, humanize(name)),
@@ -112,9 +122,14 @@ export function fieldOf(name: string, property: JsonSchema, required: boolean, r
     return { ...base, options: stringEnum(inner.items.enum) };
   }
   if (base.kind === "list") {
-    const items = isObject(inner.items) ? inner.items : (nonNull.find((v) => v.type === "array")?.items as JsonSchema | undefined);
+    const items = isObject(inner.items)
+      ? inner.items
+      : (nonNull.find((v) => v.type === "array")?.items as JsonSchema | undefined);
     const itemType = isObject(items) ? items.type : undefined;
-    return { ...base, itemKind: itemType === "number" || itemType === "integer" ? "number" : "text" };
+    return {
+      ...base,
+      itemKind: itemType === "number" || itemType === "integer" ? "number" : "text",
+    };
   }
   return base;
 }
@@ -123,9 +138,12 @@ function kindOf(schema: JsonSchema, variants: JsonSchema[]): FieldKind {
   // "One address or a list of them" (a string or an array of strings): a list.
   if (variants.length > 1) {
     const types = new Set(variants.map((v) => v.type));
-    return types.has("array") && [...types].every((t) => t === "array" || t === "string") ? "list" : "json";
+    return types.has("array") && [...types].every((t) => t === "array" || t === "string")
+      ? "list"
+      : "json";
   }
-  if (Array.isArray(schema.enum) && schema.enum.every((v) => typeof v === "string")) return "select";
+  if (Array.isArray(schema.enum) && schema.enum.every((v) => typeof v === "string"))
+    return "select";
   switch (schema.type) {
     case "string":
       return schema.format === "date-time" ? "datetime" : "text";
@@ -192,7 +210,10 @@ export function toPayload(shape: PayloadShape, values: FormValues): PayloadResul
   return { payload, errors };
 }
 
-function parseValue(field: PayloadField, raw: FieldValue | undefined): { value: unknown } | { error: string } {
+function parseValue(
+  field: PayloadField,
+  raw: FieldValue | undefined,
+): { value: unknown } | { error: string } {
   if (field.kind === "boolean") return { value: raw === true };
   if (field.kind === "multiselect") {
     return { value: Array.isArray(raw) && raw.length > 0 ? raw : undefined };
@@ -204,11 +225,15 @@ function parseValue(field: PayloadField, raw: FieldValue | undefined): { value: 
     case "integer": {
       const number = Number(text);
       if (!Number.isFinite(number)) return { error: "Enter a number." };
-      if (field.kind === "integer" && !Number.isInteger(number)) return { error: "Enter a whole number." };
+      if (field.kind === "integer" && !Number.isInteger(number))
+        return { error: "Enter a whole number." };
       return { value: number };
     }
     case "list": {
-      const items = text.split(",").map((item) => item.trim()).filter(Boolean);
+      const items = text
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean);
       if (field.itemKind !== "number") return { value: items };
       const numbers = items.map(Number);
       return numbers.every(Number.isFinite)
@@ -217,7 +242,9 @@ function parseValue(field: PayloadField, raw: FieldValue | undefined): { value: 
     }
     case "datetime": {
       const when = new Date(text);
-      return Number.isNaN(when.getTime()) ? { error: "Enter a date and time." } : { value: when.toISOString() };
+      return Number.isNaN(when.getTime())
+        ? { error: "Enter a date and time." }
+        : { value: when.toISOString() };
     }
     case "json":
       try {
