@@ -1,0 +1,303 @@
+import { useState, type FormEvent } from "react";
+import { useNavigate } from "react-router";
+import { isUnauthorized } from "../api/errors";
+import { useCurrentUser, useLogout } from "../auth/session";
+import { ErrorMessage } from "../components/ErrorMessage";
+import { fieldErrorOf, TextField } from "../components/Field";
+import { PageHeading } from "../components/PageHeading";
+import {
+  useApiKeys,
+  useChangePassword,
+  useCreateApiKey,
+  useDeleteAccount,
+  useProfile,
+  useRevokeApiKey,
+} from "../features/account/hooks";
+
+/** My account: details, password, API keys, sign out everywhere, delete. */
+export default function Profile() {
+  const me = useCurrentUser();
+  return (
+    <section>
+      <PageHeading>Profile</PageHeading>
+      {me.password_change_required && (
+        <p className="notice" role="status">
+          Your password was reset by staff: choose a new one below before using the app.
+        </p>
+      )}
+      {!me.password_change_required && <Details />}
+      <ChangePassword />
+      {!me.password_change_required && <ApiKeys />}
+      <Sessions />
+      {!me.password_change_required && <DeleteAccount />}
+    </section>
+  );
+}
+
+function Details() {
+  const { data: profile } = useProfile();
+  if (!profile) return null;
+  return (
+    <dl className="details">
+      <dt>Username</dt>
+      <dd>{profile.username}</dd>
+      <dt>E-mail</dt>
+      <dd>
+        {profile.email} {profile.email_verified ? "(verified)" : "(not verified)"}
+      </dd>
+      <dt>Role</dt>
+      <dd>{profile.role}</dd>
+      <dt>Member since</dt>
+      <dd>{new Date(profile.created_at).toLocaleDateString()}</dd>
+    </dl>
+  );
+}
+
+function ChangePassword() {
+  const me = useCurrentUser();
+  const change = useChangePassword();
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    change.mutate(
+      {
+        current_password: String(form.get("current_password") ?? ""),
+        new_password: String(form.get("new_password") ?? ""),
+      },
+      { onSuccess: () => formElement.reset() },
+    );
+  }
+  const wrongCurrent = isUnauthorized(change.error);
+  return (
+    <>
+      <h2>Change password</h2>
+      <form onSubmit={onSubmit} noValidate aria-label="Change password">
+        <ErrorMessage error={change.error} fieldsShown={["current_password", "new_password"]} />
+        {change.isSuccess && (
+          <p role="status" className="notice">
+            Password changed. Your other sessions were ended and your API keys revoked.
+          </p>
+        )}
+        {/* For password managers: which account this password belongs to. */}
+        <input
+          type="text"
+          name="username"
+          autoComplete="username"
+          value={me.username}
+          readOnly
+          hidden
+        />
+        <TextField
+          label="Current password"
+          name="current_password"
+          type="password"
+          autoComplete="current-password"
+          required
+          error={
+            wrongCurrent
+              ? "This is not your current password."
+              : fieldErrorOf(change.error, "current_password")
+          }
+        />
+        <TextField
+          label="New password"
+          name="new_password"
+          type="password"
+          autoComplete="new-password"
+          required
+          hint="8–128 characters with at least three of: lowercase, uppercase, digit, other."
+          error={fieldErrorOf(change.error, "new_password")}
+        />
+        <button type="submit" disabled={change.isPending}>
+          Change password
+        </button>
+      </form>
+    </>
+  );
+}
+
+function ApiKeys() {
+  const { data: keys } = useApiKeys();
+  const create = useCreateApiKey();
+  const revoke = useRevokeApiKey();
+  const [copied, setCopied] = useState(false);
+  // The new key lives only in this component's state: shown once, gone on navigation.
+  const created = create.data;
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    const days = Number(form.get("expires_in_days"));
+    setCopied(false);
+    create.mutate(
+      { name: String(form.get("name") ?? ""), expires_in_days: days > 0 ? days : null },
+      { onSuccess: () => formElement.reset() },
+    );
+  }
+
+  async function copy(key: string) {
+    await navigator.clipboard.writeText(key);
+    setCopied(true);
+  }
+
+  return (
+    <>
+      <h2>API keys</h2>
+      <p className="muted">
+        For scripts: send a key as <code>X-API-Key</code> or <code>Authorization: Bearer</code>.
+      </p>
+      {created && (
+        <div className="notice" role="status">
+          <p>
+            Your new key <strong>{created.name}</strong>. Copy it now: it is not shown again.
+          </p>
+          <code className="secret" aria-label="New API key">
+            {created.key}
+          </code>
+          <div className="actions">
+            <button type="button" onClick={() => void copy(created.key)}>
+              Copy key
+            </button>
+            {copied && <span>Copied.</span>}
+            <button type="button" className="secondary" onClick={() => create.reset()}>
+              I have stored it
+            </button>
+          </div>
+        </div>
+      )}
+      <form onSubmit={onSubmit} noValidate aria-label="Create an API key">
+        <ErrorMessage error={create.error} fieldsShown={["name", "expires_in_days"]} />
+        <TextField
+          label="Key name"
+          name="name"
+          required
+          error={fieldErrorOf(create.error, "name")}
+        />
+        <TextField
+          label="Expires after (days)"
+          name="expires_in_days"
+          type="number"
+          min={1}
+          max={3650}
+          hint="Leave empty for a key that does not expire."
+          error={fieldErrorOf(create.error, "expires_in_days")}
+        />
+        <button type="submit" disabled={create.isPending}>
+          Create key
+        </button>
+      </form>
+      <ErrorMessage error={revoke.error} />
+      {keys && keys.length === 0 && <p>No API keys.</p>}
+      {keys && keys.length > 0 && (
+        <div className="table-scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Key</th>
+                <th scope="col" className="wide-only">
+                  Last used
+                </th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.map((key) => (
+                <tr key={key.id}>
+                  <td>{key.name}</td>
+                  <td>
+                    <code>{key.key_prefix}…</code>
+                  </td>
+                  <td className="wide-only">
+                    {key.last_used_at ? new Date(key.last_used_at).toLocaleString() : "never"}
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      className="danger"
+                      aria-label={`Revoke key ${key.name}`}
+                      disabled={revoke.isPending}
+                      onClick={() => revoke.mutate(key.id)}
+                    >
+                      Revoke
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+function Sessions() {
+  const logout = useLogout();
+  const navigate = useNavigate();
+  return (
+    <>
+      <h2>Sessions</h2>
+      <p>
+        Signing out everywhere ends every session of yours, on every device, and revokes your API
+        keys.
+      </p>
+      <ErrorMessage error={logout.error} />
+      <button
+        type="button"
+        className="secondary"
+        disabled={logout.isPending}
+        onClick={() => logout.mutate(true, { onSettled: () => navigate("/sign-in") })}
+      >
+        Sign out everywhere
+      </button>
+    </>
+  );
+}
+
+function DeleteAccount() {
+  const remove = useDeleteAccount();
+  const navigate = useNavigate();
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    remove.mutate(
+      {
+        password: String(form.get("password") ?? ""),
+        confirmation: String(form.get("confirmation") ?? "") as "DELETE",
+      },
+      { onSuccess: () => navigate("/register", { replace: true }) },
+    );
+  }
+  return (
+    <>
+      <h2>Delete account</h2>
+      <form onSubmit={onSubmit} noValidate aria-label="Delete account">
+        <p>This deletes your account and signs you out. It cannot be undone.</p>
+        <ErrorMessage error={remove.error} fieldsShown={["password", "confirmation"]} />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          error={fieldErrorOf(remove.error, "password")}
+        />
+        <TextField
+          label='Type "DELETE" to confirm'
+          name="confirmation"
+          required
+          autoComplete="off"
+          error={fieldErrorOf(remove.error, "confirmation")}
+        />
+        <button type="submit" className="danger" disabled={remove.isPending}>
+          Delete my account
+        </button>
+      </form>
+    </>
+  );
+}

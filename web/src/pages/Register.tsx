@@ -1,0 +1,80 @@
+import { useMutation } from "@tanstack/react-query";
+import { type FormEvent } from "react";
+import { Link, useNavigate } from "react-router";
+import { api, call } from "../api/client";
+import { ErrorMessage } from "../components/ErrorMessage";
+import { fieldErrorOf, TextField } from "../components/Field";
+import { PageHeading } from "../components/PageHeading";
+import { useRetryCountdown } from "../components/useRetryCountdown";
+import { useLogin } from "../auth/session";
+
+const FIELDS = ["username", "email", "password"] as const;
+
+/** Register, then sign in with the same credentials and go to the dashboard. */
+export default function Register() {
+  const navigate = useNavigate();
+  const login = useLogin();
+  const register = useMutation({
+    mutationFn: (body: { username: string; email: string; password: string }) =>
+      call(api.POST("/api/v1/auth/register", { body })),
+  });
+  const retryIn = useRetryCountdown(register.error);
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const body = {
+      username: String(form.get("username") ?? ""),
+      email: String(form.get("email") ?? ""),
+      password: String(form.get("password") ?? ""),
+    };
+    register.mutate(body, {
+      onSuccess: () =>
+        login.mutate(
+          { login: body.username, password: body.password },
+          { onSuccess: () => navigate("/", { replace: true }) },
+        ),
+    });
+  }
+
+  const busy = register.isPending || login.isPending;
+  return (
+    <section className="narrow">
+      <PageHeading>Create an account</PageHeading>
+      <form onSubmit={onSubmit} noValidate>
+        <ErrorMessage error={register.error ?? login.error} fieldsShown={FIELDS} />
+        <TextField
+          label="Username"
+          name="username"
+          autoComplete="username"
+          required
+          hint="3–50 letters, digits, _ or -."
+          error={fieldErrorOf(register.error, "username")}
+        />
+        <TextField
+          label="E-mail"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          error={fieldErrorOf(register.error, "email")}
+        />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          hint="8–128 characters with at least three of: lowercase, uppercase, digit, other."
+          error={fieldErrorOf(register.error, "password")}
+        />
+        <button type="submit" disabled={busy || retryIn > 0}>
+          {busy ? "Creating…" : "Create account"}
+        </button>
+      </form>
+      <p>
+        Already registered? <Link to="/sign-in">Sign in</Link>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,59 @@
+import { type FormEvent } from "react";
+import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
+import { ErrorMessage } from "../components/ErrorMessage";
+import { fieldErrorOf, TextField } from "../components/Field";
+import { PageHeading } from "../components/PageHeading";
+import { useRetryCountdown } from "../components/useRetryCountdown";
+import { safeNext } from "../auth/redirect";
+import { useLogin, useMe } from "../auth/session";
+
+export default function SignIn() {
+  const [params] = useSearchParams();
+  const next = safeNext(params.get("next"));
+  const navigate = useNavigate();
+  const { data: me } = useMe();
+  const login = useLogin();
+  const retryIn = useRetryCountdown(login.error);
+
+  if (me && !login.isPending) return <Navigate to={next} replace />;
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    login.mutate(
+      { login: String(form.get("login") ?? ""), password: String(form.get("password") ?? "") },
+      { onSuccess: () => navigate(next, { replace: true }) },
+    );
+  }
+
+  return (
+    <section className="narrow">
+      <PageHeading>Sign in</PageHeading>
+      {params.has("next") && <p>Please sign in to continue.</p>}
+      <form onSubmit={onSubmit} noValidate>
+        <ErrorMessage error={login.error} fieldsShown={["username", "email", "password"]} />
+        <TextField
+          label="Username or e-mail"
+          name="login"
+          autoComplete="username"
+          required
+          error={fieldErrorOf(login.error, "username") ?? fieldErrorOf(login.error, "email")}
+        />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          error={fieldErrorOf(login.error, "password")}
+        />
+        <button type="submit" disabled={login.isPending || retryIn > 0}>
+          {login.isPending ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+      <p>
+        No account yet? <Link to="/register">Register</Link>
+      </p>
+    </section>
+  );
+}

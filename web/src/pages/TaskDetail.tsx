@@ -1,0 +1,125 @@
+import { Link, useNavigate, useParams } from "react-router";
+import { ErrorMessage } from "../components/ErrorMessage";
+import { JsonBlock } from "../components/JsonBlock";
+import { Loading } from "../components/Loading";
+import { PageHeading } from "../components/PageHeading";
+import { StatusBadge } from "../features/tasks/StatusBadge";
+import {
+  actionsFor,
+  isActive,
+  useTask,
+  useTaskAction,
+  type TaskAction,
+} from "../features/tasks/hooks";
+
+const ACTION_LABEL: Record<TaskAction, string> = {
+  cancel: "Cancel task",
+  retry: "Retry task",
+  delete: "Delete task",
+};
+
+function when(value: string | null | undefined) {
+  return value ? <time dateTime={value}>{new Date(value).toLocaleString()}</time> : "—";
+}
+
+interface HistoryEntry {
+  attempt?: unknown;
+  error?: unknown;
+  at?: unknown;
+  worker?: unknown;
+}
+
+/** One task: its state (re-read every 2 s while it runs), attempts, errors, payload, result. */
+export default function TaskDetail() {
+  const { taskId = "" } = useParams();
+  const navigate = useNavigate();
+  const { data: task } = useTask(taskId);
+  const action = useTaskAction(taskId);
+
+  if (!task) return <Loading />;
+
+  function run(kind: TaskAction) {
+    if (kind === "delete" && !window.confirm("Delete this task for good?")) return;
+    action.mutate(kind, {
+      onSuccess: () => kind === "delete" && navigate("/tasks", { replace: true }),
+    });
+  }
+
+  const history = task.error_history as HistoryEntry[];
+  return (
+    <section>
+      <p>
+        <Link to="/tasks">← All tasks</Link>
+      </p>
+      <PageHeading title={`Task ${task.task_type}`}>{`Task: ${task.task_type}`}</PageHeading>
+      <p aria-live="polite">
+        Status: <StatusBadge status={task.status} />
+        {isActive(task.status) && <span className="muted"> (watching for changes)</span>}
+        {task.cancel_requested_at && task.status === "running" && " — cancellation requested"}
+      </p>
+      <div className="actions">
+        {actionsFor(task.status).map((kind) => (
+          <button
+            key={kind}
+            type="button"
+            className={kind === "delete" ? "danger" : "secondary"}
+            disabled={action.isPending}
+            onClick={() => run(kind)}
+          >
+            {ACTION_LABEL[kind]}
+          </button>
+        ))}
+      </div>
+      <ErrorMessage error={action.error} />
+      <dl className="details">
+        <dt>Id</dt>
+        <dd>
+          <code>{task.id}</code>
+        </dd>
+        <dt>Priority</dt>
+        <dd>{task.priority}</dd>
+        <dt>Attempts</dt>
+        <dd>
+          {task.current_attempt} of {task.max_attempts}
+        </dd>
+        <dt>Created</dt>
+        <dd>{when(task.created_at)}</dd>
+        <dt>Scheduled</dt>
+        <dd>{when(task.scheduled_at)}</dd>
+        <dt>Started</dt>
+        <dd>{when(task.started_at)}</dd>
+        <dt>Finished</dt>
+        <dd>{when(task.completed_at)}</dd>
+        <dt>Last error</dt>
+        <dd>{task.last_error ?? "—"}</dd>
+      </dl>
+
+      <h2>Error history</h2>
+      {history.length === 0 ? (
+        <p>No failed attempts.</p>
+      ) : (
+        <ol className="history">
+          {history.map((entry, index) => (
+            <li key={index}>
+              Attempt {String(entry.attempt ?? index + 1)}
+              {typeof entry.at === "string" && <> at {when(entry.at)}</>}
+              {typeof entry.worker === "string" && (
+                <span className="muted"> on {entry.worker}</span>
+              )}
+              : <code>{String(entry.error ?? "unknown error")}</code>
+            </li>
+          ))}
+        </ol>
+      )}
+
+      <h2>Payload</h2>
+      <JsonBlock value={task.payload} label="Payload" />
+      <h2>Result</h2>
+      {task.result == null ? (
+        <p>No result yet.</p>
+      ) : (
+        <JsonBlock value={task.result} label="Result" />
+      )}
+    </section>
+  );
+}
