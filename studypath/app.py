@@ -20,7 +20,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
@@ -40,7 +42,14 @@ from studypath.telemetry.tracing import (
     setup_tracing,
 )
 
+# The web app's production build (Vite's output, committed: `pip install` needs no Node);
+# its sources are in `web/`. Without a build, the fallback page is served.
 STATIC_DIR = Path(__file__).parent / "static"
+FALLBACK_PAGE_DIR = Path(__file__).parent / "web_fallback"
+ASSETS_PREFIX = "/assets/"
+ASSETS_CACHE_CONTROL = "public, max-age=31536000, immutable"
+PAGE_CACHE_CONTROL = "no-cache"
+SERVER_PREFIXES = ("/api", "/api-docs")
 OPENAPI_URL = "/api-docs/openapi.json"
 # Swagger UI's own files, from the fastapi-offline wheel (Swagger UI 5: renders OpenAPI 3.1),
 # served by this process: the docs work on a laptop with no network, as the notebooks do.
@@ -70,25 +79,60 @@ The studypath system API, wire-compatible with the study guide's starter API.
 """
 
 
-class SinglePageApp(StaticFiles):
-    """Static files with an `index.html` fallback (status 200) for client-side routes.
+def is_server_path(path: str) -> bool:
+    """Paths the server itself owns: the API and its docs. A request for one of them that
+    no route matched is an unknown endpoint, never a page of the web app."""
+    return any(path == prefix or path.startswith(f"{prefix}/") for prefix in SERVER_PREFIXES)
 
-    Used as the router's default: it only sees requests no API route matched. Anything
-    under `/api/` that reaches it is an unknown endpoint and gets the 404 envelope.
+
+def accepts_html(scope: Scope) -> bool:
+    """Whether the client would take a page: it sent no `Accept`, or one naming HTML or any
+    type (browsers navigating, curl). A client that asks only for JSON gets the 404."""
+    accept = Headers(scope=scope).get("accept")
+    if accept is None:
+        return True
+    kinds = {item.split(";", 1)[0].strip().lower() for item in accept.split(",")}
+    return bool(kinds & {"text/html", "text/*", "*/*"})
+
+
+def cache_control_for(path: str) -> str:
+    """Vite names every file under `/assets/` after its content, so a browser may keep them
+    for good; `index.html` and the other files keep their names, so the browser asks again
+    each time (a 304 when nothing changed) and sees a new build at once."""
+    return ASSETS_CACHE_CONTROL if path.startswith(ASSETS_PREFIX) else PAGE_CACHE_CONTROL
+
+
+class SinglePageApp(StaticFiles):
+    """The web app's files, and its `index.html` (status 200) for client-side routes.
+
+    Used as the router's default: it only sees requests no route matched. Under `/api/`
+    or `/api-docs/` that is an unknown endpoint (the 404 envelope); a missing file under
+    `/assets/` is a 404 too (a stale page asking for an old build's file must not get HTML).
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+        if scope["type"] == "http" and is_server_path(scope["path"]):
             raise StarletteHTTPException(status_code=404)
         await super().__call__(scope, receive, send)
 
-    async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
+    async def get_response(self, path: str, scope: Scope) -> Response:
         try:
-            return await super().get_response(path, scope)
+            response = await super().get_response(path, scope)
         except StarletteHTTPException as exc:
-            if exc.status_code != 404:
+            is_asset = scope["path"].startswith(ASSETS_PREFIX)
+            if exc.status_code != 404 or is_asset or not accepts_html(scope):
                 raise
-            return await super().get_response("index.html", scope)
+            response = await super().get_response("index.html", scope)
+        response.headers["Cache-Control"] = cache_control_for(scope["path"])
+        return response
+
+
+def web_app_directory(settings: Settings) -> Path:
+    """Where the web app's files come from: the configured directory, else the build in the
+    package, else (no build) a fallback page that says how to build it."""
+    if settings.static_dir is not None:
+        return settings.static_dir
+    return STATIC_DIR if (STATIC_DIR / "index.html").is_file() else FALLBACK_PAGE_DIR
 
 
 def swagger_ui_page() -> HTMLResponse:
@@ -173,7 +217,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     async def api_docs() -> HTMLResponse:
         return swagger_ui_page()
 
-    app.router.default = SinglePageApp(directory=STATIC_DIR, html=True)
+    app.router.default = SinglePageApp(directory=web_app_directory(settings))
 
     app.add_middleware(
         CORSMiddleware,

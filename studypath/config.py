@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"]
     )
+    static_dir: Path | None = Field(
+        default=None,
+        description="Serve the web app from this directory (a Vite build: index.html and "
+        "assets/) instead of the build inside the package (studypath/static).",
+    )
     max_body_bytes: int = Field(
         default=2 * 1024 * 1024,
         ge=1024,
