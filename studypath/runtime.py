@@ -36,6 +36,7 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from starlette.routing import BaseRoute
 
+from studypath.auth.cookies import cookieless_jar
 from studypath.config import ENV_PREFIX, Settings, load_settings, settings_env
 from studypath.core.embedded import DatabaseProvider, make_ephemeral_dir, spawn_watchdog
 from studypath.core.logging import LogEntry, RingBufferHandler, configure_ring_logging, detach
@@ -222,8 +223,12 @@ class Workbench:
 
     # ------------------------------------------------------------------ using it
     def client(self, **kwargs: Any) -> httpx.Client:
-        """An httpx client on the Workbench's base URL: `wb.client().get("/api/v1/health")`."""
+        """An httpx client on the Workbench's base URL: `wb.client().get("/api/v1/health")`.
+
+        It keeps no cookies (pass `cookies=` to change that): like the guide's scripts, it
+        sends the credentials you give it, not the session cookie a login also sets."""
         kwargs.setdefault("timeout", 10.0)
+        kwargs.setdefault("cookies", cookieless_jar())
         return httpx.Client(base_url=self.url, **kwargs)
 
     def login(self, username: str, password: str) -> httpx.Client:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from studypath.auth.cookies import cookieless_jar
 from studypath.config import Settings
 from studypath.system import System, bind_socket
 from studypath.tasks.registry import TaskRegistry
@@ -50,7 +51,9 @@ def base_url(system: System) -> str:
 
 @asynccontextmanager
 async def client_for(system: System) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base_url(system), timeout=10) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url(system), timeout=10, cookies=cookieless_jar()
+    ) as client:
         yield client
 
 

@@ -5,18 +5,23 @@ fails if an endpoint of the live app has no row.
 Each row runs against one database; each actor acts in a fresh "world" of its own (owner,
 other user, moderator, admin, all signed in), so one actor's success (say, a deletion)
 cannot change what the next actor sees.
+
+Actors send their session as `Authorization: Bearer`, unless a row says otherwise: the
+session cookie (as the web app does), from this server's origin or not (`Credentials`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from studypath.auth.cookies import SESSION_COOKIE
 from studypath.config import Settings
 from studypath.rbac.roles import Role
 from studypath.system import System
@@ -27,6 +32,32 @@ ACTORS = ("anonymous", "owner", "other", "moderator", "admin")
 NEW_PASSWORD = "Fresh-Password-77"
 
 Body = dict[str, Any] | Callable[[World], dict[str, Any]] | None
+FOREIGN_ORIGIN = "http://evil.example"
+
+
+class Credentials(StrEnum):
+    """How an actor sends its session."""
+
+    BEARER = "bearer"
+    COOKIE = "cookie, same Origin"
+    COOKIE_REFERER = "cookie, same-origin Referer"
+    COOKIE_FOREIGN = "cookie, foreign Origin"
+    COOKIE_NO_ORIGIN = "cookie, no Origin or Referer"
+    BOTH_FOREIGN = "bearer and cookie, foreign Origin"
+
+    def headers(self, token: str | None, own_origin: str) -> dict[str, str]:
+        if token is None:
+            return {}
+        bearer = {"Authorization": f"Bearer {token}"}
+        cookie = {"Cookie": f"{SESSION_COOKIE}={token}"}
+        return {
+            Credentials.BEARER: bearer,
+            Credentials.COOKIE: {**cookie, "Origin": own_origin},
+            Credentials.COOKIE_REFERER: {**cookie, "Referer": f"{own_origin}/notes?page=2"},
+            Credentials.COOKIE_FOREIGN: {**cookie, "Origin": FOREIGN_ORIGIN},
+            Credentials.COOKIE_NO_ORIGIN: cookie,
+            Credentials.BOTH_FOREIGN: {**bearer, **cookie, "Origin": FOREIGN_ORIGIN},
+        }[self]
 
 
 @dataclass(frozen=True)
@@ -37,6 +68,7 @@ class Row:
     path: str = ""  # with {placeholders} from World.ids(); defaults to the template
     body: Body = None
     note: str = field(default="", compare=False)
+    credentials: Credentials = Credentials.BEARER
 
     def url(self, world: World) -> str:
         return (self.path or self.template).format(**world.ids())
@@ -46,7 +78,9 @@ class Row:
 
     @property
     def id(self) -> str:
-        return f"{self.method} {self.path or self.template}{' ' + self.note if self.note else ''}"
+        note = f" {self.note}" if self.note else ""
+        sent = "" if self.credentials is Credentials.BEARER else f" [{self.credentials}]"
+        return f"{self.method} {self.path or self.template}{note}{sent}"
 
 
 def new_account(world: World) -> dict[str, Any]:
@@ -63,6 +97,7 @@ MODERATORS = (401, 403, 403, 200, 200)
 ADMINS = (401, 403, 403, 403, 200)
 OWNER_OR_STAFF = (401, 200, 404, 200, 200)
 OWNER_ONLY = (401, 200, 404, 404, 404)
+CROSS_SITE = (401, 403, 403, 403, 403)  # a cookie write from elsewhere: refused for everyone
 
 TABLE: list[Row] = [
     # --- health: public, except the admin report ------------------------------------------
@@ -394,6 +429,104 @@ TABLE: list[Row] = [
         path="/api/v1/notifications/{owner_notification_id}/read",
     ),
     Row("POST", "/api/v1/notifications/read-all", SIGNED_IN),
+    # --- the session cookie (the web app): as the bearer token from this origin; a write from
+    # --- another origin, or one that does not say where it comes from, is refused (403) --------
+    Row("GET", "/api/v1/auth/me", SIGNED_IN, credentials=Credentials.COOKIE_NO_ORIGIN),
+    Row("GET", "/api/v1/tasks", SIGNED_IN, credentials=Credentials.COOKIE_FOREIGN),
+    Row("GET", "/api/v1/admin/users/stats", ADMINS, credentials=Credentials.COOKIE_NO_ORIGIN),
+    Row(
+        "GET",
+        "/api/v1/notes/{note_id}",
+        OWNER_ONLY,
+        path="/api/v1/notes/{owner_note_id}",
+        credentials=Credentials.COOKIE_FOREIGN,
+    ),
+    Row(
+        "POST",
+        "/api/v1/notes",
+        (401, 201, 201, 201, 201),
+        body={"title": "t", "content": "c"},
+        credentials=Credentials.COOKIE,
+    ),
+    Row(
+        "POST",
+        "/api/v1/notes",
+        (401, 201, 201, 201, 201),
+        body={"title": "t", "content": "c"},
+        credentials=Credentials.COOKIE_REFERER,
+    ),
+    Row(
+        "POST",
+        "/api/v1/notes",
+        CROSS_SITE,
+        body={"title": "t", "content": "c"},
+        credentials=Credentials.COOKIE_FOREIGN,
+    ),
+    Row(
+        "POST",
+        "/api/v1/notes",
+        CROSS_SITE,
+        body={"title": "t", "content": "c"},
+        credentials=Credentials.COOKIE_NO_ORIGIN,
+    ),
+    Row(
+        "POST",
+        "/api/v1/notes",
+        (401, 201, 201, 201, 201),
+        body={"title": "t", "content": "c"},
+        credentials=Credentials.BOTH_FOREIGN,
+        note="(the bearer token decides)",
+    ),
+    Row("PUT", "/api/v1/users/me/profile", SIGNED_IN, body={}, credentials=Credentials.COOKIE),
+    Row(
+        "PUT",
+        "/api/v1/users/me/profile",
+        CROSS_SITE,
+        body={},
+        credentials=Credentials.COOKIE_FOREIGN,
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/notes/{note_id}",
+        (401, 204, 404, 404, 404),
+        path="/api/v1/notes/{owner_note_id}",
+        credentials=Credentials.COOKIE,
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/notes/{note_id}",
+        CROSS_SITE,
+        path="/api/v1/notes/{owner_note_id}",
+        credentials=Credentials.COOKIE_FOREIGN,
+        note="(refused before the note is looked up)",
+    ),
+    Row(
+        "POST",
+        "/api/v1/api-keys",
+        SIGNED_IN,
+        body={"name": "ci"},
+        credentials=Credentials.COOKIE,
+        note="(the cookie is a session)",
+    ),
+    Row(
+        "PUT",
+        "/api/v1/users/{user_id}/role",
+        ADMINS,
+        path="/api/v1/users/{owner_id}/role",
+        body={"role": "moderator"},
+        credentials=Credentials.COOKIE,
+    ),
+    Row(
+        "PUT",
+        "/api/v1/users/{user_id}/role",
+        CROSS_SITE,
+        path="/api/v1/users/{owner_id}/role",
+        body={"role": "moderator"},
+        credentials=Credentials.COOKIE_FOREIGN,
+    ),
+    Row("POST", "/api/v1/auth/logout", SIGNED_IN, credentials=Credentials.COOKIE),
+    Row("POST", "/api/v1/auth/logout", CROSS_SITE, credentials=Credentials.COOKIE_NO_ORIGIN),
+    Row("POST", "/api/v1/auth/refresh", SIGNED_IN, credentials=Credentials.COOKIE_REFERER),
 ]
 
 
@@ -404,11 +537,13 @@ async def test_authorization_table(
     # A spare admin, so no world's admin is ever "the last active admin".
     await create_user(session, username="spare-admin", role=Role.ADMIN)
     outcomes = {}
+    own_origin = str(client.base_url).rstrip("/")
     for actor_name in ACTORS:
         world = await create_world(session, settings)
         actor = world.actor(actor_name)
+        headers = row.credentials.headers(actor.token, own_origin)
         response = await client.request(
-            row.method, row.url(world), json=row.json(world), headers=actor.headers
+            row.method, row.url(world), json=row.json(world), headers=headers
         )
         outcomes[actor_name] = response.status_code
         if response.status_code >= 400:  # every refusal is the JSON envelope

@@ -13,7 +13,7 @@ import pytest
 from studypath.app import create_app
 from studypath.config import Settings
 from studypath.core.errors import AppError
-from studypath.core.openapi import API_KEY_HEADER, BEARER, ERROR_SCHEMA
+from studypath.core.openapi import API_KEY_HEADER, BEARER, COOKIE, ERROR_SCHEMA
 from studypath.monitoring.schemas import check_label_name, parse_query
 from studypath.monitoring.service import parse_tag_filter
 
@@ -86,6 +86,8 @@ def test_openapi_security_schemes_and_every_authenticated_operation_has_security
     assert schemes[BEARER] == {**schemes[BEARER], "type": "http", "scheme": "bearer"}
     assert schemes[API_KEY_HEADER]["in"] == "header"
     assert schemes[API_KEY_HEADER]["name"] == "X-API-Key"
+    assert schemes[COOKIE]["type"] == "apiKey" and schemes[COOKIE]["in"] == "cookie"
+    assert schemes[COOKIE]["name"] == "studypath_session"
     anonymous = {
         "/api/v1/health",
         "/api/v1/health/detailed",
@@ -101,10 +103,19 @@ def test_openapi_security_schemes_and_every_authenticated_operation_has_security
         if path in anonymous and method in ("GET", "POST") and "security" not in operation:
             continue
         assert operation.get("security"), f"{method} {path} has no security"
-    # Session-only endpoints do not offer the API key.
+    # Session-only endpoints do not offer the API key; the cookie is a session.
     session_only = document["paths"]["/api/v1/api-keys"]["post"]["security"]
-    assert session_only == [{BEARER: []}]
-    assert {API_KEY_HEADER: []} in document["paths"]["/api/v1/auth/me"]["get"]["security"]
+    assert session_only == [{BEARER: []}, {COOKIE: []}]
+    signed_in = document["paths"]["/api/v1/auth/me"]["get"]["security"]
+    assert signed_in == [{BEARER: []}, {API_KEY_HEADER: []}, {COOKIE: []}]
+
+
+def test_openapi_every_authenticated_write_documents_403(document: dict[str, Any]) -> None:
+    """A write authenticated by the session cookie from another origin is refused (403),
+    even where nothing else could refuse it."""
+    for method, path, operation in operations(document):
+        if "security" in operation and method not in ("GET", "HEAD"):
+            assert "403" in operation["responses"], f"{method} {path}"
 
 
 async def test_openapi_served_document_is_the_post_processed_one(

@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from studypath.auth import keys, service, sessions
+from studypath.auth.cookies import SESSION_COOKIE, clear_session_cookie, set_session_cookie
 from studypath.auth.dependencies import (
     CurrentUser,
     SessionUser,
@@ -59,8 +60,14 @@ async def register(body: RegisterRequest, request: Request, db: DbSession) -> En
 
 
 @router.post("/login", response_model=Envelope[LoginResponse])
-async def login(body: LoginRequest, request: Request, db: DbSession) -> Envelope[LoginResponse]:
+async def login(
+    body: LoginRequest, request: Request, response: Response, db: DbSession
+) -> Envelope[LoginResponse]:
     """Exchange a username (or email) and password for a session token.
+
+    The token is in the body (send it as `Authorization: Bearer`) and in an HttpOnly cookie,
+    `studypath_session`, for the web app: a request authenticated by the cookie that changes
+    something must come from this server's origin (`Origin`, else `Referer`; 403 otherwise).
 
     Failed logins are limited per client address and per account at an address (429 with
     `Retry-After`); an account failing from many addresses answers more and more slowly but
@@ -79,6 +86,7 @@ async def login(body: LoginRequest, request: Request, db: DbSession) -> Envelope
         session_policy=session_policy(settings),
         throttles=login_throttles(settings),
     )
+    set_session_cookie(response, request, result.token, settings.session_lifetime_seconds)
     return ok(
         LoginResponse(
             session_token=result.token,
@@ -91,19 +99,25 @@ async def login(body: LoginRequest, request: Request, db: DbSession) -> Envelope
 
 @router.post("/logout", response_model=Envelope[None])
 @usable_while_password_change_required
-async def logout(principal: SessionUser, db: DbSession) -> Envelope[None]:
-    """End this session; its token stops working at once."""
+async def logout(
+    principal: SessionUser, request: Request, response: Response, db: DbSession
+) -> Envelope[None]:
+    """End this session; its token stops working at once (and the cookie is dropped)."""
     assert principal.session_id is not None
     await service.logout(db, principal.session_id)
+    clear_session_cookie(response, request)
     return ok(None, "Logged out")
 
 
 @router.post("/logout-all", response_model=Envelope[None])
 @usable_while_password_change_required
-async def logout_all(principal: SessionUser, db: DbSession) -> Envelope[None]:
-    """Sign out everywhere: end every session of the caller (this one included) and revoke
-    every API key."""
+async def logout_all(
+    principal: SessionUser, request: Request, response: Response, db: DbSession
+) -> Envelope[None]:
+    """Sign out everywhere: end every session of the caller (this one included, its cookie
+    dropped) and revoke every API key."""
     ended, revoked = await service.logout_all(db, principal.user_id)
+    clear_session_cookie(response, request)
     return ok(None, f"Ended {ended} session(s) and revoked {revoked} API key(s)")
 
 
@@ -124,20 +138,23 @@ async def me(principal: CurrentUser) -> Envelope[Me]:
 
 @router.post("/refresh", response_model=Envelope[RefreshResponse])
 async def refresh(
-    principal: SessionUser, request: Request, db: DbSession
+    principal: SessionUser, request: Request, response: Response, db: DbSession
 ) -> Envelope[RefreshResponse]:
-    """Extend this session to a full lifetime from now. A session never refreshed may refresh
-    at once; after that, 409 `CONFLICT` within 5 minutes of its last refresh."""
+    """Extend this session to a full lifetime from now (a session sent as the cookie gets the
+    cookie again, with a full lifetime). A session never refreshed may refresh at once; after
+    that, 409 `CONFLICT` within 5 minutes of its last refresh."""
     assert principal.session_id is not None
+    settings = request.app.state.settings
     try:
-        row = await sessions.refresh_session(
-            db, principal.session_id, session_policy(request.app.state.settings)
-        )
+        row = await sessions.refresh_session(db, principal.session_id, session_policy(settings))
     except sessions.RefreshTooSoon as exc:
         raise AppError(
             ErrorCode.CONFLICT, f"Session was refreshed less than 5 minutes ago; {exc}"
         ) from None
     assert row.refreshed_at is not None
+    if principal.from_cookie:
+        token = request.cookies[SESSION_COOKIE]
+        set_session_cookie(response, request, token, settings.session_lifetime_seconds)
     return ok(
         RefreshResponse(expires_at=row.expires_at, refreshed_at=row.refreshed_at),
         "Session refreshed",

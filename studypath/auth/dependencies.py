@@ -3,8 +3,10 @@
     @router.get("/me")
     async def me(user: CurrentUser) -> ...          # any signed-in user (session or API key)
 
-Credentials: `Authorization: Bearer <session token or sk_ key>` or `X-API-Key: sk_…`.
-A malformed header is a 401, never a crash and never "anonymous".
+Credentials: `Authorization: Bearer <session token or sk_ key>` or `X-API-Key: sk_…`, else
+the session cookie the login set (`auth.cookies`: the web app's way; a header always wins).
+A malformed header is a 401, never a crash and never "anonymous". A request authenticated by
+the cookie that changes something must come from this server's own origin (403 otherwise).
 
 A user whose password a staff member reset with `require_change` is signed in but held at
 the door: every endpoint that reads credentials answers 403 ("password change required")
@@ -23,6 +25,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import Depends, Request
 
 from studypath.auth import keys, sessions
+from studypath.auth.cookies import SESSION_COOKIE, clearing_header, require_same_origin
 from studypath.auth.policies import session_policy
 from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode
@@ -77,26 +80,41 @@ class Principal:
     session_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
     password_change_required: bool = False
+    from_cookie: bool = False  # the session came in the cookie, not a header
 
 
-def unauthorized(message: str) -> AppError:
-    return AppError(ErrorCode.UNAUTHORIZED, message, headers=BEARER_CHALLENGE)
+@dataclass(frozen=True)
+class Credential:
+    """What the request authenticates with, and where it came from."""
+
+    value: str
+    from_cookie: bool = False
 
 
-def read_credential(request: Request) -> str | None:
-    """The token or key the request carries; raises 401 for a malformed header."""
+def unauthorized(message: str, headers: dict[str, str] | None = None) -> AppError:
+    return AppError(
+        ErrorCode.UNAUTHORIZED, message, headers={**BEARER_CHALLENGE, **(headers or {})}
+    )
+
+
+def read_credential(request: Request) -> Credential | None:
+    """The token or key the request carries — a header first, else the session cookie;
+    raises 401 for a malformed header."""
     authorization = request.headers.get("authorization")
     if authorization is not None:
         scheme, _, value = authorization.strip().partition(" ")
         value = value.strip()
         if scheme.lower() != "bearer" or not value or " " in value:
             raise unauthorized("Malformed Authorization header: expected 'Bearer <token>'")
-        return value
+        return Credential(value)
     api_key = request.headers.get("x-api-key")
     if api_key is not None:
         if not keys.looks_like_key(api_key.strip()):
             raise unauthorized("Malformed X-API-Key header: expected 'sk_…'")
-        return api_key.strip()
+        return Credential(api_key.strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return Credential(cookie, from_cookie=True)
     return None
 
 
@@ -120,41 +138,58 @@ async def _resolve(request: Request, db: DbSession) -> Principal | None:
     credential = read_credential(request)
     if credential is None:
         return None
-    if keys.looks_like_key(credential):
-        found_key = await keys.resolve_key(db, credential)
-        if found_key is None:
-            raise unauthorized("Invalid, expired or revoked API key")
-        key, user = found_key
-        principal = Principal(
-            user.id,
-            user.username,
-            user.email,
-            user.role,
-            "api_key",
-            api_key_id=key.id,
-            password_change_required=user.password_change_required,
-        )
+    if credential.from_cookie:
+        require_same_origin(request)  # before the lookup: a forged request learns nothing
+        principal = await _session_principal(request, credential)
+    elif keys.looks_like_key(credential.value):
+        principal = await _key_principal(db, credential.value)
     else:
-        if len(credential) > 256:
-            raise unauthorized("Invalid or expired session")
-        # On the engine, not the request's ORM session: one statement, no transaction.
-        found = await sessions.resolve_session(
-            request.app.state.db.engine, credential, session_policy(request.app.state.settings)
-        )
-        if found is None:
-            raise unauthorized("Invalid or expired session")
-        principal = Principal(
-            found.user_id,
-            found.username,
-            found.email,
-            found.role,
-            "session",
-            session_id=found.session_id,
-            password_change_required=found.password_change_required,
-        )
+        principal = await _session_principal(request, credential)
     request.state.principal = principal
     user_id_var.set(str(principal.user_id))
     return principal
+
+
+async def _key_principal(db: DbSession, key_text: str) -> Principal:
+    found_key = await keys.resolve_key(db, key_text)
+    if found_key is None:
+        raise unauthorized("Invalid, expired or revoked API key")
+    key, user = found_key
+    return Principal(
+        user.id,
+        user.username,
+        user.email,
+        user.role,
+        "api_key",
+        api_key_id=key.id,
+        password_change_required=user.password_change_required,
+    )
+
+
+async def _session_principal(request: Request, credential: Credential) -> Principal:
+    """The session behind a token. A dead cookie is dropped by the 401 that refuses it (page
+    scripts cannot drop an HttpOnly cookie), so the browser's next request is anonymous."""
+    found = None
+    if len(credential.value) <= 256:
+        # On the engine, not the request's ORM session: one statement, no transaction.
+        found = await sessions.resolve_session(
+            request.app.state.db.engine,
+            credential.value,
+            session_policy(request.app.state.settings),
+        )
+    if found is None:
+        clear = {"Set-Cookie": clearing_header(request)} if credential.from_cookie else None
+        raise unauthorized("Invalid or expired session", clear)
+    return Principal(
+        found.user_id,
+        found.username,
+        found.email,
+        found.role,
+        "session",
+        session_id=found.session_id,
+        password_change_required=found.password_change_required,
+        from_cookie=credential.from_cookie,
+    )
 
 
 async def current_principal(

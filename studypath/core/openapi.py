@@ -7,10 +7,11 @@ one place, from what each route declares:
 * a JSON body → 400 (value rule or malformed JSON), 413 (too large), 415 (not JSON), 422;
 * query or path parameters → 400 and 422 (the status rule in `core.errors`);
 * a path parameter → 404 (no such resource, or not yours);
-* an authentication dependency → 401, and `security` (session token or API key; session-only
-  endpoints: the bearer token only); reading a credential at all → 403 (a user whose password
-  a staff member reset must change it first), unless the endpoint is one of the few
-  `usable_while_password_change_required` — where a role or session-only rule still → 403;
+* an authentication dependency → 401, and `security` (session token, API key or the session
+  cookie; session-only endpoints: the token or the cookie); reading a credential at all → 403
+  (a user whose password a staff member reset must change it first), unless the endpoint is
+  one of the few `usable_while_password_change_required` — where a role or session-only rule
+  still → 403, and so does a write (a cookie-authenticated write from another origin);
 * failures that no signature shows (a conflict, a throttle) → `EXTRA_STATUSES`, the one
   table kept by hand.
 
@@ -28,6 +29,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
+from studypath.auth.cookies import SAFE_METHODS, SESSION_COOKIE
 from studypath.auth.dependencies import (
     current_principal,
     endpoint_is_exempt,
@@ -40,6 +42,7 @@ from studypath.core.routing import API_PREFIX
 ERROR_SCHEMA = "ErrorResponse"
 BEARER = "BearerAuth"
 API_KEY_HEADER = "ApiKeyAuth"
+COOKIE = "SessionCookie"
 
 ERROR_RESPONSE_SCHEMA: dict[str, Any] = {
     "title": ERROR_SCHEMA,
@@ -72,6 +75,14 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "name": "X-API-Key",
         "description": "An API key (`sk_…`). API keys cannot reach session-only endpoints.",
     },
+    COOKIE: {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": SESSION_COOKIE,
+        "description": "The session token as the HttpOnly cookie `POST /auth/login` sets (the "
+        "web app's way). A request it authenticates that is not GET or HEAD must carry an "
+        "`Origin` (else `Referer`) equal to this server's origin: 403 otherwise.",
+    },
 }
 
 DESCRIPTIONS: dict[int, str] = {
@@ -80,7 +91,8 @@ DESCRIPTIONS: dict[int, str] = {
     401: "No valid credentials (`UNAUTHORIZED`, `INVALID_CREDENTIALS`)",
     403: "Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not "
     "an API key) or rights on the resource, or your password must be changed first "
-    "(`PUT /users/me/password`)",
+    "(`PUT /users/me/password`), or the session cookie came with a write from another "
+    "origin",
     404: "No such resource, or not one you may see (`*_NOT_FOUND`)",
     405: "Method not allowed here; `Allow` lists the ones that are",
     409: "Conflicts with the current state (`CONFLICT`, `*_ALREADY_EXISTS`)",
@@ -155,6 +167,8 @@ def route_statuses(route: RouteContext, method: str) -> set[int]:
         endpoint = getattr(route.original_route, "endpoint", None)
         if not endpoint_is_exempt(endpoint):
             statuses.add(403)  # signed in, but must change the password first
+        if method not in SAFE_METHODS:
+            statuses.add(403)  # the session cookie, sent with a write from another origin
     if session_principal in calls or any(hasattr(call, "required_role") for call in calls):
         statuses.add(403)
     route_path = str(route.path_format).removeprefix(API_PREFIX)  # `{id}`, not `{id:uuid}`
@@ -166,9 +180,9 @@ def route_security(route: RouteContext) -> list[dict[str, list[str]]] | None:
     """How to authenticate for this operation, or None when it is anonymous."""
     calls = set(dependency_calls(route.dependant))
     if session_principal in calls:
-        return [{BEARER: []}]
+        return [{BEARER: []}, {COOKIE: []}]
     if current_principal in calls or any(hasattr(call, "required_role") for call in calls):
-        return [{BEARER: []}, {API_KEY_HEADER: []}]
+        return [{BEARER: []}, {API_KEY_HEADER: []}, {COOKIE: []}]
     return None
 
 

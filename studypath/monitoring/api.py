@@ -155,7 +155,7 @@ async def may_read_stored_metrics(request: Request, db: DbSession) -> bool:
         return False
     token = request.app.state.settings.metrics_scrape_token
     if token is not None and hmac.compare_digest(
-        credential.encode(), token.get_secret_value().encode()
+        credential.value.encode(), token.get_secret_value().encode()
     ):
         return True
     principal = await optional_principal(request, db)

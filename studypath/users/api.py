@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
+from studypath.auth.cookies import clear_session_cookie
 from studypath.auth.dependencies import (
     CurrentUser,
     SessionUser,
@@ -98,11 +99,17 @@ async def change_own_password(
 
 @router.delete("/me", response_model=Envelope[None])
 async def delete_own_account(
-    body: DeleteOwnAccount, principal: SessionUser, user: OwnAccount, db: DbSession
+    body: DeleteOwnAccount,
+    principal: SessionUser,
+    user: OwnAccount,
+    request: Request,
+    response: Response,
+    db: DbSession,
 ) -> Envelope[None]:
     """Delete your account (needs a session, not an API key; soft: the row stays for audit,
-    you can no longer log in)."""
+    you can no longer log in). Your sessions end; the session cookie is dropped."""
     await service.delete_own_account(db, user, password=body.password)
+    clear_session_cookie(response, request)
     return ok(None, "Account deleted")
 
 
