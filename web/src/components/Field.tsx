@@ -1,4 +1,10 @@
-import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from "react";
+import {
+  useId,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from "react";
 import { isApiError } from "../api/errors";
 
 /** The message for `name` from a failed mutation's ApiError, if any. */
@@ -89,5 +95,55 @@ export function SelectField({ label, hint, error, options, ...select }: SelectFi
         </select>
       )}
     </FieldShell>
+  );
+}
+
+type TextAreaFieldProps = TextareaHTMLAttributes<HTMLTextAreaElement> & {
+  label: string;
+  name: string;
+  hint?: ReactNode;
+  error?: string | undefined;
+};
+
+export function TextAreaField({ label, hint, error, ...textarea }: TextAreaFieldProps) {
+  return (
+    <FieldShell label={label} hint={hint} error={error}>
+      {({ id, describedBy }) => (
+        <textarea
+          id={id}
+          aria-describedby={describedBy}
+          aria-invalid={error ? true : undefined}
+          {...textarea}
+        />
+      )}
+    </FieldShell>
+  );
+}
+
+/** A checkbox with its label beside it, and an error under it. */
+export function CheckboxField({
+  label,
+  error,
+  ...input
+}: InputHTMLAttributes<HTMLInputElement> & { label: string; name: string; error?: string | undefined }) {
+  const id = useId();
+  return (
+    <div className={error ? "field field-invalid" : "field"}>
+      <label className="checkbox" htmlFor={id}>
+        <input
+          id={id}
+          type="checkbox"
+          aria-describedby={error ? `${id}-error` : undefined}
+          aria-invalid={error ? true : undefined}
+          {...input}
+        />
+        {label}
+      </label>
+      {error && (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
   );
 }

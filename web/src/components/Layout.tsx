@@ -43,6 +43,7 @@ function MainNav() {
       {navFor(me.role).map((route) => (
         <NavLink key={route.path} to={route.path} end={route.path === "/"}>
           {route.nav}
+          {route.badge && <route.badge />}
         </NavLink>
       ))}
       <span className="whoami">

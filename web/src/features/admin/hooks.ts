@@ -1,0 +1,72 @@
+/** Staff views of the users: the list, and the actions on one user. */
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, call, callPage, callVoid, type Schema } from "../../api/client";
+import { queryKeys } from "../../api/queryKeys";
+import type { Role } from "../../auth/roles";
+
+export type UserProfile = Schema<"UserProfile">;
+
+export interface UserFilters {
+  search?: string | undefined;
+  role?: Role | undefined;
+  is_active?: boolean | undefined;
+  limit: number;
+  offset: number;
+}
+
+export function useUsers(filters: UserFilters) {
+  return useQuery({
+    queryKey: queryKeys.users.list(filters),
+    queryFn: () => callPage(api.GET("/api/v1/users", { params: { query: filters } })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** How many active admins there are (admins only; the last one may not be demoted). */
+export function useActiveAdminCount(enabled: boolean) {
+  return useQuery({
+    queryKey: queryKeys.users.activeAdminCount,
+    queryFn: async () =>
+      (
+        await callPage(
+          api.GET("/api/v1/users", { params: { query: { role: "admin", is_active: true, limit: 1 } } }),
+        )
+      ).total,
+    enabled,
+  });
+}
+
+function pathOf(userId: string) {
+  return { params: { path: { user_id: userId } } };
+}
+
+/** Each action re-reads the staff lists (and the admin count) afterwards. */
+function useUserMutation<Input, Output>(run: (input: Input) => Promise<Output>) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: run,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.users.all }),
+  });
+}
+
+export function useSetRole(userId: string) {
+  return useUserMutation((body: Schema<"SetRole">) =>
+    call(api.PUT("/api/v1/users/{user_id}/role", { ...pathOf(userId), body })),
+  );
+}
+
+export function useSetStatus(userId: string) {
+  return useUserMutation((body: Schema<"SetStatus">) =>
+    call(api.PUT("/api/v1/users/{user_id}/status", { ...pathOf(userId), body })),
+  );
+}
+
+export function useResetPassword(userId: string) {
+  return useUserMutation((body: Schema<"ResetPassword">) =>
+    callVoid(api.POST("/api/v1/users/{user_id}/reset-password", { ...pathOf(userId), body })),
+  );
+}
+
+export function useCreateUser() {
+  return useUserMutation((body: Schema<"CreateUser">) => call(api.POST("/api/v1/users", { body })));
+}

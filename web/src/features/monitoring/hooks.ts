@@ -1,0 +1,134 @@
+/**
+ * The week-7 monitoring feature. Who may do what (the API's rules):
+ * - events: anyone signed in reads (their own; staff: everyone's) and records;
+ * - alerts: anyone reads; moderators and admins create, change and delete;
+ * - incidents: anyone reads and opens one; its creator and staff update it; only staff
+ *   assign it.
+ */
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, call, callPage, callVoid, type Schema } from "../../api/client";
+import { queryKeys } from "../../api/queryKeys";
+
+export type MonitoringEvent = Schema<"EventOut">;
+export type EventType = Schema<"EventType">;
+export type EventLevel = Schema<"EventLevel">;
+export type Alert = Schema<"AlertOut">;
+export type AlertStatus = Schema<"AlertStatus">;
+export type Incident = Schema<"IncidentOut">;
+export type IncidentStatus = Schema<"IncidentStatus">;
+export type IncidentSeverity = Schema<"IncidentSeverity">;
+
+export const EVENT_TYPES: readonly EventType[] = ["log", "metric", "trace", "alert"];
+export const EVENT_LEVELS: readonly EventLevel[] = ["debug", "info", "warn", "error", "critical"];
+export const ALERT_STATUSES: readonly AlertStatus[] = ["ok", "pending", "firing", "resolved"];
+export const INCIDENT_STATUSES: readonly IncidentStatus[] = ["open", "investigating", "resolved", "closed"];
+export const SEVERITIES: readonly IncidentSeverity[] = ["low", "medium", "high", "critical"];
+export const COMPARATORS = [">", ">=", "<", "<=", "==", "!="] as const;
+export const AGGREGATIONS = ["avg", "max", "min", "sum", "count", "rate"] as const;
+
+/** Monitoring lists change on their own (alerts fire, events arrive): re-read each 30 s. */
+const LIVE = { refetchInterval: 30_000, refetchIntervalInBackground: false } as const;
+
+export interface EventFilters {
+  event_type?: EventType | undefined;
+  level?: EventLevel | undefined;
+  source?: string | undefined;
+  tags?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+/** Events, newest first. A refused filter is shown by its field, not thrown to the page. */
+export function useEvents(filters: EventFilters) {
+  return useQuery({
+    queryKey: queryKeys.monitoring.events(filters),
+    queryFn: () => callPage(api.GET("/api/v1/monitoring/events", { params: { query: filters } })),
+    placeholderData: keepPreviousData,
+    throwOnError: false,
+    ...LIVE,
+  });
+}
+
+export function useAlerts(filters: { status?: AlertStatus | undefined; limit: number; offset: number }) {
+  return useQuery({
+    queryKey: queryKeys.monitoring.alerts(filters),
+    queryFn: () => callPage(api.GET("/api/v1/monitoring/alerts", { params: { query: filters } })),
+    placeholderData: keepPreviousData,
+    ...LIVE,
+  });
+}
+
+function useMonitoringMutation<Input, Output>(run: (input: Input) => Promise<Output>) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: run,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.monitoring.all }),
+  });
+}
+
+/** A rule in studypath's fields (the guide's `query` form is the API's other shape). */
+export type AlertRuleFields = Extract<Schema<"AlertRule">, { metric_name: string }>;
+
+export function useCreateAlert() {
+  return useMonitoringMutation((body: AlertRuleFields) => call(api.POST("/api/v1/monitoring/alerts", { body })));
+}
+
+export function useUpdateAlert(alertId: string) {
+  return useMonitoringMutation((body: Schema<"UpdateAlert">) =>
+    call(api.PUT("/api/v1/monitoring/alerts/{alert_id}", { params: { path: { alert_id: alertId } }, body })),
+  );
+}
+
+export function useDeleteAlert(alertId: string) {
+  return useMonitoringMutation(() =>
+    callVoid(api.DELETE("/api/v1/monitoring/alerts/{alert_id}", { params: { path: { alert_id: alertId } } })),
+  );
+}
+
+export function useIncidents(filters: { status?: IncidentStatus | undefined; limit: number; offset: number }) {
+  return useQuery({
+    queryKey: queryKeys.monitoring.incidents(filters),
+    queryFn: () => callPage(api.GET("/api/v1/monitoring/incidents", { params: { query: filters } })),
+    placeholderData: keepPreviousData,
+    ...LIVE,
+  });
+}
+
+export function useIncident(incidentId: string) {
+  return useQuery({
+    queryKey: queryKeys.monitoring.incident(incidentId),
+    queryFn: () =>
+      call(api.GET("/api/v1/monitoring/incidents/{incident_id}", { params: { path: { incident_id: incidentId } } })),
+  });
+}
+
+/** The incident's events and its alert's, oldest first. */
+export function useIncidentTimeline(incidentId: string) {
+  return useQuery({
+    queryKey: queryKeys.monitoring.timeline(incidentId),
+    queryFn: () =>
+      call(
+        api.GET("/api/v1/monitoring/incidents/{incident_id}/timeline", {
+          params: { path: { incident_id: incidentId } },
+        }),
+      ),
+    ...LIVE,
+  });
+}
+
+export function useCreateIncident() {
+  return useMonitoringMutation((body: Schema<"CreateIncident">) =>
+    call(api.POST("/api/v1/monitoring/incidents", { body })),
+  );
+}
+
+export function useUpdateIncident(incidentId: string) {
+  return useMonitoringMutation((body: Schema<"UpdateIncident">) =>
+    call(
+      api.PUT("/api/v1/monitoring/incidents/{incident_id}", {
+        params: { path: { incident_id: incidentId } },
+        body,
+      }),
+    ),
+  );
+}

@@ -1,0 +1,113 @@
+import { useEffect, useId, useRef, useState } from "react";
+import { Link } from "react-router";
+import { CheckboxField } from "../../components/Field";
+import { Pagination } from "../../components/Pagination";
+import { useDebounced } from "../../components/useDebounced";
+import { AccessBadge } from "./NoteViewer";
+import { useNotes } from "./hooks";
+import { SEARCH_DEBOUNCE_MS, visibleNotes } from "./search";
+
+export const NOTES_PAGE_SIZE = 20;
+
+export interface NotesListState {
+  q: string;
+  includePublic: boolean;
+  offset: number;
+}
+
+/**
+ * My notes, notes shared with me and (optionally) public ones, searchable and paged. The
+ * search box answers every key (the notes on screen are narrowed at once) and asks the
+ * server once typing pauses; `state` lives in the page's address.
+ */
+export function NotesList({
+  state,
+  onChange,
+}: {
+  state: NotesListState;
+  onChange: (next: NotesListState) => void;
+}) {
+  const [typed, setTyped] = useState(state.q);
+  const searched = useDebounced(typed, SEARCH_DEBOUNCE_MS).trim();
+  const latest = useRef({ state, onChange });
+  latest.current = { state, onChange };
+  // Only a pause in typing asks again (not a change of the address, e.g. going back).
+  useEffect(() => {
+    const { state: now, onChange: change } = latest.current;
+    if (searched !== now.q) change({ ...now, q: searched, offset: 0 });
+  }, [searched]);
+
+  const notes = useNotes({
+    q: state.q || undefined,
+    include_public: state.includePublic,
+    limit: NOTES_PAGE_SIZE,
+    offset: state.offset,
+  });
+  const items = notes.data?.items ?? [];
+  const shown = visibleNotes(items, typed, notes.isPlaceholderData ? null : state.q);
+  const searchId = useId();
+
+  return (
+    <>
+      <div className="filters" role="search" aria-label="Search notes">
+        <div className="field">
+          <label htmlFor={searchId}>Search notes</label>
+          <input
+            id={searchId}
+            type="search"
+            name="q"
+            value={typed}
+            onChange={(event) => setTyped(event.target.value)}
+            placeholder="Words in the title or text"
+          />
+        </div>
+        <CheckboxField
+          label="Include public notes"
+          name="include_public"
+          checked={state.includePublic}
+          onChange={(event) => onChange({ ...state, includePublic: event.target.checked, offset: 0 })}
+        />
+      </div>
+      <p className="muted" aria-live="polite">
+        {notes.data === undefined
+          ? "Loading notes…"
+          : shown.length === 0
+            ? typed.trim()
+              ? "No notes match this search."
+              : "No notes yet."
+            : `${notes.data.total} note${notes.data.total === 1 ? "" : "s"}${notes.isFetching ? " (updating…)" : ""}`}
+      </p>
+      {shown.length > 0 && (
+        <ul className="item-list" aria-label="Notes">
+          {shown.map((note) => (
+            <li key={note.id} className="item">
+              <Link to={`/notes/${note.id}`} className="item-title">
+                {note.title}
+              </Link>{" "}
+              <AccessBadge access={note.access} isPublic={note.is_public} />
+              <p className="excerpt">{excerpt(note.content)}</p>
+              <p className="muted small">
+                Updated <time dateTime={note.updated_at}>{new Date(note.updated_at).toLocaleString()}</time>
+              </p>
+            </li>
+          ))}
+        </ul>
+      )}
+      {notes.data && notes.data.total > NOTES_PAGE_SIZE && (
+        <Pagination
+          label="Note pages"
+          total={notes.data.total}
+          limit={NOTES_PAGE_SIZE}
+          offset={state.offset}
+          onOffsetChange={(offset) => onChange({ ...state, offset })}
+        />
+      )}
+    </>
+  );
+}
+
+/** The first line or so of a note, for the list. */
+export function excerpt(content: string, length = 140): string {
+  const text = content.replace(/\s+/g, " ").trim();
+  return text.length <= length ? text : `${text.slice(0, length - 1).trimEnd()}…`;
+}

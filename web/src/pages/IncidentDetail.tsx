@@ -1,0 +1,123 @@
+import type { FormEvent } from "react";
+import { Link, useParams } from "react-router";
+import { hasRole } from "../auth/roles";
+import { useCurrentUser } from "../auth/session";
+import { ErrorMessage } from "../components/ErrorMessage";
+import { fieldErrorOf, SelectField, TextAreaField } from "../components/Field";
+import { Loading } from "../components/Loading";
+import { PageHeading } from "../components/PageHeading";
+import { EventItem } from "../features/monitoring/EventItem";
+import { MonitoringNav, Pill } from "../features/monitoring/MonitoringNav";
+import {
+  INCIDENT_STATUSES,
+  SEVERITIES,
+  useIncident,
+  useIncidentTimeline,
+  useUpdateIncident,
+  type Incident,
+} from "../features/monitoring/hooks";
+
+function when(value: string | null) {
+  return value ? <time dateTime={value}>{new Date(value).toLocaleString()}</time> : "—";
+}
+
+/** One incident: its state, an update form (its creator and staff), and its timeline. */
+export default function IncidentDetail() {
+  const { incidentId = "" } = useParams();
+  const me = useCurrentUser();
+  const { data: incident } = useIncident(incidentId);
+  const timeline = useIncidentTimeline(incidentId);
+  if (!incident) return <Loading />;
+  const mayUpdate = hasRole(me.role, "moderator") || incident.created_by === me.id;
+  return (
+    <section>
+      <p>
+        <Link to="/monitoring/incidents">← All incidents</Link>
+      </p>
+      <PageHeading title={`Incident ${incident.title}`}>{`Incident: ${incident.title}`}</PageHeading>
+      <MonitoringNav />
+      <p>
+        <Pill value={incident.status} /> <Pill value={incident.severity} />
+      </p>
+      {incident.description && <p className="note-content">{incident.description}</p>}
+      <dl className="details">
+        <dt>Started</dt>
+        <dd>{when(incident.started_at)}</dd>
+        <dt>Resolved</dt>
+        <dd>{when(incident.resolved_at)}</dd>
+        <dt>Root cause</dt>
+        <dd>{incident.root_cause ?? "—"}</dd>
+        <dt>Assigned to</dt>
+        <dd>{incident.assigned_to ? <code>{incident.assigned_to}</code> : "nobody"}</dd>
+        <dt>Opened by</dt>
+        <dd>{incident.alert_id ? "an alert" : incident.created_by === me.id ? "you" : "a person"}</dd>
+      </dl>
+      {mayUpdate && <UpdateIncident incident={incident} />}
+      <h2>Timeline</h2>
+      {timeline.data === undefined ? (
+        <Loading label="Loading the timeline…" />
+      ) : timeline.data.length === 0 ? (
+        <p>No events yet.</p>
+      ) : (
+        <ol className="item-list timeline" aria-label="Timeline">
+          {timeline.data.map((event) => (
+            <EventItem key={event.id} event={event} />
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+function UpdateIncident({ incident }: { incident: Incident }) {
+  const update = useUpdateIncident(incident.id);
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const rootCause = String(form.get("root_cause") ?? "").trim();
+    update.mutate({
+      status: INCIDENT_STATUSES.find((s) => s === form.get("status")) ?? incident.status,
+      severity: SEVERITIES.find((s) => s === form.get("severity")) ?? incident.severity,
+      root_cause: rootCause || null,
+    });
+  }
+  return (
+    <>
+      <h2>Update</h2>
+      <form onSubmit={submit} noValidate aria-label="Update the incident">
+        <ErrorMessage error={update.error} fieldsShown={["status", "severity", "root_cause"]} />
+        {update.isSuccess && (
+          <p className="notice" role="status">
+            Incident updated.
+          </p>
+        )}
+        <div className="filters">
+          <SelectField
+            label="Status"
+            name="status"
+            defaultValue={incident.status}
+            options={INCIDENT_STATUSES}
+            error={fieldErrorOf(update.error, "status")}
+          />
+          <SelectField
+            label="Severity"
+            name="severity"
+            defaultValue={incident.severity}
+            options={SEVERITIES}
+            error={fieldErrorOf(update.error, "severity")}
+          />
+        </div>
+        <TextAreaField
+          label="Root cause"
+          name="root_cause"
+          rows={3}
+          defaultValue={incident.root_cause ?? ""}
+          error={fieldErrorOf(update.error, "root_cause")}
+        />
+        <button type="submit" disabled={update.isPending}>
+          Save incident
+        </button>
+      </form>
+    </>
+  );
+}
