@@ -20,5 +20,5 @@ def in_ci() -> bool:
 def unavailable(reason: str) -> NoReturn:
     """Skip this test for `reason` (which says how to install what is missing); in CI, fail."""
     if in_ci():
-        pytest.fail(f"{reason} — under CI=true a missing tool fails the test instead of skipping it", pytrace=False)
+        pytest.fail(f"{reason} (CI=true: a missing tool fails instead of skipping)", pytrace=False)
     pytest.skip(reason)

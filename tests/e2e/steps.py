@@ -13,6 +13,8 @@ import re
 import httpx
 from playwright.async_api import Locator, Page, expect
 
+from studypath.core.clock import poll_until_async
+
 PASSWORD = "Sunny-Meadow-42"
 
 
@@ -68,13 +70,42 @@ async def register_by_api(base_url: str, username: str, password: str = PASSWORD
 
 async def sign_out_everywhere_by_api(base_url: str, username: str, password: str) -> None:
     """What "sign out everywhere" on another device does: every session of the user ends."""
+    token = await token_by_api(base_url, username, password)
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+        ended = await http.post(
+            "/api/v1/auth/logout-all", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert ended.status_code == 200, ended.text
+
+
+async def token_by_api(base_url: str, username: str, password: str = PASSWORD) -> str:
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
         login = await http.post(
             "/api/v1/auth/login", json={"username": username, "password": password}
         )
         assert login.status_code == 200, login.text
-        token = login.json()["data"]["session_token"]
-        ended = await http.post(
-            "/api/v1/auth/logout-all", headers={"Authorization": f"Bearer {token}"}
+        token: str = login.json()["data"]["session_token"]
+        return token
+
+
+async def wait_for_unread_notifications(base_url: str, username: str, count: int) -> None:
+    """Until `username` has `count` unread notifications (a worker writes them, moments
+    after the action that caused them). The app asks for them every 30 s; the test waits
+    for the effect and then opens the app, rather than waiting for the app's next poll."""
+    headers = {"Authorization": f"Bearer {await token_by_api(base_url, username)}"}
+    seen: list[str] = []
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=10) as http:
+
+        async def arrived() -> bool:
+            response = await http.get(
+                "/api/v1/notifications", params={"unread_only": True, "limit": 1}
+            )
+            seen[:] = [response.headers.get("x-total-count", "?")]
+            return response.status_code == 200 and seen[0] == str(count)
+
+        await poll_until_async(
+            arrived,
+            within=15,
+            what=f"{count} unread notification(s) for {username}",
+            detail=lambda: f"unread: {seen[0] if seen else 'not asked yet'}",
         )
-        assert ended.status_code == 200, ended.text
