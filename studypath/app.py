@@ -72,6 +72,9 @@ The studypath system API, wire-compatible with the study guide's starter API.
 * Authentication: `Authorization: Bearer <session token>`, or an API key as
   `Authorization: Bearer sk_...` / `X-API-Key: sk_...`. API keys cannot create keys, log out,
   refresh, change the password or delete the account (403): those need a session.
+  The web app uses the session cookie login also sets (`studypath_session`, HttpOnly,
+  SameSite=Strict); a request it authenticates that is not GET or HEAD needs an `Origin`
+  (else `Referer`) of this server (403 otherwise). A header wins over the cookie.
 * `POST /auth/refresh`: a session that was never refreshed may refresh at once (right after
   login too); after that, 409 `CONFLICT` within five minutes of its last refresh.
 * Resources a caller may not see answer 404, not 403 (no enumeration); moderators do not see

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +15,7 @@ import pytest
 from studypath.app import create_app
 from studypath.config import Settings
 from studypath.core.errors import AppError
-from studypath.core.openapi import API_KEY_HEADER, BEARER, COOKIE, ERROR_SCHEMA
+from studypath.core.openapi import API_KEY_HEADER, BEARER, COOKIE, ERROR_SCHEMA, openapi_text
 from studypath.monitoring.schemas import check_label_name, parse_query
 from studypath.monitoring.service import parse_tag_filter
 
@@ -124,6 +126,42 @@ async def test_openapi_served_document_is_the_post_processed_one(
     served = (await client.get("/api-docs/openapi.json")).json()
     assert "HTTPValidationError" not in json.dumps(served)
     assert BEARER in served["components"]["securitySchemes"]
+
+
+SNAPSHOT = Path(__file__).parents[1] / "web" / "openapi.json"
+REGENERATE = (
+    "studypath export-openapi --output web/openapi.json && (cd web && npm run generate-types)"
+)
+
+
+def test_the_web_apps_openapi_snapshot_is_the_apps_document() -> None:
+    """The web app's TypeScript types are generated from `web/openapi.json`: a change to the
+    API that is not in the snapshot would leave the web app compiling against the old API."""
+    current = openapi_text(create_app(Settings()))
+    committed = SNAPSHOT.read_text(encoding="utf-8") if SNAPSHOT.exists() else ""
+    if committed != current:
+        diff = difflib.unified_diff(
+            committed.splitlines(),
+            current.splitlines(),
+            "web/openapi.json",
+            "create_app()",
+            n=1,
+            lineterm="",
+        )
+        shown = "\n".join(list(diff)[:60])
+        raise AssertionError(
+            f"web/openapi.json is not the API's OpenAPI document; regenerate it and the web "
+            f"app's types:\n    {REGENERATE}\n{shown}"
+        )
+
+
+def test_the_exported_document_is_deterministic() -> None:
+    text = openapi_text(create_app(Settings()))
+    assert text == openapi_text(create_app(Settings()))
+    assert text.endswith("}\n") and text.isascii()
+    document = json.loads(text)
+    assert list(document) == sorted(document)
+    assert list(document["paths"]) == sorted(document["paths"])
 
 
 # --- rules the models enforce, stated in the schema -----------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import shlex
 import subprocess
@@ -174,14 +173,16 @@ def export_openapi(
         Path | None, typer.Option("--output", "-o", help="File (default stdout).")
     ] = None,
 ) -> None:
-    """Write the OpenAPI document of the API (no database needed)."""
+    """Write the OpenAPI document of the API (no database needed), byte for byte the same
+    for the same API: `--output web/openapi.json` refreshes the web app's snapshot."""
     from studypath.app import create_app
+    from studypath.core.openapi import openapi_text
 
-    document = json.dumps(create_app(settings_from()).openapi(), indent=2)
+    document = openapi_text(create_app(settings_from()))
     if output is None:
-        sys.stdout.write(document + "\n")
+        sys.stdout.write(document)
     else:
-        output.write_text(document + "\n")
+        output.write_text(document, encoding="utf-8")
         echo(f"wrote {output}")
 
 

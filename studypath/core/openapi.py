@@ -21,6 +21,7 @@ Every error status is documented with the envelope `{"error": {"code", "message"
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -255,3 +256,11 @@ def install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def openapi_text(app: FastAPI) -> str:
+    """The document as `studypath export-openapi` writes it: keys sorted, two-space indents,
+    ASCII only, a final newline — the same bytes for the same app on any machine, so the
+    committed snapshot (`web/openapi.json`, from which the web app's types are generated)
+    changes only when the API does."""
+    return json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"

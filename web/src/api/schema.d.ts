@@ -102,6 +102,10 @@ export interface paths {
          * Login
          * @description Exchange a username (or email) and password for a session token.
          *
+         *     The token is in the body (send it as `Authorization: Bearer`) and in an HttpOnly cookie,
+         *     `studypath_session`, for the web app: a request authenticated by the cookie that changes
+         *     something must come from this server's origin (`Origin`, else `Referer`; 403 otherwise).
+         *
          *     Failed logins are limited per client address and per account at an address (429 with
          *     `Retry-After`); an account failing from many addresses answers more and more slowly but
          *     is never locked for its owner. A malformed request (NUL byte, lone surrogate: 400) checks
@@ -127,7 +131,7 @@ export interface paths {
         put?: never;
         /**
          * Logout
-         * @description End this session; its token stops working at once.
+         * @description End this session; its token stops working at once (and the cookie is dropped).
          */
         post: operations["logout_api_v1_auth_logout_post"];
         delete?: never;
@@ -147,8 +151,8 @@ export interface paths {
         put?: never;
         /**
          * Logout All
-         * @description Sign out everywhere: end every session of the caller (this one included) and revoke
-         *     every API key.
+         * @description Sign out everywhere: end every session of the caller (this one included, its cookie
+         *     dropped) and revoke every API key.
          */
         post: operations["logout_all_api_v1_auth_logout_all_post"];
         delete?: never;
@@ -188,8 +192,9 @@ export interface paths {
         put?: never;
         /**
          * Refresh
-         * @description Extend this session to a full lifetime from now. A session never refreshed may refresh
-         *     at once; after that, 409 `CONFLICT` within 5 minutes of its last refresh.
+         * @description Extend this session to a full lifetime from now (a session sent as the cookie gets the
+         *     cookie again, with a full lifetime). A session never refreshed may refresh at once; after
+         *     that, 409 `CONFLICT` within 5 minutes of its last refresh.
          */
         post: operations["refresh_api_v1_auth_refresh_post"];
         delete?: never;
@@ -902,7 +907,7 @@ export interface paths {
         /**
          * Delete Own Account
          * @description Delete your account (needs a session, not an API key; soft: the row stays for audit,
-         *     you can no longer log in).
+         *     you can no longer log in). Your sessions end; the session cookie is dropped.
          */
         delete: operations["delete_own_account_api_v1_users_me_delete"];
         options?: never;
@@ -2690,7 +2695,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2739,7 +2744,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2779,7 +2784,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2832,7 +2837,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2919,7 +2924,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3059,7 +3064,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3099,7 +3104,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3170,7 +3175,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3450,7 +3455,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3512,7 +3517,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3590,7 +3595,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3663,7 +3668,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3750,7 +3755,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3831,7 +3836,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3893,7 +3898,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3971,7 +3976,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4044,7 +4049,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4106,7 +4111,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4184,7 +4189,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4257,7 +4262,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4344,7 +4349,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4424,7 +4429,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4486,7 +4491,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4553,7 +4558,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4593,7 +4598,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4650,7 +4655,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4712,7 +4717,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4790,7 +4795,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4863,7 +4868,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4948,7 +4953,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5021,7 +5026,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5116,7 +5121,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5185,7 +5190,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5258,7 +5263,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5307,7 +5312,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5358,7 +5363,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5433,7 +5438,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5495,7 +5500,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5585,7 +5590,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5634,7 +5639,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5709,7 +5714,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5787,7 +5792,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5856,7 +5861,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5934,7 +5939,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6012,7 +6017,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6096,7 +6101,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6158,7 +6163,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6247,7 +6252,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6336,7 +6341,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6412,7 +6417,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6465,7 +6470,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6552,7 +6557,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6625,7 +6630,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6725,7 +6730,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6825,7 +6830,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6916,7 +6921,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7016,7 +7021,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`) */
+            /** @description Signed in, but not allowed (`FORBIDDEN`): this needs another role, a session (not an API key) or rights on the resource, or your password must be changed first (`PUT /users/me/password`), or the session cookie came with a write from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
