@@ -1,0 +1,50 @@
+"""Roles in the browser: a page above the user's role is "not found" and not offered; an
+admin makes the user a moderator on the users page, and the user's app offers the staff
+pages from then on."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import expect
+
+from tests.e2e.conftest import ADMIN_PASSWORD, OpenPage
+from tests.e2e.steps import heading, navigation, register_by_api, sign_in
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_an_admin_makes_a_user_moderator_and_the_users_app_changes(
+    open_page: OpenPage, live_app: str
+) -> None:
+    await register_by_api(live_app, "morgan")
+    morgan = await open_page("morgan")
+
+    # A plain user: the queue is neither offered nor reachable by its address.
+    await morgan.goto("/queue")
+    await sign_in(morgan, "morgan")
+    await expect(heading(morgan, "Page not found")).to_be_visible()
+    await expect(navigation(morgan).get_by_role("link", name="Queue")).to_have_count(0)
+    await expect(navigation(morgan).get_by_role("link", name="Users")).to_have_count(0)
+
+    # The admin, in a browser of their own, changes morgan's role on the users page.
+    admin = await open_page("admin")
+    await admin.goto("/users")
+    await sign_in(admin, "admin", ADMIN_PASSWORD)
+    await expect(heading(admin, "Users")).to_be_visible()
+    await admin.get_by_role("combobox", name="Role of morgan").select_option("moderator")
+    await admin.get_by_role("button", name="Change role of morgan").click()
+    row = admin.get_by_role("listitem").filter(
+        has=admin.get_by_role("heading", name="morgan", exact=True)
+    )
+    await expect(row).to_contain_text("moderator")
+
+    # morgan's next page load asks who is signed in again: the staff pages appear.
+    await morgan.reload()
+    await expect(heading(morgan, "Task queue")).to_be_visible()
+    await expect(navigation(morgan).get_by_text(re.compile(r"^morgan\b"))).to_contain_text(
+        "moderator"
+    )
+    await expect(navigation(morgan).get_by_role("link", name="Queue")).to_be_visible()
+    await expect(navigation(morgan).get_by_role("link", name="Users")).to_be_visible()
