@@ -24,21 +24,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from studypath import __version__
 from studypath.config import Settings
 from studypath.core.db import Database
 from studypath.core.errors import install_error_handlers
 from studypath.core.middleware import RequestContextMiddleware
-from studypath.core.openapi import install_openapi
 from studypath.core.pagination import TOTAL_COUNT_HEADER
 from studypath.core.periodic import PeriodicRunner
 from studypath.core.security import configure_hashing, prepare_dummy_hash
+from studypath.openapi import install_openapi
 from studypath.routers import PERIODIC_JOBS, ROUTERS
+from studypath.telemetry.http import HttpTelemetry
 from studypath.telemetry.tracing import (
     SampledTracingMiddleware,
     sample_ratio,
     setup_tracing,
 )
+from studypath.version import __version__
 
 STATIC_DIR = Path(__file__).parent / "static"
 OPENAPI_URL = "/api-docs/openapi.json"
@@ -184,7 +185,10 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         expose_headers=["X-Request-ID", "Retry-After", TOTAL_COUNT_HEADER, "X-Unread-Count"],
     )
     app.add_middleware(
-        RequestContextMiddleware, api_prefix="/api/", max_body_bytes=settings.max_body_bytes
+        RequestContextMiddleware,
+        api_prefix="/api/",
+        max_body_bytes=settings.max_body_bytes,
+        observer=HttpTelemetry(),
     )
     if settings.tracing_enabled:  # outermost: the request's span encloses everything else
         setup_tracing(

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.system import System
 from tests.factories import AUTHZ_TASK_TYPE, DEFAULT_PASSWORD, World, create_user, create_world
 from tests.helpers import app_of

@@ -39,7 +39,7 @@ import studypath.tasks.handlers  # noqa: F401  (registers the built-in types)
 from studypath.config import Settings
 from studypath.core.clock import poll_until_async
 from studypath.core.db import Database
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.runtime import _allow_local_webhooks
 from studypath.tasks.handlers.email import SmtpUnavailable
 from studypath.tasks.handlers.webhook import WebhookFailed, refusal

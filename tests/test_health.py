@@ -13,8 +13,8 @@ from studypath import __version__
 from studypath.config import Settings
 from studypath.core.clock import poll_until_async
 from studypath.health.service import REFRESH_AFTER_SECONDS, CachedDatabaseCheck
+from studypath.identity.roles import Role
 from studypath.migrations import head_revision
-from studypath.rbac.roles import Role
 from studypath.system import System
 from tests.factories import create_user, start_session
 from tests.helpers import client_for, running_system

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from studypath.config import Settings
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.system import System
 from tests.factories import create_user, start_session
 from tests.helpers import app_of, client_for, running_system

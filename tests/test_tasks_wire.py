@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.config import Settings
 from studypath.core.db import Database
 from studypath.core.validation import MAX_JSON_DEPTH
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.system import System
 from studypath.tasks.registry import MIN_ROLE_KEY, TaskSpec, registry, required_role
 from tests.factories import DEFAULT_PASSWORD, create_task_type, create_user

@@ -16,11 +16,11 @@ import httpx
 import typer
 from pydantic import SecretStr
 
-from studypath import __version__
 from studypath.core.db import ensure_reachable
 from studypath.core.embedded import provide_database
 from studypath.core.logging import configure_console_logging
 from studypath.core.security import random_password
+from studypath.version import __version__
 
 if TYPE_CHECKING:
     from studypath.system import System

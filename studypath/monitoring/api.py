@@ -19,6 +19,7 @@ from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.core.validation import Text, ZonedDateTime
+from studypath.identity.roles import Role
 from studypath.monitoring import prometheus, service
 from studypath.monitoring.models import (
     AlertStatus,
@@ -41,7 +42,6 @@ from studypath.monitoring.schemas import (
     UpdateIncident,
 )
 from studypath.rbac.dependencies import Moderator
-from studypath.rbac.roles import Role
 from studypath.telemetry.tracing import TracedRoute
 
 router = APIRouter(prefix=f"{API_PREFIX}/monitoring", tags=["monitoring"], route_class=TracedRoute)

@@ -16,8 +16,8 @@ from studypath.core.errors import AppError, ErrorCode
 from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
+from studypath.identity.roles import Role
 from studypath.rbac.dependencies import Moderator
-from studypath.rbac.roles import Role
 from studypath.tasks import service
 from studypath.tasks.models import Task
 from studypath.tasks.registry import Creator

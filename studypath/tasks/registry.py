@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from studypath.core.db import Database
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 
 log = logging.getLogger("studypath.tasks")
 

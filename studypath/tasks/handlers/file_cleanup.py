@@ -38,7 +38,7 @@ from typing import Annotated, Any, TypedDict
 from pydantic import BaseModel, ConfigDict, Field, RootModel, Tag, model_validator
 
 from studypath.config import Settings
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.tasks.handlers.common import inside_data_dir, shape_by_key, two_shapes_schema
 from studypath.tasks.registry import (
     OWN_SHAPE,

@@ -49,7 +49,6 @@ from pydantic import (
     model_validator,
 )
 
-from studypath import __version__
 from studypath.tasks.handlers.common import shape_by_key, two_shapes_schema
 from studypath.tasks.registry import (
     OWN_SHAPE,
@@ -59,6 +58,7 @@ from studypath.tasks.registry import (
     TaskContext,
     task_handler,
 )
+from studypath.version import __version__
 
 MAX_HEADERS = 50
 MAX_BODY_CHARS = 512 * 1024
