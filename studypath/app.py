@@ -25,24 +25,25 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from studypath import __version__
 from studypath.config import Settings
 from studypath.core.db import Database
 from studypath.core.errors import install_error_handlers
 from studypath.core.middleware import RequestContextMiddleware
-from studypath.core.openapi import install_openapi
 from studypath.core.pagination import TOTAL_COUNT_HEADER
 from studypath.core.periodic import PeriodicRunner
 from studypath.core.security import HashingParameters, configure_hashing, prepare_dummy_hash
 from studypath.core.state import AppState, install_state
+from studypath.openapi import install_openapi
 from studypath.routers import PERIODIC_JOBS, ROUTERS
 from studypath.tasks.handlers import builtin_registry
 from studypath.tasks.registry import TaskRegistry
+from studypath.telemetry.http import HttpTelemetry
 from studypath.telemetry.tracing import (
     SampledTracingMiddleware,
     sample_ratio,
     setup_tracing,
 )
+from studypath.version import __version__
 
 # The web app's production build (Vite's output, committed: `pip install` needs no Node);
 # its sources are in `web/`. Without a build, the fallback page is served.
@@ -236,7 +237,10 @@ def create_app(
         expose_headers=["X-Request-ID", "Retry-After", TOTAL_COUNT_HEADER, "X-Unread-Count"],
     )
     app.add_middleware(
-        RequestContextMiddleware, api_prefix="/api/", max_body_bytes=settings.max_body_bytes
+        RequestContextMiddleware,
+        api_prefix="/api/",
+        max_body_bytes=settings.max_body_bytes,
+        observer=HttpTelemetry(),
     )
     if settings.tracing_enabled:  # outermost: the request's span encloses everything else
         setup_tracing(

@@ -5,11 +5,11 @@ Alembic compares this metadata with the database; the week-1 notebook draws it.
 
 from studypath.auth.models import ApiKey, LoginThrottle, Session
 from studypath.core.db import Base
+from studypath.identity.models import User
 from studypath.monitoring.models import Alert, Event, Incident, Metric
 from studypath.notes.models import Note, NoteShare
 from studypath.notifications.models import Notification
 from studypath.tasks.models import CircuitBreaker, Task, TaskType, WorkerRecord
-from studypath.users.models import User
 
 metadata = Base.metadata
 

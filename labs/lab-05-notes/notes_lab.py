@@ -33,10 +33,11 @@ from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.pagination import Page, PageParams
 from studypath.core.responses import Envelope, ok
+from studypath.identity import service as identity_service
+from studypath.identity.errors import UserErrorCode
 from studypath.tasks import TaskContext, TaskRegistry
 from studypath.tasks import service as tasks_service
 from studypath.telemetry.tracing import TracedRoute, traced
-from studypath.users import service as users_service
 
 SHARE_TASK = "lab_note_shared"
 Row = dict[str, Any]  # one row of a query, column name -> value
@@ -337,12 +338,12 @@ async def share_note(
     ### BEGIN SOLUTION Step 2
     note = await owned_note(session, owner_id, note_id)
     recipient = (
-        await users_service.find_by_login(session, username, by_email=False)
+        await identity_service.find_by_login(session, username, by_email=False)
         if username is not None
-        else await users_service.get_user(session, user_id)  # type: ignore[arg-type]
+        else await identity_service.get_user(session, user_id)  # type: ignore[arg-type]
     )
     if recipient is None or not recipient.is_active:
-        raise AppError(ErrorCode.USER_NOT_FOUND, "User not found")
+        raise AppError(UserErrorCode.USER_NOT_FOUND, "User not found")
     if recipient.id == owner_id:
         raise AppError(ErrorCode.VALIDATION_FAILED, "You cannot share a note with yourself")
     shared = await session.execute(

@@ -32,8 +32,8 @@ from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.core.state import app_state
+from studypath.identity.schemas import UserProfile
 from studypath.telemetry.tracing import TracedRoute
-from studypath.users.schemas import UserProfile
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"], route_class=TracedRoute)
 keys_router = APIRouter(prefix=f"{API_PREFIX}/api-keys", tags=["api-keys"], route_class=TracedRoute)

@@ -31,7 +31,7 @@ from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.logging import user_id_var
 from studypath.core.state import app_state
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.telemetry.tracing import LAYER, span_if_recording
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}

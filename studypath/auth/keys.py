@@ -16,8 +16,8 @@ from studypath.auth.models import ApiKey
 from studypath.core.clock import utcnow
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.security import token_hash
+from studypath.identity.models import User
 from studypath.telemetry.tracing import traced
-from studypath.users.models import User
 
 KEY_PREFIX = "sk_"
 SHOWN_PREFIX_LENGTH = 10  # "sk_" + 7 characters: enough to tell keys apart in a list

@@ -9,8 +9,8 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from studypath.core.validation import INTEGER_ONLY, Text, exactly_one_of
-from studypath.rbac.roles import Role
-from studypath.users.schemas import Email, NewPassword, Password, Username, UserProfile
+from studypath.identity.roles import Role
+from studypath.identity.schemas import Email, NewPassword, Password, Username, UserProfile
 
 LoginName = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=254)]
 

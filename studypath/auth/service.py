@@ -17,15 +17,16 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.auth import keys, sessions, throttle
+from studypath.auth.errors import AuthErrorCode
 from studypath.auth.models import Session
 from studypath.auth.sessions import SessionPolicy
 from studypath.auth.throttle import LoginThrottles, RegistrationThrottles
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.security import hash_password_async, needs_rehash, verify_password_async
-from studypath.rbac.roles import Role
+from studypath.identity import service as identity_service
+from studypath.identity.models import User
+from studypath.identity.roles import Role
 from studypath.telemetry.tracing import traced
-from studypath.users import service as users_service
-from studypath.users.models import User
 
 INVALID_LOGIN = "Invalid username/email or password"
 pause = asyncio.sleep  # the account delay's wait (a test may swap it to record the delays)
@@ -65,7 +66,7 @@ async def register(
     await throttle.record_failure(db, client_key, throttles.client)
     await throttle.record_failure(db, throttle.REGISTRATION_TOTAL_KEY, throttles.total)
     await throttle.commit_now(db)  # counted even if the name is taken (409)
-    return await users_service.create_user(
+    return await identity_service.create_user(
         db, username=username, email=email, password=password, role=Role.USER
     )
 
@@ -82,7 +83,7 @@ async def login(
     session_policy: SessionPolicy,
     throttles: LoginThrottles,
 ) -> LoginResult:
-    user = await users_service.find_by_login(db, identifier, by_email=by_email)
+    user = await identity_service.find_by_login(db, identifier, by_email=by_email)
     client_key = throttle.client_key(client_address)
     account_key = throttle.account_key(user.id if user else None, identifier)
     here_key = throttle.account_client_key(account_key, client_address)
@@ -98,7 +99,7 @@ async def login(
         await throttle.record_failure(db, here_key, throttles.account_at_client)
         await throttle.count_failure(db, account_key, throttles.account.window)
         await throttle.commit_now(db)  # the 401 rolls the request back; the count stays
-        raise AppError(ErrorCode.INVALID_CREDENTIALS, INVALID_LOGIN)
+        raise AppError(AuthErrorCode.INVALID_CREDENTIALS, INVALID_LOGIN)
 
     await throttle.clear(db, account_key, here_key)
     if needs_rehash(user.password_hash):

@@ -20,9 +20,9 @@ from studypath.auth.models import Session
 from studypath.core.clock import utcnow
 from studypath.core.db import log_statement
 from studypath.core.security import new_token, token_hash
-from studypath.rbac.roles import Role
+from studypath.identity.models import User
+from studypath.identity.roles import Role
 from studypath.telemetry.tracing import span_if_recording
-from studypath.users.models import User
 
 REFRESH_COOLDOWN = timedelta(minutes=5)
 

@@ -9,7 +9,11 @@ studypath notebooks          # your copy of the course notebooks, opened in Jupy
 studypath labs list | release | check | grade
 """
 
-from studypath.cli import admin, database, labs, run  # noqa: F401  (each registers its commands)
+# Each module registers its commands; `studypath --help` lists the groups in this order.
+# isort: off
+from studypath.cli import operations, database, labs, run  # noqa: F401
+
+# isort: on
 from studypath.cli.common import app
 
 __all__ = ["app", "main"]

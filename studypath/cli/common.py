@@ -187,7 +187,7 @@ def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) 
 
 
 def rendered(*tables: Any) -> str:
-    """Rich tables as plain text (run_admin prints what the work returns)."""
+    """Rich tables as plain text (run_operation prints what the work returns)."""
     from rich.console import Console
 
     console = Console(width=160)

@@ -15,11 +15,11 @@ import httpx
 import typer
 from pydantic import SecretStr
 
-from studypath import __version__
 from studypath.core.db import ensure_reachable
 from studypath.core.embedded import provide_database
 from studypath.core.logging import configure_console_logging
 from studypath.core.security import random_password
+from studypath.version import __version__
 
 if TYPE_CHECKING:
     from studypath.system import System
@@ -176,7 +176,7 @@ def export_openapi(
     """Write the OpenAPI document of the API (no database needed), byte for byte the same
     for the same API: `--output web/openapi.json` refreshes the web app's snapshot."""
     from studypath.app import create_app
-    from studypath.core.openapi import openapi_text
+    from studypath.openapi import openapi_text
 
     document = openapi_text(create_app(settings_from()))
     if output is None:

@@ -7,7 +7,7 @@ the same JSON shape: ``{"error": {"code": "...", "message": "..."}}``.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,49 +17,40 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 
-class ErrorCode(StrEnum):
-    UNAUTHORIZED = "UNAUTHORIZED"
-    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-    FORBIDDEN = "FORBIDDEN"
-    NOT_FOUND = "NOT_FOUND"
-    USER_NOT_FOUND = "USER_NOT_FOUND"
-    TASK_NOT_FOUND = "TASK_NOT_FOUND"
-    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
-    VALIDATION_FAILED = "VALIDATION_FAILED"
-    INVALID_INPUT = "INVALID_INPUT"
-    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
-    USER_ALREADY_EXISTS = "USER_ALREADY_EXISTS"
-    EMAIL_ALREADY_EXISTS = "EMAIL_ALREADY_EXISTS"
-    USERNAME_ALREADY_EXISTS = "USERNAME_ALREADY_EXISTS"
-    CONFLICT = "CONFLICT"
-    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
-    RATE_LIMITED = "RATE_LIMITED"
-    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-    SERVICE_UNHEALTHY = "SERVICE_UNHEALTHY"
-    INTERNAL_ERROR = "INTERNAL_ERROR"
+class ErrorCodeEnum(StrEnum):
+    """The base of every enum of error codes. A member is its wire string (`"NOT_FOUND"`)
+    and carries the HTTP status it answers with, so a code and its status are declared on
+    one line: `NOT_FOUND = "NOT_FOUND", 404`.
+
+    Core declares the codes any part of the system may use (`ErrorCode`); a domain declares
+    its own beside its code (`identity.errors.UserErrorCode`, `tasks.errors.TaskErrorCode`),
+    and `AppError` takes a member of any of them."""
+
+    status: int
+
+    def __new__(cls, code: str, status: int) -> Self:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.status = status
+        return member
 
 
-STATUS_FOR_CODE: dict[ErrorCode, int] = {
-    ErrorCode.UNAUTHORIZED: 401,
-    ErrorCode.INVALID_CREDENTIALS: 401,
-    ErrorCode.FORBIDDEN: 403,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.USER_NOT_FOUND: 404,
-    ErrorCode.TASK_NOT_FOUND: 404,
-    ErrorCode.METHOD_NOT_ALLOWED: 405,
-    ErrorCode.VALIDATION_FAILED: 400,
-    ErrorCode.INVALID_INPUT: 400,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
-    ErrorCode.USER_ALREADY_EXISTS: 409,
-    ErrorCode.EMAIL_ALREADY_EXISTS: 409,
-    ErrorCode.USERNAME_ALREADY_EXISTS: 409,
-    ErrorCode.CONFLICT: 409,
-    ErrorCode.PAYLOAD_TOO_LARGE: 413,
-    ErrorCode.RATE_LIMITED: 429,
-    ErrorCode.SERVICE_UNAVAILABLE: 503,
-    ErrorCode.SERVICE_UNHEALTHY: 503,
-    ErrorCode.INTERNAL_ERROR: 500,
-}
+class ErrorCode(ErrorCodeEnum):
+    """The generic codes: authentication, permission, lookup, input, limits, availability."""
+
+    UNAUTHORIZED = "UNAUTHORIZED", 401
+    FORBIDDEN = "FORBIDDEN", 403
+    NOT_FOUND = "NOT_FOUND", 404
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED", 405
+    VALIDATION_FAILED = "VALIDATION_FAILED", 400
+    INVALID_INPUT = "INVALID_INPUT", 400
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE", 415
+    CONFLICT = "CONFLICT", 409
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE", 413
+    RATE_LIMITED = "RATE_LIMITED", 429
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE", 503
+    INTERNAL_ERROR = "INTERNAL_ERROR", 500
+
 
 # Starlette raises bare HTTP statuses (unknown route, wrong method); give each its code.
 CODE_FOR_STATUS: dict[int, ErrorCode] = {
@@ -82,7 +73,7 @@ class AppError(Exception):
 
     def __init__(
         self,
-        code: ErrorCode,
+        code: ErrorCodeEnum,
         message: str,
         *,
         status: int | None = None,
@@ -92,12 +83,12 @@ class AppError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.status = status or STATUS_FOR_CODE[code]
+        self.status = status or code.status
         self.details = details
         self.headers = headers
 
 
-def not_found(what: str = "Resource", code: ErrorCode = ErrorCode.NOT_FOUND) -> AppError:
+def not_found(what: str = "Resource", code: ErrorCodeEnum = ErrorCode.NOT_FOUND) -> AppError:
     return AppError(code, f"{what} not found")
 
 

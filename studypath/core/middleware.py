@@ -3,6 +3,9 @@ limit, access log.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so it costs little and sees every response,
 including the masked 500 it produces itself when a handler raises something unexpected.
+
+Metrics and traces are not core's business: the app hands the middleware a
+`RequestObserver` (`telemetry.http.HttpTelemetry`), told when each request starts and ends.
 """
 
 from __future__ import annotations
@@ -12,16 +15,13 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import HTTPException
-from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from studypath.core.errors import ErrorCode, error_body
 from studypath.core.logging import request_id_var, user_id_var
-from studypath.telemetry.metrics import HTTP_IN_FLIGHT, observe_request
-from studypath.telemetry.tracing import LAYER
 
 log = logging.getLogger("studypath.http")
 
@@ -44,6 +44,29 @@ PAGE_CSP = (
     "frame-ancestors 'none'"
 )
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+class RequestObserver(Protocol):
+    """Told of every request: when it starts, and once when it ends (its route template,
+    not its raw path)."""
+
+    def request_started(self) -> None: ...
+
+    def request_finished(
+        self, method: str, route: str, status: int, seconds: float, request_id: str
+    ) -> None: ...
+
+
+class NoObserver:
+    """The observer of a middleware nobody watches (no metrics, no traces)."""
+
+    def request_started(self) -> None:
+        pass
+
+    def request_finished(
+        self, method: str, route: str, status: int, seconds: float, request_id: str
+    ) -> None:
+        pass
 
 
 class BodyTooLarge(HTTPException):
@@ -132,8 +155,10 @@ class RequestContextMiddleware:
         api_prefix: str = "/api/",
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         page_csp: str = PAGE_CSP,
+        observer: RequestObserver | None = None,
     ) -> None:
         self.app = app
+        self.observer = observer or NoObserver()
         self.api_prefix = api_prefix
         self.max_body_bytes = max_body_bytes
         self.page_csp = page_csp.encode()
@@ -174,17 +199,10 @@ class RequestContextMiddleware:
             if logged:
                 return
             logged = True
-            HTTP_IN_FLIGHT.dec()
             duration_ms = (time.perf_counter() - started) * 1000
             route = _route_fields(scope)
             template = route.get("route", _unrouted(path))
-            observe_request(method, template, status, duration_ms / 1000)
-            span = trace.get_current_span()
-            if span.is_recording():  # name the request's span by its route, not its raw path
-                span.update_name(f"{method} {template}")
-                span.set_attribute("http.route", template)
-                span.set_attribute(LAYER, "api")
-                span.set_attribute("studypath.request_id", request_id)
+            self.observer.request_finished(method, template, status, duration_ms / 1000, request_id)
             log.info(
                 "%s %s -> %s (%.1f ms)",
                 method,
@@ -215,7 +233,7 @@ class RequestContextMiddleware:
                 log_end()  # before the client can see the end: its log line is already there
             await send(message)
 
-        HTTP_IN_FLIGHT.inc()
+        self.observer.request_started()
         log.debug(
             "request started %s %s",
             method,

@@ -10,13 +10,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from studypath import __version__
 from studypath.core.clock import utcnow
-from studypath.core.errors import AppError, ErrorCode
+from studypath.core.errors import AppError
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.core.state import AppState, State
 from studypath.health import service
+from studypath.health.errors import HealthErrorCode
 from studypath.health.schemas import (
     DetailedHealth,
     Documentation,
@@ -27,6 +27,7 @@ from studypath.health.schemas import (
 )
 from studypath.rbac.dependencies import Admin
 from studypath.telemetry.tracing import TracedRoute
+from studypath.version import __version__
 
 router = APIRouter(prefix=f"{API_PREFIX}/health", tags=["health"], route_class=TracedRoute)
 admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], route_class=TracedRoute)
@@ -45,7 +46,7 @@ def _cached_database_check(state: AppState) -> service.CachedDatabaseCheck:
 
 
 def _unavailable(message: str, details: Any) -> AppError:
-    return AppError(ErrorCode.SERVICE_UNHEALTHY, message, details=details)
+    return AppError(HealthErrorCode.SERVICE_UNHEALTHY, message, details=details)
 
 
 @router.get("", response_model=Envelope[HealthSummary], responses=UNHEALTHY)

@@ -20,6 +20,7 @@ from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.core.state import State, app_state
 from studypath.core.validation import Text, ZonedDateTime
+from studypath.identity.roles import Role
 from studypath.monitoring import prometheus, service
 from studypath.monitoring.models import (
     AlertStatus,
@@ -42,7 +43,6 @@ from studypath.monitoring.schemas import (
     UpdateIncident,
 )
 from studypath.rbac.dependencies import Moderator
-from studypath.rbac.roles import Role
 from studypath.telemetry.tracing import TracedRoute
 
 router = APIRouter(prefix=f"{API_PREFIX}/monitoring", tags=["monitoring"], route_class=TracedRoute)

@@ -31,7 +31,8 @@ from sqlalchemy import text
 from studypath.core.db import Database
 from studypath.monitoring.schemas import check_label_name, check_stored_metric_name
 from studypath.monitoring.service import RESERVED_METRIC_PREFIXES
-from studypath.telemetry.metrics import refresh_pool_gauges, refresh_queue_gauges
+from studypath.tasks.gauges import refresh_queue_gauges
+from studypath.telemetry.metrics import refresh_pool_gauges
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 HISTOGRAM_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)

@@ -30,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.core.clock import utcnow
 from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import PageParams
+from studypath.identity.models import User
+from studypath.identity.roles import Role
 from studypath.monitoring.models import (
     Alert,
     AlertStatus,
@@ -42,9 +44,7 @@ from studypath.monitoring.models import (
     MetricType,
 )
 from studypath.rbac.policy import Actor, can_access_owned
-from studypath.rbac.roles import Role
 from studypath.telemetry.tracing import traced
-from studypath.users.models import User
 
 RESERVED_SOURCES = frozenset({"alerts", "incidents", "system"})
 STAFF_SOURCE_PREFIXES = ("system-", "health-", "monitoring-")

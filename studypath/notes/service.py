@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import PageParams
+from studypath.identity import service as identity_service
+from studypath.identity.errors import UserErrorCode
 from studypath.notes.models import Note, NoteShare, SharePermission
 from studypath.tasks import service as tasks_service
 from studypath.telemetry.tracing import traced
-from studypath.users import service as users_service
 
 NOTIFICATION_TASK = "notification"
 
@@ -195,12 +196,12 @@ async def share_note(
     both are stored (and the workers hear of the task); when it rolls back, neither is."""
     note = await _owned(session, owner_id, note_id)
     recipient = (
-        await users_service.find_by_login(session, username, by_email=False)
+        await identity_service.find_by_login(session, username, by_email=False)
         if username is not None
-        else await users_service.get_user(session, user_id)  # type: ignore[arg-type]
+        else await identity_service.get_user(session, user_id)  # type: ignore[arg-type]
     )
     if recipient is None or not recipient.is_active:
-        raise not_found("User", ErrorCode.USER_NOT_FOUND)
+        raise not_found("User", UserErrorCode.USER_NOT_FOUND)
     if recipient.id == owner_id:
         raise AppError(ErrorCode.VALIDATION_FAILED, "You cannot share a note with yourself")
     share_id = (

@@ -17,7 +17,7 @@ from fastapi import Depends
 
 from studypath.auth.dependencies import CurrentUser, Principal
 from studypath.core.errors import AppError, ErrorCode
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 
 
 @dataclass(frozen=True)

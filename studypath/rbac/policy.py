@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Protocol
 
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 
 
 class Actor(Protocol):

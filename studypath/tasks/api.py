@@ -17,8 +17,8 @@ from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.core.state import State
+from studypath.identity.roles import Role
 from studypath.rbac.dependencies import Moderator, RoleRequirement
-from studypath.rbac.roles import Role
 from studypath.tasks import service
 from studypath.tasks.models import Task
 from studypath.tasks.registry import Creator

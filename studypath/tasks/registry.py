@@ -38,7 +38,7 @@ from pydantic import BaseModel, ValidationError
 from studypath.config import Settings
 from studypath.core.clock import utcnow
 from studypath.core.db import Database
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 
 log = logging.getLogger("studypath.tasks")
 

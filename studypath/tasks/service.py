@@ -22,8 +22,9 @@ from studypath.core.clock import utcnow
 from studypath.core.db import after_commit
 from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import PageParams
+from studypath.identity.roles import Role
 from studypath.rbac.policy import Actor, can_access_owned
-from studypath.rbac.roles import Role
+from studypath.tasks.errors import TaskErrorCode
 from studypath.tasks.lifecycle import TERMINAL
 from studypath.tasks.models import CircuitBreaker, Task, TaskType
 from studypath.tasks.queue import NOTIFY_CHANNEL, REQUEUE_DEAD_LETTERS, cancel_waiting
@@ -336,7 +337,7 @@ async def visible_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) 
     """The task if the actor owns it or is a moderator or admin; otherwise 404."""
     task = await session.get(Task, task_id, populate_existing=True)
     if task is None or not can_access_owned(actor, task.created_by):
-        raise not_found("Task", ErrorCode.TASK_NOT_FOUND)
+        raise not_found("Task", TaskErrorCode.TASK_NOT_FOUND)
     return task
 
 
@@ -423,7 +424,7 @@ async def retry_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) ->
         )
     ).scalar_one_or_none()
     if moved is None:
-        raise not_found("Failed task", ErrorCode.TASK_NOT_FOUND)
+        raise not_found("Failed task", TaskErrorCode.TASK_NOT_FOUND)
     await notify_workers(session, task.task_type)
     return moved  # as requeued (a worker may take it the moment the caller commits)
 

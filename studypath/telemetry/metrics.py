@@ -2,8 +2,8 @@
 
 Counters and histograms are updated where things happen (the HTTP middleware, the worker,
 task creation); the gauges read from the database (queue depth, breaker states) are
-refreshed by `refresh_queue_gauges` when the API answers a scrape — only then: counting the
-tasks table by status is a scan, not something every worker should do on every heartbeat.
+refreshed when the API answers a scrape, by `tasks.gauges.refresh_queue_gauges`: the queue
+reads its own tables, this module only declares the metrics.
 
 Several processes: each one exposes its own numbers (per-process scrape, the way
 Prometheus scrapes every instance of a service); the database-derived gauges are the same
@@ -26,8 +26,6 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from studypath.core.db import Database
-from studypath.tasks import breakers, stats
-from studypath.tasks.states import BreakerState
 
 # No `*_created` timestamp series next to every counter and histogram: noise on the page.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -71,17 +69,6 @@ BREAKER_STATE = Gauge(
     "Circuit breaker state per task type (0 closed, 1 half-open, 2 open)",
     ["task_type"],
 )
-BREAKER_VALUES = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
-
-
-async def refresh_queue_gauges(db: Database) -> None:
-    async with db.engine.connect() as conn:
-        counts = await stats.count_by_status(conn)
-        breaker_states = await breakers.states(conn)
-    for status, count in counts.by_status.items():
-        QUEUE_DEPTH.labels(status=status.value).set(count)
-    for task_type, state in breaker_states:
-        BREAKER_STATE.labels(task_type=task_type).set(BREAKER_VALUES[state])
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:

@@ -47,7 +47,7 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.trace import Span, SpanKind
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from studypath import __version__
+from studypath.version import __version__
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -1,1 +1,2 @@
-"""Users: accounts, profiles and their administration."""
+"""Managing users: profiles, password changes, moderation, roles, statistics (the account
+itself — the row, its role, its password rules — is `studypath.identity`)."""

@@ -19,11 +19,14 @@ from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.core.validation import Text
+from studypath.identity import service as identity_service
+from studypath.identity.errors import UserErrorCode
+from studypath.identity.models import User
+from studypath.identity.roles import Role
+from studypath.identity.schemas import UserProfile
 from studypath.rbac.dependencies import Admin, Moderator
-from studypath.rbac.roles import Role
 from studypath.telemetry.tracing import TracedRoute
 from studypath.users import service
-from studypath.users.models import User
 from studypath.users.schemas import (
     AdminUpdateProfile,
     ChangePassword,
@@ -34,7 +37,6 @@ from studypath.users.schemas import (
     SetRole,
     SetStatus,
     UpdateOwnProfile,
-    UserProfile,
     UserStats,
 )
 
@@ -43,9 +45,9 @@ admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], route_cla
 
 
 async def own_account(principal: CurrentUser, db: DbSession) -> User:
-    user = await service.get_user(db, principal.user_id)
+    user = await identity_service.get_user(db, principal.user_id)
     if user is None:  # deleted between authentication and now
-        raise not_found("User", ErrorCode.USER_NOT_FOUND)
+        raise not_found("User", UserErrorCode.USER_NOT_FOUND)
     return user
 
 
@@ -175,7 +177,7 @@ async def reset_user_password(
 # --- administration ------------------------------------------------------------------------
 @router.post("", response_model=Envelope[UserProfile])
 async def create_user(body: CreateUser, actor: Admin, db: DbSession) -> Envelope[UserProfile]:
-    user = await service.create_user(
+    user = await identity_service.create_user(
         db,
         username=body.username,
         email=body.email,

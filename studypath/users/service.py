@@ -16,21 +16,28 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.auth import keys as auth_keys
 from studypath.auth import sessions as auth_sessions
-from studypath.auth.passwords import policy_violations
+from studypath.auth.errors import AuthErrorCode
 from studypath.core.clock import utcnow
 from studypath.core.db import after_commit
 from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import PageParams
 from studypath.core.security import hash_password_async, verify_password_async
+from studypath.identity.errors import UserErrorCode
+from studypath.identity.models import User
+from studypath.identity.roles import Role
+from studypath.identity.service import (
+    check_password_policy,
+    create_user,
+    ensure_unique,
+    flush_or_duplicate,
+    get_user,
+)
 from studypath.rbac.policy import Actor, can_moderate_user, can_view_user
-from studypath.rbac.roles import Role
 from studypath.telemetry.tracing import traced
-from studypath.users.models import User
 
 audit_log = logging.getLogger("studypath.audit")
 LIKE_ESCAPE = "\\"
@@ -45,94 +52,6 @@ def audit(action: str, actor: Actor, target: User, reason: str | None, **facts: 
     audit_log.info("user.%s %s", action, text, extra={"event": f"user.{action}", **fields})
 
 
-def check_password_policy(password: str) -> None:
-    problems = policy_violations(password)
-    if problems:
-        raise AppError(
-            ErrorCode.VALIDATION_FAILED,
-            "Password " + "; ".join(problems),
-            details=[{"field": "password", "message": problem} for problem in problems],
-        )
-
-
-async def find_by_login(db: AsyncSession, identifier: str, *, by_email: bool) -> User | None:
-    """A not-deleted user by username or email, case-insensitively."""
-    column = User.email if by_email else User.username
-    return await db.scalar(
-        select(User).where(
-            func.lower(column) == identifier.strip().lower(), User.deleted_at.is_(None)
-        )
-    )
-
-
-async def get_user(db: AsyncSession, user_id: uuid.UUID) -> User | None:
-    user = await db.get(User, user_id)
-    return None if user is None or user.deleted_at is not None else user
-
-
-async def _ensure_unique(
-    db: AsyncSession, *, username: str | None, email: str | None, exclude: uuid.UUID | None = None
-) -> None:
-    for value, column, code, what in (
-        (username, User.username, ErrorCode.USERNAME_ALREADY_EXISTS, "Username"),
-        (email, User.email, ErrorCode.EMAIL_ALREADY_EXISTS, "Email"),
-    ):
-        if value is None:
-            continue
-        query = select(User.id).where(func.lower(column) == value.lower())
-        if exclude is not None:
-            query = query.where(User.id != exclude)
-        if await db.scalar(query) is not None:
-            raise AppError(code, f"{what} is already taken")
-
-
-async def _flush_or_duplicate(db: AsyncSession) -> None:
-    """Write the pending changes now, so a duplicate is a 409 here and not a failed commit.
-    The caller's transaction is unusable after it: the caller rolls back (the 409 does)."""
-    try:
-        await db.flush()
-    except IntegrityError as exc:
-        raise _duplicate_error(exc) from None
-
-
-def _duplicate_error(exc: IntegrityError) -> AppError:
-    """Two requests raced past `_ensure_unique`: the unique index decides."""
-    message = str(exc.orig)
-    if "email" in message:
-        return AppError(ErrorCode.EMAIL_ALREADY_EXISTS, "Email is already taken")
-    if "username" in message:
-        return AppError(ErrorCode.USERNAME_ALREADY_EXISTS, "Username is already taken")
-    return AppError(ErrorCode.USER_ALREADY_EXISTS, "User already exists")
-
-
-@traced
-async def create_user(
-    db: AsyncSession,
-    *,
-    username: str,
-    email: str,
-    password: str,
-    role: Role = Role.USER,
-    email_verified: bool = False,
-) -> User:
-    check_password_policy(password)
-    # Hash before looking for duplicates: a taken name costs the same argon2 work as a free
-    # one, so the time of the answer does not tell which names exist.
-    password_hash = await hash_password_async(password)
-    await _ensure_unique(db, username=username, email=email)
-    user = User(
-        username=username,
-        email=email,
-        password_hash=password_hash,
-        role=role,
-        email_verified=email_verified,
-    )
-    db.add(user)
-    await _flush_or_duplicate(db)
-    await db.refresh(user)  # the server's id and timestamps
-    return user
-
-
 @traced
 async def update_profile(
     db: AsyncSession,
@@ -142,7 +61,7 @@ async def update_profile(
     email: str | None = None,
     email_verified: bool | None = None,
 ) -> User:
-    await _ensure_unique(db, username=username, email=email, exclude=user.id)
+    await ensure_unique(db, username=username, email=email, exclude=user.id)
     if username is not None:
         user.username = username
     if email is not None and email.lower() != user.email.lower():
@@ -150,7 +69,7 @@ async def update_profile(
         user.email_verified = False  # a new address is unproven
     if email_verified is not None:
         user.email_verified = email_verified
-    await _flush_or_duplicate(db)
+    await flush_or_duplicate(db)
     await db.refresh(user)
     return user
 
@@ -163,7 +82,7 @@ async def change_own_password(
     password change is what you do when you fear someone else got in). Clears a pending
     "password change required". Returns (other sessions ended, keys revoked)."""
     if not await verify_password_async(user.password_hash, current):
-        raise AppError(ErrorCode.INVALID_CREDENTIALS, "Current password is wrong")
+        raise AppError(AuthErrorCode.INVALID_CREDENTIALS, "Current password is wrong")
     if current == new:
         raise AppError(ErrorCode.VALIDATION_FAILED, "New password must differ from the current one")
     check_password_policy(new)
@@ -200,7 +119,7 @@ async def _ensure_not_last_admin(db: AsyncSession, user: User, action: str) -> N
 async def visible_user(db: AsyncSession, actor: Actor, user_id: uuid.UUID) -> User:
     user = await get_user(db, user_id)
     if user is None or not can_view_user(actor, user.id, user.role):
-        raise not_found("User", ErrorCode.USER_NOT_FOUND)
+        raise not_found("User", UserErrorCode.USER_NOT_FOUND)
     return user
 
 
@@ -281,7 +200,7 @@ async def set_role(
     """Change a role (`actor` None: the command line). The last active admin stays one."""
     user = await get_user(db, user_id)
     if user is None:
-        raise not_found("User", ErrorCode.USER_NOT_FOUND)
+        raise not_found("User", UserErrorCode.USER_NOT_FOUND)
     if role is not Role.ADMIN:
         await _ensure_not_last_admin(db, user, "demote")
     previous = user.role

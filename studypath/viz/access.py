@@ -34,8 +34,8 @@ from fastapi import FastAPI
 
 from studypath.auth.dependencies import current_principal, optional_principal, session_principal
 from studypath.core.routing import API_PREFIX
+from studypath.identity.roles import Role
 from studypath.rbac.dependencies import RoleRequirement
-from studypath.rbac.roles import Role
 from studypath.viz.mermaid import Mermaid, escape
 
 PUBLIC = "public"

@@ -16,7 +16,7 @@ from studypath.auth.models import ApiKey, Session
 from studypath.config import Settings
 from studypath.core import security
 from studypath.core.clock import poll_until_async, utcnow
-from studypath.users.models import User
+from studypath.identity.models import User
 from tests.support.factories import DEFAULT_PASSWORD, create_user
 from tests.support.helpers import client_for, running_system
 
@@ -307,7 +307,7 @@ async def test_password_change_ends_other_sessions_only(client: httpx.AsyncClien
 async def test_deactivation_and_reset_end_sessions(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    from studypath.rbac.roles import Role
+    from studypath.identity.roles import Role
 
     await create_user(session, username="mod", role=Role.MODERATOR)
     mod_token = (await login(client, "mod", DEFAULT_PASSWORD)).json()["data"]["session_token"]
@@ -530,7 +530,7 @@ async def test_expired_api_key_is_rejected(
 async def test_api_key_acts_with_the_owners_current_role(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    from studypath.rbac.roles import Role
+    from studypath.identity.roles import Role
 
     user = await create_user(session, username="mod", role=Role.MODERATOR)
     token = (await login(client, "mod", DEFAULT_PASSWORD)).json()["data"]["session_token"]

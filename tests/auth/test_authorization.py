@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.auth.cookies import SESSION_COOKIE
 from studypath.config import Settings
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.system import System
 from tests.support.factories import (
     AUTHZ_TASK_TYPE,

@@ -35,7 +35,7 @@ from studypath.core.clock import poll_until
 from studypath.core.db import libpq_url
 from studypath.core.embedded import EmbeddedPostgres
 from studypath.core.embedded import postgres_processes as postgres_on
-from studypath.core.openapi import openapi_text
+from studypath.openapi import openapi_text
 from studypath.tasks import service as tasks_service
 from tests.support.pg import TestPostgres
 

@@ -13,8 +13,8 @@ from studypath.auth import keys as auth_keys
 from studypath.auth.models import ApiKey, Session
 from studypath.config import Settings
 from studypath.core.security import verify_password
-from studypath.rbac.roles import Role
-from studypath.users.models import User
+from studypath.identity.models import User
+from studypath.identity.roles import Role
 from tests.support.factories import create_user, start_session
 
 pytestmark = pytest.mark.timeout(60)

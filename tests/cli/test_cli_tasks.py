@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.core.clock import utcnow
-from studypath.tasks.admin import parse_tag
 from studypath.tasks.models import Task
+from studypath.tasks.operations import parse_tag
 from studypath.tasks.states import TaskStatus
 from tests.support.factories import create_task, create_task_type
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from studypath.users.models import User
+from studypath.identity.models import User
 from tests.support.factories import create_user
 
 

@@ -14,8 +14,8 @@ from studypath.config import Settings
 from studypath.core.clock import poll_until_async
 from studypath.core.state import state_of
 from studypath.health.service import REFRESH_AFTER_SECONDS, CachedDatabaseCheck
+from studypath.identity.roles import Role
 from studypath.migrations import head_revision
-from studypath.rbac.roles import Role
 from studypath.system import System
 from tests.support.factories import create_user, start_session
 from tests.support.helpers import app_of, client_for, running_system

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from tests.support.factories import create_user
 
 PASSWORD = "SecurePass123"  # the reference's examples: 3 of 4 character classes

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.system import System
 from tests.support.factories import create_user, start_session
 from tests.support.fuzzing import Identity, run_schemathesis, summary

@@ -18,7 +18,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from studypath.config import Settings
 from studypath.core.state import state_of
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.system import System
 from tests.support.factories import create_user, start_session
 from tests.support.helpers import app_of, client_for, running_system

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.config import Settings
 from studypath.core.clock import poll_until_async, utcnow
 from studypath.core.db import Database
+from studypath.identity.roles import Role
 from studypath.monitoring.alerts import evaluate_all
 from studypath.monitoring.models import Alert, Event, Incident, Metric
 from studypath.monitoring.retention import delete_old_rows
-from studypath.rbac.roles import Role
 from tests.support.factories import DEFAULT_PASSWORD, create_user
 from tests.support.helpers import client_for, running_system
 

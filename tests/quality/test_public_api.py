@@ -56,7 +56,9 @@ PUBLIC_MODULES = frozenset(
         "studypath.core.responses",
         "studypath.core.security",
         "studypath.models",
-        "studypath.rbac.roles",
+        "studypath.identity.roles",
+        "studypath.identity.errors",
+        "studypath.identity.service",
         "studypath.telemetry.tracing",
         # Domain modules the notebooks open and read (imported whole, as modules).
         "studypath.auth.api",

@@ -1,4 +1,5 @@
-"""The code is read by learners: ruff (lint + format) and mypy --strict stay clean."""
+"""The code is read by learners: ruff (lint + format) and mypy --strict stay clean, and the
+package keeps its layers (import-linter's contracts in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,13 @@ def tool(name: str) -> str:
 
 @pytest.mark.parametrize(
     "command",
-    [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]],
-    ids=["ruff-check", "ruff-format", "mypy"],
+    [
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
+        ["mypy"],
+        ["lint-imports", "--no-cache"],
+    ],
+    ids=["ruff-check", "ruff-format", "mypy", "layers"],
 )
 def test_code_quality(command: list[str]) -> None:
     result = subprocess.run(

@@ -13,13 +13,13 @@ from studypath.auth import sessions as auth_sessions
 from studypath.auth.policies import session_policy
 from studypath.config import Settings
 from studypath.core.security import hash_password
+from studypath.identity.models import User
+from studypath.identity.roles import Role
 from studypath.monitoring.models import Alert, Event, EventType, Incident
 from studypath.notes.models import Note, NoteShare
 from studypath.notifications.models import Notification
-from studypath.rbac.roles import Role
 from studypath.tasks.models import Task, TaskType
 from studypath.tasks.states import TaskStatus
-from studypath.users.models import User
 
 _counter = itertools.count(1)
 AUTHZ_TASK_TYPE = "authz_probe"

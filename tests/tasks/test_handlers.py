@@ -39,7 +39,7 @@ import studypath.tasks.handlers  # noqa: F401  (registers the built-in types)
 from studypath.config import Settings
 from studypath.core.clock import poll_until_async
 from studypath.core.db import Database
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.runtime import _allow_local_webhooks
 from studypath.tasks.handlers import builtin_registry
 from studypath.tasks.handlers.email import SmtpUnavailable
@@ -1295,3 +1295,85 @@ async def test_bad_payloads_fail_permanently_in_the_worker_without_retries(
         assert re.search(rf"invalid payload for {task_type}: {field_name}\b", task.last_error), (
             task.last_error
         )
+
+
+# =========================================================================== numbers only
+# Every numeric payload field takes a JSON number and nothing that Python or a lax parser
+# would turn into one: not `true` (a bool is an int in Python) and not numeric text ("5").
+# (type, payload with the field set to VALUE, the field as the error names it)
+NUMERIC_FIELDS = [
+    ("delay_task", {"delay_seconds": "VALUE"}, "delay_seconds"),
+    ("webhook", {"url": "http://example.com", "timeout_seconds": "VALUE"}, "timeout_seconds"),
+    ("file_cleanup", {"path": "logs", "max_age_seconds": "VALUE"}, "max_age_seconds"),
+    ("file_cleanup", {"path": "logs", "max_age_days": "VALUE"}, "max_age_days"),
+    ("file_cleanup", {"file_path": "logs", "max_age_hours": "VALUE"}, "max_age_hours"),
+    ("data_processing", {"operation": "sum", "data": [1, "VALUE"]}, "data.1"),
+    ("data_processing", {"data": ["VALUE"], "operations": ["sum"]}, "data.0"),
+]
+NOT_NUMBERS = pytest.mark.parametrize("not_a_number", [True, "5"], ids=["true", "text"])
+
+
+def with_value(payload: dict[str, Any], value: Any) -> dict[str, Any]:
+    """The payload with its "VALUE" placeholder (a field, or an item of a list) replaced."""
+
+    def put(item: Any) -> Any:
+        return value if item == "VALUE" else item
+
+    return {
+        key: [put(item) for item in entry] if isinstance(entry, list) else put(entry)
+        for key, entry in payload.items()
+    }
+
+
+@NOT_NUMBERS
+@pytest.mark.parametrize(
+    ("task_type", "payload", "field_name"),
+    NUMERIC_FIELDS,
+    ids=[f"{task_type}.{name}" for task_type, _, name in NUMERIC_FIELDS],
+)
+async def test_numeric_payload_fields_refuse_booleans_and_numeric_text(
+    local_settings: Settings,
+    local_db: Database,
+    task_type: str,
+    payload: dict[str, Any],
+    field_name: str,
+    not_a_number: Any,
+) -> None:
+    """What the worker checks before the handler runs (a PermanentError: no retry helps)."""
+    with pytest.raises(
+        PermanentError,
+        match=rf"invalid payload for {task_type}: {field_name}: Input should be a valid number",
+    ):
+        await run_handler(
+            task_type, with_value(payload, not_a_number), context(local_settings, local_db)
+        )
+
+
+async def test_the_api_refuses_booleans_and_numeric_text_in_numeric_payload_fields(
+    live: Live,
+) -> None:
+    """The API checks a payload against its type's JSON Schema (API.md: 400 for a payload its
+    schema refuses), where a number is a number: `true` and "5" are refused before any task
+    exists, and the error names the field. (file_cleanup is for admins; its rows are above.)"""
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("delay_task", {"delay_seconds": "VALUE"}, "payload.delay_seconds"),
+        (
+            "webhook",
+            {"url": "http://example.com", "timeout_seconds": "VALUE"},
+            "payload.timeout_seconds",
+        ),
+        ("data_processing", {"operation": "sum", "data": ["VALUE"]}, "payload.data[0]"),
+    ]
+    for task_type, payload, field_name in cases:
+        for not_a_number in (True, "5"):
+            body = {"task_type": task_type, "payload": with_value(payload, not_a_number)}
+            response = await live.http.post("/api/v1/tasks", json=body, headers=live.headers)
+
+            assert response.status_code == 400, (task_type, not_a_number, response.text)
+            error = response.json()["error"]
+            assert error["code"] == "VALIDATION_FAILED"
+            assert [detail["field"] for detail in error["details"]] == [field_name]
+            assert "must be number" in error["message"]
+
+    listed = await live.http.get("/api/v1/tasks", headers=live.headers)
+    assert listed.json()["data"] == []

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.config import Settings
 from studypath.core.clock import poll_until_async, utcnow
 from studypath.core.db import Database
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.system import System
 from studypath.tasks import registration, service
 from studypath.tasks.lifecycle import TRANSITIONS, InvalidTransition, check_transition

@@ -21,8 +21,8 @@ from sqlalchemy.sql.elements import TextClause
 
 import studypath
 from studypath.tasks import (
-    admin,
     breakers,
+    operations,
     queue,
     registration,
     service,
@@ -32,7 +32,15 @@ from studypath.tasks import (
 from studypath.tasks.lifecycle import TRANSITIONS, check_transition
 from studypath.tasks.states import AttemptOutcome, TaskStatus
 
-MODULES: tuple[ModuleType, ...] = (queue, breakers, registration, service, stats, admin, workers)
+MODULES: tuple[ModuleType, ...] = (
+    queue,
+    breakers,
+    registration,
+    service,
+    stats,
+    operations,
+    workers,
+)
 STATUS = r"'(\w+)'"
 SET_STATUS = re.compile(r"\bSET\s+status\s*=\s*(CASE\b.*?\bEND|'\w+')", re.DOTALL | re.IGNORECASE)
 WHERE_STATUS = re.compile(r"(?:\b\w+\.)?\bstatus\s*(?:=\s*'(\w+)'|IN\s*\(([^)]*)\))", re.IGNORECASE)

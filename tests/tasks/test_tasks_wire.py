@@ -23,7 +23,7 @@ import studypath.tasks.handlers  # noqa: F401  (registers the built-in task type
 from studypath.config import Settings
 from studypath.core.db import Database
 from studypath.core.validation import MAX_JSON_DEPTH
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.tasks.handlers import builtin_registry
 from studypath.tasks.registry import MIN_ROLE_KEY, TaskSpec, required_role
 from tests.support.factories import DEFAULT_PASSWORD, create_task_type, create_user

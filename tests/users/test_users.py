@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.config import Settings
-from studypath.rbac.roles import Role
-from studypath.users.models import User
+from studypath.identity.models import User
+from studypath.identity.roles import Role
 from tests.support.factories import DEFAULT_PASSWORD, create_user
 from tests.support.helpers import client_for, running_system
 

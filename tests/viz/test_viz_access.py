@@ -20,8 +20,8 @@ from studypath.auth.dependencies import CurrentUser, Principal, SessionUser, opt
 from studypath.config import Settings
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.routing import API_PREFIX
+from studypath.identity.roles import Role
 from studypath.rbac.dependencies import Admin, Moderator, RoleRequirement, require_role
-from studypath.rbac.roles import Role
 from studypath.system import System
 from studypath.viz import AccessRule, access_diagram, access_markdown, access_matrix, may_call
 from tests.support.factories import create_world, start_session

@@ -12,9 +12,9 @@ import os
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePath
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, get_args
 
-from pydantic import BaseModel, Discriminator, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, Discriminator, PlainValidator, RootModel, Tag, WithJsonSchema
 from pydantic.json_schema import models_json_schema
 
 from studypath.tasks.registry import OWN_SHAPE, REFERENCE_SHAPE, PermanentError
@@ -117,14 +117,61 @@ Instant = Annotated[
 # `{url, method, payload}`), studypath's own clients in studypath's. A key that only the
 # reference shape has tells them apart, in pydantic (a discriminator) and in the JSON Schema
 # (`if`/`then`/`else`) alike, so an error names a field of the shape the client meant.
-def shape_by_key(key: str) -> Discriminator:
-    """Pick the reference shape when `key` is in the payload, studypath's otherwise."""
+class ShapeByKey:
+    """The discriminator's rule: the reference shape when `key` is in the payload, studypath's
+    otherwise. (A class, not a closure, so `TwoShapes` can read the key back.)"""
 
-    def pick(value: Any) -> str:
-        present = key in value if isinstance(value, dict) else hasattr(value, key)
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.__name__ = "pick"  # pydantic names the union's validator after its function
+
+    def __call__(self, value: Any) -> str:
+        present = self.key in value if isinstance(value, dict) else hasattr(value, self.key)
         return REFERENCE_SHAPE if present else OWN_SHAPE
 
-    return Discriminator(pick)
+
+def shape_by_key(key: str) -> Discriminator:
+    """Pick the reference shape when `key` is in the payload, studypath's otherwise."""
+    return Discriminator(ShapeByKey(key))
+
+
+OwnT = TypeVar("OwnT", bound=BaseModel)
+ReferenceT = TypeVar("ReferenceT", bound=BaseModel)
+
+# The two shapes, tagged for the discriminator: a handler's payload is
+# `Annotated[EitherShape[Own, Reference], shape_by_key("key only the reference has")]`.
+EitherShape = Annotated[OwnT, Tag(OWN_SHAPE)] | Annotated[ReferenceT, Tag(REFERENCE_SHAPE)]
+
+
+class TwoShapes:
+    """What a payload model accepted in two shapes shares, mixed into its RootModel:
+
+        WebhookShapes = Annotated[
+            EitherShape[WebhookPayload, ReferenceWebhookPayload], shape_by_key("payload")
+        ]
+
+        class WebhookRequest(TwoShapes, RootModel[WebhookShapes]):
+            # its docstring: "{url, …} (studypath) or {url, method, payload} (reference)."
+
+            def normalised(self) -> WebhookPayload: ...  # the one form the handler uses
+
+    `payload_json_schema` writes the JSON Schema the API checks from that same declaration
+    (the two models, the key, and the docstring as its description), so the API and the
+    handler cannot disagree on a shape."""
+
+    @classmethod
+    def payload_json_schema(cls) -> dict[str, Any]:
+        assert issubclass(cls, RootModel), "TwoShapes is mixed into a RootModel"
+        root = cls.model_fields["root"]
+        own, reference = (get_args(tagged)[0] for tagged in get_args(root.annotation))
+        (by_key,) = (
+            rule.discriminator for rule in root.metadata if isinstance(rule, Discriminator)
+        )
+        assert isinstance(by_key, ShapeByKey), "the shapes are told apart by shape_by_key"
+        description = " ".join((cls.__doc__ or "").split())
+        return two_shapes_schema(
+            key=by_key.key, own=own, reference=reference, description=description
+        )
 
 
 def two_shapes_schema(

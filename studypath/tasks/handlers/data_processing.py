@@ -16,14 +16,12 @@ the reference system's `{operation, data}` — one of its operations, `count`, `
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, Tag
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from studypath.tasks.handlers.common import shape_by_key, two_shapes_schema
+from studypath.tasks.handlers.common import EitherShape, TwoShapes, shape_by_key
 from studypath.tasks.registry import (
-    OWN_SHAPE,
-    REFERENCE_SHAPE,
     PermanentError,
     TaskContext,
     builtin_task,
@@ -66,25 +64,13 @@ class SingleOperationPayload(BaseModel):
     data: Numbers
 
 
-class DataProcessingPayload(
-    RootModel[
-        Annotated[
-            Annotated[StatisticsPayload, Tag(OWN_SHAPE)]
-            | Annotated[SingleOperationPayload, Tag(REFERENCE_SHAPE)],
-            shape_by_key("operation"),
-        ]
-    ]
-):
-    """Either shape; `operations()` is the one form the handler works with."""
+DataShapes = Annotated[
+    EitherShape[StatisticsPayload, SingleOperationPayload], shape_by_key("operation")
+]
 
-    @classmethod
-    def payload_json_schema(cls) -> dict[str, Any]:
-        return two_shapes_schema(
-            key="operation",
-            own=StatisticsPayload,
-            reference=SingleOperationPayload,
-            description="{data, operations} (studypath) or {operation, data} (reference).",
-        )
+
+class DataProcessingPayload(TwoShapes, RootModel[DataShapes]):
+    """{data, operations} (studypath) or {operation, data} (reference)."""
 
     def operations(self) -> list[Operation]:
         """The statistics to compute, in the order asked."""

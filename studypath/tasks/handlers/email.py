@@ -38,7 +38,7 @@ from pydantic import (
 
 from studypath.config import Settings
 from studypath.core.clock import utcnow
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 from studypath.tasks.handlers.common import ensure_folder, file_stamp, write_atomically
 from studypath.tasks.registry import (
     BreakerConfig,

@@ -33,16 +33,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from studypath.config import Settings
-from studypath.rbac.roles import Role
-from studypath.tasks.handlers.common import inside_data_dir, shape_by_key, two_shapes_schema
+from studypath.identity.roles import Role
+from studypath.tasks.handlers.common import EitherShape, TwoShapes, inside_data_dir, shape_by_key
 from studypath.tasks.registry import (
-    OWN_SHAPE,
-    REFERENCE_SHAPE,
     PermanentError,
     TaskContext,
     builtin_task,
@@ -99,27 +97,15 @@ class ReferenceCleanupPayload(BaseModel):
     max_age_hours: float = Field(default=24, ge=0, le=CENTURY_DAYS * 24, strict=True)
 
 
-class FileCleanupRequest(
-    RootModel[
-        Annotated[
-            Annotated[FileCleanupPayload, Tag(OWN_SHAPE)]
-            | Annotated[ReferenceCleanupPayload, Tag(REFERENCE_SHAPE)],
-            shape_by_key("file_path"),
-        ]
-    ]
-):
-    """Either shape; `normalised()` is the one form the handler works with."""
+CleanupShapes = Annotated[
+    EitherShape[FileCleanupPayload, ReferenceCleanupPayload], shape_by_key("file_path")
+]
 
-    @classmethod
-    def payload_json_schema(cls) -> dict[str, Any]:
-        return two_shapes_schema(
-            key="file_path",
-            own=FileCleanupPayload,
-            reference=ReferenceCleanupPayload,
-            description="Admins only. {path, max_age_seconds | max_age_days, pattern, "
-            "recursive, dry_run} (studypath) or {file_path, max_age_hours} (reference). A "
-            "path that leads outside the data directory fails the task when it runs.",
-        )
+
+class FileCleanupRequest(TwoShapes, RootModel[CleanupShapes]):
+    """Admins only. {path, max_age_seconds | max_age_days, pattern, recursive, dry_run}
+    (studypath) or {file_path, max_age_hours} (reference). A path that leads outside the data
+    directory fails the task when it runs."""
 
     def normalised(self) -> FileCleanupPayload:
         if isinstance(self.root, FileCleanupPayload):

@@ -35,7 +35,6 @@ from pydantic import (
     Field,
     RootModel,
     StringConstraints,
-    Tag,
     model_validator,
 )
 from sqlalchemy import text
@@ -45,17 +44,16 @@ from studypath.core.db import Database
 from studypath.core.validation import Text
 from studypath.tasks.handlers.common import (
     DayOrMoment,
+    EitherShape,
+    TwoShapes,
     as_utc,
     ensure_folder,
     file_stamp,
     shape_by_key,
-    two_shapes_schema,
     write_atomically,
 )
 from studypath.tasks.handlers.pdf import render_text_pdf
 from studypath.tasks.registry import (
-    OWN_SHAPE,
-    REFERENCE_SHAPE,
     PermanentError,
     TaskContext,
     builtin_task,
@@ -132,27 +130,15 @@ class ReferenceReportPayload(BaseModel):
         return self
 
 
-class ReportRequest(
-    RootModel[
-        Annotated[
-            Annotated[ReportPayload, Tag(OWN_SHAPE)]
-            | Annotated[ReferenceReportPayload, Tag(REFERENCE_SHAPE)],
-            shape_by_key("report_type"),
-        ]
-    ]
-):
-    """Either shape; `normalised()` is the one form the handler works with."""
+ReportShapes = Annotated[
+    EitherShape[ReportPayload, ReferenceReportPayload], shape_by_key("report_type")
+]
 
-    @classmethod
-    def payload_json_schema(cls) -> dict[str, Any]:
-        return two_shapes_schema(
-            key="report_type",
-            own=ReportPayload,
-            reference=ReferenceReportPayload,
-            description="{start, end, format} (studypath) or {report_type, start_date, end_date, "
-            "format} (reference; report_type 'tasks' — another fails when the task runs). "
-            "Formats: csv, markdown, pdf.",
-        )
+
+class ReportRequest(TwoShapes, RootModel[ReportShapes]):
+    """{start, end, format} (studypath) or {report_type, start_date, end_date, format}
+    (reference; report_type 'tasks' — another fails when the task runs). Formats: csv, markdown,
+    pdf."""
 
     def normalised(self) -> ReportPayload:
         if isinstance(self.root, ReportPayload):

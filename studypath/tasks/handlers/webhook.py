@@ -45,20 +45,17 @@ from pydantic import (
     Field,
     RootModel,
     StringConstraints,
-    Tag,
     model_validator,
 )
 
-from studypath import __version__
-from studypath.tasks.handlers.common import shape_by_key, two_shapes_schema
+from studypath.tasks.handlers.common import EitherShape, TwoShapes, shape_by_key
 from studypath.tasks.registry import (
-    OWN_SHAPE,
-    REFERENCE_SHAPE,
     BreakerConfig,
     PermanentError,
     TaskContext,
     builtin_task,
 )
+from studypath.version import __version__
 
 MAX_HEADERS = 50
 MAX_BODY_CHARS = 512 * 1024
@@ -100,26 +97,14 @@ class ReferenceWebhookPayload(BaseModel):
     payload: Any = Field(description="Sent as the JSON body (null: no body).")
 
 
-class WebhookRequest(
-    RootModel[
-        Annotated[
-            Annotated[WebhookPayload, Tag(OWN_SHAPE)]
-            | Annotated[ReferenceWebhookPayload, Tag(REFERENCE_SHAPE)],
-            shape_by_key("payload"),
-        ]
-    ]
-):
-    """Either shape; `normalised()` is the one form the handler works with."""
+WebhookShapes = Annotated[
+    EitherShape[WebhookPayload, ReferenceWebhookPayload], shape_by_key("payload")
+]
 
-    @classmethod
-    def payload_json_schema(cls) -> dict[str, Any]:
-        return two_shapes_schema(
-            key="payload",
-            own=WebhookPayload,
-            reference=ReferenceWebhookPayload,
-            description="{url, method, json | body, headers, timeout_seconds} (studypath) "
-            "or {url, method, payload} (reference; payload = the JSON body).",
-        )
+
+class WebhookRequest(TwoShapes, RootModel[WebhookShapes]):
+    """{url, method, json | body, headers, timeout_seconds} (studypath) or {url, method,
+    payload} (reference; payload = the JSON body)."""
 
     def normalised(self) -> WebhookPayload:
         if isinstance(self.root, WebhookPayload):

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from studypath.core.db import Base
 from studypath.core.types import CreatedAt, Timestamp, UpdatedAt, UUIDPk, str_enum
-from studypath.rbac.roles import Role
+from studypath.identity.roles import Role
 
 
 class User(Base):

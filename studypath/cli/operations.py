@@ -1,4 +1,5 @@
-"""`studypath admin …`: accounts and the task queue, from the terminal."""
+"""`studypath admin …`: operating the system from the terminal — accounts and the task
+queue. (`admin` is the command users type; the module is named for what it holds.)"""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from studypath.cli.common import (
     with_database,
 )
 
-admin_app = command_group(
+operations_app = command_group(
     "admin",
     help="Accounts (create admins, reset passwords, change roles) and the task queue.",
 )
@@ -44,8 +45,9 @@ def ask_password(given: str | None) -> str:
     return entered
 
 
-def run_admin(work: Callable[[AsyncSession], Awaitable[str]], data_dir: Path | None) -> None:
-    """Run one account operation; an AppError (policy, duplicate, last admin) exits 1."""
+def run_operation(work: Callable[[AsyncSession], Awaitable[str]], data_dir: Path | None) -> None:
+    """Run one operation in one transaction (committed at its end); an AppError (policy,
+    duplicate, last admin) exits 1."""
     from studypath.core.errors import AppError
 
     async def in_session(database: Database) -> str:
@@ -58,7 +60,7 @@ def run_admin(work: Callable[[AsyncSession], Awaitable[str]], data_dir: Path | N
         raise fail(exc.message) from None
 
 
-@admin_app.command("create-admin")
+@operations_app.command("create-admin")
 def create_admin(
     username: Annotated[str, typer.Option(help="Username.")] = "admin",
     email: Annotated[str, typer.Option(help="Email.")] = "admin@example.com",
@@ -66,8 +68,8 @@ def create_admin(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Create an admin account."""
-    from studypath.rbac.roles import Role
-    from studypath.users import service
+    from studypath.identity import service
+    from studypath.identity.roles import Role
 
     secret = ask_password(password)
 
@@ -82,10 +84,10 @@ def create_admin(
         )
         return f"created admin {user.username} ({user.email})"
 
-    run_admin(work, data_dir)
+    run_operation(work, data_dir)
 
 
-@admin_app.command("reset-password")
+@operations_app.command("reset-password")
 def reset_password(
     username: Annotated[str, typer.Argument(help="Whose password.")],
     password: PasswordOpt = None,
@@ -102,7 +104,7 @@ def reset_password(
     """Set a new password for a user: their sessions end and their API keys are revoked."""
     from studypath.auth import keys, sessions
     from studypath.core.security import hash_password_async
-    from studypath.users import service
+    from studypath.identity import service
 
     secret = ask_password(password)
 
@@ -122,18 +124,19 @@ def reset_password(
             + ("; a new password is required at the next login" if require_change else "")
         )
 
-    run_admin(work, data_dir)
+    run_operation(work, data_dir)
 
 
-@admin_app.command("set-role")
+@operations_app.command("set-role")
 def set_role(
     username: Annotated[str, typer.Argument(help="Whose role.")],
     role: Annotated[str, typer.Argument(help="user, moderator or admin.")],
     data_dir: DataDirOpt = None,
 ) -> None:
     """Change a user's role (the last active admin cannot be demoted)."""
-    from studypath.rbac.roles import Role
-    from studypath.users import service
+    from studypath.identity import service as identity_service
+    from studypath.identity.roles import Role
+    from studypath.users import service as users_service
 
     try:
         new_role = Role(role.lower())
@@ -141,16 +144,16 @@ def set_role(
         raise fail(f"unknown role {role!r}: use user, moderator or admin") from None
 
     async def work(session: AsyncSession) -> str:
-        user = await service.find_by_login(session, username, by_email="@" in username)
+        user = await identity_service.find_by_login(session, username, by_email="@" in username)
         if user is None:
             raise fail(f"no user {username!r}")
-        updated = await service.set_role(session, user.id, new_role)
+        updated = await users_service.set_role(session, user.id, new_role)
         return f"{updated.username} is now {updated.role.value}"
 
-    run_admin(work, data_dir)
+    run_operation(work, data_dir)
 
 
-@admin_app.command("list-users")
+@operations_app.command("list-users")
 def list_users(
     role: Annotated[str | None, typer.Option(help="Only this role.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
@@ -160,8 +163,8 @@ def list_users(
     from rich.table import Table
     from sqlalchemy import select
 
-    from studypath.rbac.roles import Role
-    from studypath.users.models import User
+    from studypath.identity.models import User
+    from studypath.identity.roles import Role
 
     async def work(session: AsyncSession) -> str:
         query = select(User).where(User.deleted_at.is_(None)).order_by(User.created_at)
@@ -176,11 +179,11 @@ def list_users(
             )
         return rendered(table) + f"\n{len(users)} user(s)"
 
-    run_admin(work, data_dir)
+    run_operation(work, data_dir)
 
 
 # --- tasks ----------------------------------------------------------------------------------
-@admin_app.command("list-tasks")
+@operations_app.command("list-tasks")
 def list_tasks(
     status: Annotated[TaskStatus | None, typer.Option(help="Only this status.")] = None,
     task_type: Annotated[str | None, typer.Option("--type", help="Only this task type.")] = None,
@@ -190,10 +193,12 @@ def list_tasks(
     """List tasks, newest first."""
     from rich.table import Table
 
-    from studypath.tasks import admin
+    from studypath.tasks import operations as task_operations
 
     async def work(session: AsyncSession) -> str:
-        tasks = await admin.recent_tasks(session, status=status, task_type=task_type, limit=limit)
+        tasks = await task_operations.recent_tasks(
+            session, status=status, task_type=task_type, limit=limit
+        )
         table = Table("id", "type", "status", "priority", "attempts", "created", "last error")
         for task in tasks:
             table.add_row(
@@ -207,10 +212,10 @@ def list_tasks(
             )
         return rendered(table) + f"\n{len(tasks)} task(s)"
 
-    run_admin(work, data_dir)
+    run_operation(work, data_dir)
 
 
-@admin_app.command("task-stats")
+@operations_app.command("task-stats")
 def task_stats(
     tag: Annotated[
         str | None,
@@ -221,10 +226,11 @@ def task_stats(
     """Count tasks by status and by type."""
     from rich.table import Table
 
-    from studypath.tasks import admin, stats
+    from studypath.tasks import operations as task_operations
+    from studypath.tasks import stats
 
     try:
-        chosen = admin.parse_tag(tag) if tag is not None else None
+        chosen = task_operations.parse_tag(tag) if tag is not None else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--tag'") from None
 
@@ -242,10 +248,10 @@ def task_stats(
         scope = f" with metadata {chosen[0]} = {chosen[1]!r}" if chosen else ""
         return rendered(by_status, by_type) + f"\n{counts.total} task(s){scope}"
 
-    run_admin(work, data_dir)
+    run_operation(work, data_dir)
 
 
-@admin_app.command("clear-completed")
+@operations_app.command("clear-completed")
 def clear_completed(
     older_than_days: Annotated[
         float, typer.Option(min=0, help="Delete completed tasks that finished longer ago.")
@@ -255,16 +261,18 @@ def clear_completed(
     """Delete completed tasks older than N days (default 7)."""
     from datetime import timedelta
 
-    from studypath.tasks import admin
+    from studypath.tasks import operations as task_operations
 
     async def work(session: AsyncSession) -> str:
-        deleted = await admin.clear_completed(session, older_than=timedelta(days=older_than_days))
+        deleted = await task_operations.clear_completed(
+            session, older_than=timedelta(days=older_than_days)
+        )
         return f"deleted {deleted} completed task(s) older than {older_than_days:g} day(s)"
 
-    run_admin(work, data_dir)
+    run_operation(work, data_dir)
 
 
-@admin_app.command("requeue-dead-letter")
+@operations_app.command("requeue-dead-letter")
 def requeue_dead_letter(
     task_type: Annotated[str | None, typer.Option("--type", help="Only this task type.")] = None,
     data_dir: DataDirOpt = None,
@@ -277,4 +285,4 @@ def requeue_dead_letter(
         of_type = f" of type {task_type}" if task_type else ""
         return f"requeued {requeued} dead-lettered task(s){of_type}"
 
-    run_admin(work, data_dir)
+    run_operation(work, data_dir)
