@@ -1,0 +1,1 @@
+import{r as o}from"./vendor-dKd0x1-A.js";function c(t,e){const[r,s]=o.useState(t);return o.useEffect(()=>{const n=window.setTimeout(()=>s(t),e);return()=>window.clearTimeout(n)},[t,e]),r}export{c as u};
