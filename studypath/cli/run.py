@@ -55,7 +55,7 @@ def up(
     def ready(url: str, system: System) -> None:
         echo("")
         echo(f"studypath is up at {url}  ({workers} worker(s))")
-        echo(f"  home page    {url}/  (a placeholder until the web app lands)")
+        echo(f"  web app      {url}/")
         echo(f"  API docs     {url}/api-docs")
         echo(f"  health       {url}/api/v1/health/detailed")
         if system.initial_admin_created:

@@ -67,4 +67,4 @@ def test_readme_links_the_contract_security_and_performance_pages() -> None:
     assert {"docs/api.md", "docs/security.md", "docs/performance.md"} <= links
     assert (ROOT / "docs" / "performance.md").read_text().startswith("# Performance")
     assert "## Performance" not in README
-    assert "placeholder" in README  # the page at / is not the web app yet
+    assert "placeholder" not in README  # the page at / is the web app
