@@ -128,7 +128,7 @@ async def test_openapi_served_document_is_the_post_processed_one(
     assert BEARER in served["components"]["securitySchemes"]
 
 
-SNAPSHOT = Path(__file__).parents[1] / "web" / "openapi.json"
+SNAPSHOT = Path(__file__).parents[2] / "web" / "openapi.json"
 REGENERATE = (
     "studypath export-openapi --output web/openapi.json && (cd web && npm run generate-types)"
 )
