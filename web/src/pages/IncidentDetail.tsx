@@ -50,12 +50,21 @@ export default function IncidentDetail() {
         <dt>Root cause</dt>
         <dd>{incident.root_cause ?? "—"}</dd>
         <dt>Assigned to</dt>
-        <dd>{incident.assigned_to ? <code>{incident.assigned_to}</code> : "nobody"}</dd>
+        <dd>
+          {incident.assigned_to === me.id ? (
+            "you"
+          ) : incident.assigned_to ? (
+            <code>{incident.assigned_to}</code>
+          ) : (
+            "nobody"
+          )}
+        </dd>
         <dt>Opened by</dt>
         <dd>
           {incident.alert_id ? "an alert" : incident.created_by === me.id ? "you" : "a person"}
         </dd>
       </dl>
+      {hasRole(me.role, "moderator") && <Assignment incident={incident} myId={me.id} />}
       {mayUpdate && <UpdateIncident incident={incident} />}
       <h2>Timeline</h2>
       {timeline.data === undefined ? (
@@ -70,6 +79,25 @@ export default function IncidentDetail() {
         </ol>
       )}
     </section>
+  );
+}
+
+/** Staff only (the API refuses `assigned_to` from others): take the incident, or let it go. */
+function Assignment({ incident, myId }: { incident: Incident; myId: string }) {
+  const assign = useUpdateIncident(incident.id);
+  const mine = incident.assigned_to === myId;
+  return (
+    <div className="actions">
+      <button
+        type="button"
+        className="secondary"
+        disabled={assign.isPending}
+        onClick={() => assign.mutate({ assigned_to: mine ? null : myId })}
+      >
+        {mine ? "Unassign me" : "Assign to me"}
+      </button>
+      <ErrorMessage error={assign.error} />
+    </div>
   );
 }
 

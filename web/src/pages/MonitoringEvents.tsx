@@ -8,7 +8,7 @@ import { PageHeading } from "../components/PageHeading";
 import { Pagination } from "../components/Pagination";
 import { EventItem } from "../features/monitoring/EventItem";
 import { MonitoringNav } from "../features/monitoring/MonitoringNav";
-import { EVENT_LEVELS, EVENT_TYPES, useEvents } from "../features/monitoring/hooks";
+import { EVENT_LEVELS, EVENT_TYPES, useCreateEvent, useEvents } from "../features/monitoring/hooks";
 import { parseTagFilter, withTag } from "../features/monitoring/tagFilter";
 
 const PAGE_SIZE = 25;
@@ -65,6 +65,7 @@ export default function MonitoringEvents() {
         {hasRole(me.role, "moderator") ? "Everyone's events." : "The events you recorded."} Newest
         first; refreshes every 30 s.
       </p>
+      <RecordEvent username={me.username} />
       {/* key: the fields show the address's filters again after back/forward. */}
       <form
         key={params.toString()}
@@ -136,5 +137,85 @@ export default function MonitoringEvents() {
         </>
       )}
     </section>
+  );
+}
+
+/** Record an event, e.g. to try the tag filter and alerts on your own data. */
+function RecordEvent({ username }: { username: string }) {
+  const create = useCreateEvent();
+  const [tagProblem, setTagProblem] = useState<string | null>(null);
+  const [recorded, setRecorded] = useState(false);
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    const text = (name: string) => String(form.get(name) ?? "").trim();
+    const tags = parseTagFilter(text("tags"));
+    setTagProblem(tags.ok ? null : tags.problem);
+    setRecorded(false);
+    if (!tags.ok) return;
+    create.mutate(
+      {
+        event_type: EVENT_TYPES.find((t) => t === text("event_type")) ?? "log",
+        level: EVENT_LEVELS.find((l) => l === text("level")) ?? null,
+        source: text("source"),
+        message: text("message") || null,
+        tags: tags.tags,
+      },
+      {
+        onSuccess: () => {
+          setRecorded(true);
+          formElement.reset();
+        },
+      },
+    );
+  }
+  const error = create.error;
+  return (
+    <details className="panel">
+      <summary>Record an event</summary>
+      <form onSubmit={submit} noValidate aria-label="Record an event">
+        <ErrorMessage
+          error={error}
+          fieldsShown={["event_type", "level", "source", "message", "tags"]}
+        />
+        {recorded && (
+          <p className="notice" role="status">
+            Event recorded.
+          </p>
+        )}
+        <div className="filters">
+          <SelectField
+            label="Event type"
+            name="event_type"
+            defaultValue="log"
+            options={EVENT_TYPES}
+          />
+          <SelectField
+            label="Event level"
+            name="level"
+            defaultValue="info"
+            options={EVENT_LEVELS}
+          />
+        </div>
+        <TextField
+          label="Event source"
+          name="source"
+          defaultValue={`user:${username}`}
+          hint="Yours (user:<username> or <username>-…) or a generic one without a dash."
+          error={fieldErrorOf(error, "source")}
+        />
+        <TextField label="Message" name="message" error={fieldErrorOf(error, "message")} />
+        <TextField
+          label="Event tags"
+          name="tags"
+          placeholder="env:prod,team:search"
+          error={tagProblem ?? fieldErrorOf(error, "tags")}
+        />
+        <button type="submit" disabled={create.isPending}>
+          Record event
+        </button>
+      </form>
+    </details>
   );
 }

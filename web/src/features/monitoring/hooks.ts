@@ -54,6 +54,13 @@ export function useEvents(filters: EventFilters) {
   });
 }
 
+/** Record an event (users: under their own source, `user:<username>`, or a generic one). */
+export function useCreateEvent() {
+  return useMonitoringMutation((body: Schema<"CreateEvent">) =>
+    call(api.POST("/api/v1/monitoring/events", { body })),
+  );
+}
+
 export function useAlerts(filters: {
   status?: AlertStatus | undefined;
   limit: number;
