@@ -349,3 +349,47 @@ def queried_metrics(root: Path) -> dict[str, set[str]]:
             if names:
                 found[str(path.relative_to(root))] = names
     return found
+
+
+# ------------------------------------------------------------------ the image's build context
+def context_copies(root: Path) -> list[tuple[str, str]]:
+    """(stage, source) for every file or folder a stage copies from the build context."""
+    return [
+        (stage.name, source)
+        for stage in dockerfile_stages(root / "Dockerfile")
+        for origin, sources, _ in stage.copies()
+        if origin is None
+        for source in sources
+    ]
+
+
+def in_build_context(root: Path, relative: str) -> bool:
+    """Whether `docker build` would send `relative` to the builder, by .dockerignore's rules
+    as the Docker SDK applies them (the last matching pattern wins; `!` re-includes)."""
+    from docker.utils.build import PatternMatcher
+
+    lines = (root / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return not PatternMatcher(patterns).matches(relative.rstrip("/"))
+
+
+# ------------------------------------------------------------------ migrations
+def irreversible_migrations(versions: Path) -> list[str]:
+    """Migration files whose `downgrade()` does nothing (only `pass`, a docstring or `...`)."""
+    import ast
+
+    found = []
+    for path in sorted(versions.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+        downgrade = functions.get("downgrade")
+        body = downgrade.body if downgrade is not None else []
+        real = [
+            statement
+            for statement in body
+            if not isinstance(statement, ast.Pass)
+            and not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))
+        ]
+        if not real:
+            found.append(path.name)
+    return found
