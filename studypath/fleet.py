@@ -186,9 +186,10 @@ class ServerProcess:
 class Outcome:
     """One request through the load balancer."""
 
-    at: float  # seconds since the balancer started
+    at: float  # when it was sent, in seconds since the balancer started
     backend: str | None  # None: no backend was in the pool
     status: int  # 599: the connection failed
+    done: float = 0.0  # when its answer arrived
 
 
 @dataclass
@@ -271,13 +272,14 @@ class LoadBalancer:
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
         """Send one request to the next backend in the pool; None when the pool is empty.
         Every request is recorded in `outcomes`."""
-        with self._lock:
+        with self._lock:  # the pool as it is at this instant decides, and dates, the request
+            sent = self.now()
             pool = [b for b in self.backends.values() if b.in_pool]
             backend = pool[next(self._turn) % len(pool)] if pool else None
             if backend is not None:
                 backend.in_flight += 1
         if backend is None:
-            self.outcomes.append(Outcome(self.now(), None, 503))
+            self.outcomes.append(Outcome(sent, None, 503, sent))
             return None
         try:
             response = self._client.request(method, backend.url + path, **kwargs)
@@ -287,7 +289,7 @@ class LoadBalancer:
         finally:
             with self._lock:
                 backend.in_flight -= 1
-        self.outcomes.append(Outcome(self.now(), backend.name, status))
+        self.outcomes.append(Outcome(sent, backend.name, status, self.now()))
         return response
 
     def close(self) -> None:
