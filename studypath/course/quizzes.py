@@ -192,4 +192,46 @@ QUIZZES: dict[str, tuple[QuizQuestion, ...]] = {
             explanation="every label combination is a series: raw ids would make them unbounded (§3).",
         ),
     ),
+    "week-08": (
+        QuizQuestion(
+            question="The database is down. Which probe should fail, so that traffic stops but the pod is not restarted?",
+            options=(
+                "liveness",
+                "readiness",
+                "startup",
+            ),
+            answer_digest="9a2b8bdf531f15baaeea5bf1885c0e7f5ffa247f1a3ea3910cf263a55cd29d9a",
+            explanation="readiness takes an instance out of the pool; a failing liveness would restart processes that are fine (§3).",
+        ),
+        QuizQuestion(
+            question="Old and new versions run side by side during a rolling deploy. Which schema change is safe to apply first?",
+            options=(
+                "rename a column the old version reads",
+                "add a nullable column",
+                "drop a column the new version no longer reads",
+            ),
+            answer_digest="0fc7cd1ec72ed6682920500286b29db236b9b3e3b5a957d3aa5dcffdab0f0a16",
+            explanation="expand first: the old version ignores the new column; renames and drops wait for the contract step (§4).",
+        ),
+        QuizQuestion(
+            question="A deploy fails its health gate after the migration ran. What does the rollback undo?",
+            options=(
+                "the migration",
+                "the Deployments: the previous image runs again",
+                "both, in one transaction",
+            ),
+            answer_digest="61e71a643aca22a001e2991d6c4a873b7c37d6d9578278bce979d93c15ccc0e2",
+            explanation="expand-only migrations stay: the previous version works on the expanded schema (§5, .ci/deploy).",
+        ),
+        QuizQuestion(
+            question="Where do production secrets (the database password) come from?",
+            options=(
+                "the image, copied in at build time",
+                "the environment at run time: .env for compose, a Secret in Kubernetes",
+                "the Git repository",
+            ),
+            answer_digest="3eaae763bf58c60d35c2472e02e6d4a2d0cb99d6324393d4a66f88369f5afd5a",
+            explanation=".dockerignore keeps .env out of the build context; the checklist checks it (§6).",
+        ),
+    ),
 }
