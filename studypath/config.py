@@ -313,3 +313,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
             str(value).lower() if isinstance(value, bool) else str(value)
         )
     return env
+
+
+__all__ = [
+    "ENV_PREFIX",
+    "Settings",
+    "SettingsError",
+    "default_data_dir",
+    "load_settings",
+    "settings_env",
+]

@@ -331,3 +331,16 @@ def success_rate(outcomes: list[Outcome], *, bucket: float = 0.25) -> list[tuple
     for outcome in outcomes:
         buckets.setdefault(int(outcome.at / bucket), []).append(200 <= outcome.status < 300)
     return [(key * bucket, sum(oks) / len(oks)) for key, oks in sorted(buckets.items())]
+
+
+__all__ = [
+    "READY_PATH",
+    "Backend",
+    "DatabaseLink",
+    "LoadBalancer",
+    "Outcome",
+    "ServerProcess",
+    "Traffic",
+    "free_port",
+    "success_rate",
+]

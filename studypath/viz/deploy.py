@@ -393,3 +393,32 @@ def irreversible_migrations(versions: Path) -> list[str]:
         if not real:
             found.append(path.name)
     return found
+
+
+__all__ = [
+    "ENV_NAME",
+    "METRIC_NAME",
+    "Instruction",
+    "Probe",
+    "Stage",
+    "caddy_upstreams",
+    "compose_diagram",
+    "compose_services",
+    "container_commands",
+    "context_copies",
+    "dockerfile_diagram",
+    "dockerfile_stages",
+    "env_names",
+    "in_build_context",
+    "instructions",
+    "irreversible_migrations",
+    "kubernetes_documents",
+    "kubernetes_probes",
+    "load_yaml_documents",
+    "pipeline_diagram",
+    "project_root",
+    "prometheus_targets",
+    "queried_metrics",
+    "workflow_jobs",
+    "workflow_scripts",
+]

@@ -39,6 +39,11 @@ PUBLIC_MODULES = frozenset(
         "studypath.labs",
         "studypath.viz",
         "studypath.viz.monitoring",
+        "studypath.viz.deploy",
+        # Week 8: a fleet of server processes, the settings, the migrations it checks.
+        "studypath.fleet",
+        "studypath.config",
+        "studypath.migrations",
         "studypath.cli",
         # Tasks: the lifecycle and handler surface, and the modules the notebooks read.
         "studypath.tasks",
