@@ -6,7 +6,7 @@ the database target, pool and worker hosts/PIDs are in the admin view, `/admin/h
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter
 
@@ -18,6 +18,7 @@ from studypath.core.state import AppState, State
 from studypath.health import service
 from studypath.health.errors import HealthErrorCode
 from studypath.health.schemas import (
+    Check,
     DetailedHealth,
     Documentation,
     HealthSummary,
@@ -43,6 +44,9 @@ def _cached_database_check(state: AppState) -> service.CachedDatabaseCheck:
     if cached is None or cached.db is not state.db:
         cached = state.database_check = service.CachedDatabaseCheck(state.db)
     return cached
+
+
+ProbeT = TypeVar("ProbeT", Readiness, Startup)
 
 
 def _unavailable(message: str, details: Any) -> AppError:
@@ -109,21 +113,40 @@ async def health_live() -> Envelope[Liveness]:
     return ok(Liveness(status="alive", timestamp=utcnow(), probe="liveness"))
 
 
+def _probe_answer(
+    answer: type[ProbeT],
+    probe: str,
+    checks: dict[str, Check],
+    *,
+    passed: bool,
+    statuses: tuple[str, str],
+    failure: str,
+) -> Envelope[ProbeT]:
+    """Readiness and startup answer alike: `statuses[0]` and 200 when the probe passed, else
+    `statuses[1]` and 503 (`failure`, with the same body in the error's details)."""
+    body = answer.model_validate(
+        {
+            "status": statuses[0] if passed else statuses[1],
+            "timestamp": utcnow(),
+            "probe": probe,
+            "checks": checks,
+        }
+    )
+    if not passed:
+        raise _unavailable(failure, body.model_dump(mode="json"))
+    return ok(body)
+
+
 @router.get("/ready", response_model=Envelope[Readiness], responses=UNHEALTHY)
 async def health_ready(state: State) -> Envelope[Readiness]:
     """Readiness: send traffic here only if the database answers (checked at most about once
     a second, in the background: see `service.CachedDatabaseCheck`)."""
     checks = service.public_checks({"database": await _cached_database_check(state).get()})
     ready = checks["database"].status != "unhealthy"
-    body = Readiness(
-        status="ready" if ready else "not_ready",
-        timestamp=utcnow(),
-        probe="readiness",
-        checks=checks,
+    statuses = ("ready", "not_ready")
+    return _probe_answer(
+        Readiness, "readiness", checks, passed=ready, statuses=statuses, failure="not ready"
     )
-    if not ready:
-        raise _unavailable("not ready", body.model_dump(mode="json"))
-    return ok(body)
 
 
 @router.get("/startup", response_model=Envelope[Startup], responses=UNHEALTHY)
@@ -136,15 +159,10 @@ async def health_startup(state: State) -> Envelope[Startup]:
         }
     )
     started = all(check.status == "healthy" for check in checks.values())
-    body = Startup(
-        status="started" if started else "starting",
-        timestamp=utcnow(),
-        probe="startup",
-        checks=checks,
+    statuses = ("started", "starting")
+    return _probe_answer(
+        Startup, "startup", checks, passed=started, statuses=statuses, failure="still starting"
     )
-    if not started:
-        raise _unavailable("still starting", body.model_dump(mode="json"))
-    return ok(body)
 
 
 @admin_router.get("/health", response_model=Envelope[DetailedHealth], responses=UNHEALTHY)

@@ -60,7 +60,17 @@ def _creator() -> Mapped[uuid.UUID | None]:
     return mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class Event(Base):
+class Recorded:
+    """What an event and a stored metric both are: something a user (or the system) wrote,
+    stamped with when it happened. Both are listed the same way (the writer's own, the time
+    window on `recorded_at`, newest first: `service.list_recorded`)."""
+
+    recorded_at: Mapped[CreatedAt]
+    created_at: Mapped[CreatedAt]
+    created_by: Mapped[uuid.UUID | None] = _creator()
+
+
+class Event(Recorded, Base):
     """Something that happened, once: a log line, a trace, an alert transition."""
 
     __tablename__ = "events"
@@ -77,12 +87,9 @@ class Event(Base):
     level: Mapped[EventLevel | None] = mapped_column(str_enum(EventLevel, "level"))
     tags: Mapped[JSONDict]
     payload: Mapped[JSONDict]
-    recorded_at: Mapped[CreatedAt]
-    created_at: Mapped[CreatedAt]
-    created_by: Mapped[uuid.UUID | None] = _creator()
 
 
-class Metric(Base):
+class Metric(Recorded, Base):
     """One sample of a named series (name + labels)."""
 
     __tablename__ = "metrics"
@@ -93,9 +100,6 @@ class Metric(Base):
     metric_type: Mapped[MetricType] = mapped_column(str_enum(MetricType, "metric_type"))
     value: Mapped[float] = mapped_column(Float)
     labels: Mapped[JSONDict]
-    recorded_at: Mapped[CreatedAt]
-    created_at: Mapped[CreatedAt]
-    created_by: Mapped[uuid.UUID | None] = _creator()
 
 
 class Alert(Base):
@@ -171,4 +175,5 @@ __all__ = [
     "IncidentStatus",
     "Metric",
     "MetricType",
+    "Recorded",
 ]

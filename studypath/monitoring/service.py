@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +43,7 @@ from studypath.monitoring.models import (
     IncidentStatus,
     Metric,
     MetricType,
+    Recorded,
 )
 from studypath.rbac.policy import Actor, can_access_owned
 from studypath.telemetry.tracing import traced
@@ -210,18 +212,7 @@ async def create_event(session: AsyncSession, actor: Actor, username: str, **fie
     return await record_event(session, created_by=actor.user_id, **fields)
 
 
-def _owned(query: Select[Any], model: Any, actor: Actor) -> Select[Any]:
-    return query if _is_staff(actor) else query.where(model.created_by == actor.user_id)
-
-
-def _window(
-    query: Select[Any], column: Any, since: datetime | None, until: datetime | None
-) -> Select[Any]:
-    if since is not None:
-        query = query.where(column >= since)
-    if until is not None:
-        query = query.where(column <= until)
-    return query
+RecordedT = TypeVar("RecordedT", bound=Recorded)
 
 
 async def _page(
@@ -230,6 +221,34 @@ async def _page(
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(order).limit(page.limit).offset(page.offset))
     return list(rows), int(total or 0)
+
+
+async def _list_recorded(
+    session: AsyncSession,
+    actor: Actor,
+    page: PageParams,
+    model: type[RecordedT],
+    *,
+    equal: Sequence[tuple[Any, object]],
+    tags: tuple[Any, dict[str, str] | None],
+    since: datetime | None,
+    until: datetime | None,
+) -> tuple[list[RecordedT], int]:
+    """Events and stored metrics are listed alike: the writer's own rows (staff: all), each
+    `(column, value)` in `equal` whose value was given, every `key:value` of the tag filter on
+    the tags column, the time window on `recorded_at`; newest first, one page and the total."""
+    query = select(model)
+    if not _is_staff(actor):
+        query = query.where(model.created_by == actor.user_id)
+    query = query.where(*(column == value for column, value in equal if value is not None))
+    tags_column, wanted = tags
+    if wanted:
+        query = query.where(*_tags_match(tags_column, wanted))
+    if since is not None:
+        query = query.where(model.recorded_at >= since)
+    if until is not None:
+        query = query.where(model.recorded_at <= until)
+    return await _page(session, query, model.recorded_at.desc(), page)
 
 
 @traced
@@ -246,17 +265,10 @@ async def list_events(
     until: datetime | None = None,
 ) -> tuple[list[Event], int]:
     """Newest first. Users see the events they wrote; moderators and admins see all."""
-    query = _owned(select(Event), Event, actor)
-    if event_type is not None:
-        query = query.where(Event.event_type == event_type)
-    if source is not None:
-        query = query.where(Event.source == source)
-    if level is not None:
-        query = query.where(Event.level == level)
-    if tags:
-        query = query.where(*_tags_match(Event.tags, tags))
-    query = _window(query, Event.recorded_at, since, until)
-    return await _page(session, query, Event.recorded_at.desc(), page)
+    equal = [(Event.event_type, event_type), (Event.source, source), (Event.level, level)]
+    return await _list_recorded(
+        session, actor, page, Event, equal=equal, tags=(Event.tags, tags), since=since, until=until
+    )
 
 
 @traced
@@ -337,15 +349,18 @@ async def list_metrics(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> tuple[list[Metric], int]:
-    query = _owned(select(Metric), Metric, actor)
-    if name is not None:
-        query = query.where(Metric.name == name)
-    if metric_type is not None:
-        query = query.where(Metric.metric_type == metric_type)
-    if labels:
-        query = query.where(*_tags_match(Metric.labels, labels))
-    query = _window(query, Metric.recorded_at, since, until)
-    return await _page(session, query, Metric.recorded_at.desc(), page)
+    """Newest first. Users see the samples they stored; moderators and admins see all."""
+    equal = [(Metric.name, name), (Metric.metric_type, metric_type)]
+    return await _list_recorded(
+        session,
+        actor,
+        page,
+        Metric,
+        equal=equal,
+        tags=(Metric.labels, labels),
+        since=since,
+        until=until,
+    )
 
 
 # --- alerts -----------------------------------------------------------------------------------

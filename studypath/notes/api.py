@@ -28,16 +28,10 @@ router = APIRouter(prefix=f"{API_PREFIX}/notes", tags=["notes"], route_class=Tra
 
 
 def note_out(note: Note, access: str) -> NoteOut:
-    return NoteOut(
-        id=note.id,
-        owner_id=note.owner_id,
-        title=note.title,
-        content=note.content,
-        is_public=note.is_public,
-        created_at=note.created_at,
-        updated_at=note.updated_at,
-        access=access,
-    )
+    """The note's stored fields, with what the caller may do with it (`access` is not a
+    column: the service works it out per caller)."""
+    stored = {name: getattr(note, name) for name in NoteOut.model_fields if name != "access"}
+    return NoteOut.model_validate({**stored, "access": access})
 
 
 @router.get("", response_model=Envelope[list[NoteOut]])

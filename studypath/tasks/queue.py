@@ -81,20 +81,20 @@ _MARK_RUNNING = f"""status = {_RUNNING},
         heartbeat_at = now(),
         updated_at = now()"""
 
-# The claim: pick the best ready tasks (highest priority first, then oldest schedule),
-# skipping rows other workers hold, and mark them ours — in one statement.
-CLAIM = text(
-    f"""
+
+def _claim_sql(which: str, limit: str) -> str:
+    """A claim: pick the best ready tasks that `which` admits (highest priority first, then
+    oldest schedule), at most `limit`, skipping rows other workers hold, and mark them ours —
+    in one statement. The batch claim and the breaker probe differ only in `which` and
+    `limit`."""
+    return f"""
     WITH ready AS (
         SELECT id FROM tasks
         WHERE status IN {_CLAIMABLE}
           AND scheduled_at <= now()
-          AND task_type = ANY(:types)
-          AND NOT EXISTS (                       -- a breaker that is not closed holds its type
-              SELECT 1 FROM circuit_breakers b
-              WHERE b.task_type = tasks.task_type AND b.state <> {_BREAKER_CLOSED})
+          AND {which}
         ORDER BY priority_rank DESC, scheduled_at, created_at
-        LIMIT :limit
+        LIMIT {limit}
         FOR UPDATE SKIP LOCKED
     )
     UPDATE tasks AS t
@@ -103,6 +103,17 @@ CLAIM = text(
     WHERE t.id = ready.id
     RETURNING {_CLAIM_COLUMNS}
     """
+
+
+# Up to `limit` tasks of the worker's types whose breaker is closed.
+CLAIM = text(
+    _claim_sql(
+        f"""task_type = ANY(:types)
+          AND NOT EXISTS (                       -- a breaker that is not closed holds its type
+              SELECT 1 FROM circuit_breakers b
+              WHERE b.task_type = tasks.task_type AND b.state <> {_BREAKER_CLOSED})""",
+        limit=":limit",
+    )
 ).bindparams(bindparam("types", type_=ARRAY(String)))
 
 # The claim must walk ix_tasks_ready in order and stop after `limit` rows. On a table that
@@ -113,23 +124,7 @@ PIN_CLAIM_PLAN = "SET enable_sort = off"  # for a connection that only claims
 PIN_CLAIM_PLAN_LOCAL = "SET LOCAL enable_sort = off"  # for one transaction
 
 # One task of a type whose breaker lets a probe through (breakers.probe_candidates).
-CLAIM_PROBE = text(
-    f"""
-    WITH ready AS (
-        SELECT id FROM tasks
-        WHERE status IN {_CLAIMABLE} AND scheduled_at <= now()
-          AND task_type = :task_type
-        ORDER BY priority_rank DESC, scheduled_at, created_at
-        LIMIT 1
-        FOR UPDATE SKIP LOCKED
-    )
-    UPDATE tasks AS t
-    SET {_MARK_RUNNING}
-    FROM ready
-    WHERE t.id = ready.id
-    RETURNING {_CLAIM_COLUMNS}
-    """
-)
+CLAIM_PROBE = text(_claim_sql("task_type = :task_type", limit="1"))
 
 
 def _claimed(row: Any, *, is_probe: bool = False) -> ClaimedTask:
