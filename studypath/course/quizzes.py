@@ -118,6 +118,38 @@ QUIZZES: dict[str, tuple[QuizQuestion, ...]] = {
             explanation="backoff alone gives every task the same wait; jitter draws each wait at random (§6).",
         ),
     ),
+    "week-04": (
+        QuizQuestion(
+            question="The backend renames a response field and the types are regenerated. Where does the mistake show first?",
+            options=(
+                "in production, as undefined on the page",
+                "in `tsc`, naming every component that read the old field",
+                "in the server's logs",
+            ),
+            answer_digest="1ba74eae022335cf0cb5653a39146ab4d1fb43b5a2f6cce7abef25ea61c84a19",
+            explanation="the generated types no longer have the old field: the compiler names each use (§2).",
+        ),
+        QuizQuestion(
+            question="alice leaves Tasks and comes back 10 s later. What does the server see?",
+            options=(
+                "one GET of the list",
+                "nothing: the list is still fresh in the cache",
+                "a GET of every page she visited",
+            ),
+            answer_digest="bc4fb8a49c655953026773ca423299f0125b961c6fb31e48031b60fd977e28c6",
+            explanation="staleTime (30 s) keeps the cached list fresh; the log of the revisit is empty (§5.1).",
+        ),
+        QuizQuestion(
+            question="Why can the session cookie be HttpOnly and SameSite=Strict here?",
+            options=(
+                "the page and the API share one origin",
+                "the cookie is encrypted",
+                "the CDN forwards it",
+            ),
+            answer_digest="e95b22c67642c213792f0256986015ed23b68091d4bf608f4f59cfaa649c8deb",
+            explanation="the same process serves the app and the API (in development, the proxy keeps one origin) (§3, §6).",
+        ),
+    ),
     "week-05": (
         QuizQuestion(
             question="Bob asks for a note he may not read. He gets…",

@@ -68,3 +68,14 @@ def test_readme_links_the_contract_security_and_performance_pages() -> None:
     assert (ROOT / "docs" / "performance.md").read_text().startswith("# Performance")
     assert "## Performance" not in README
     assert "placeholder" not in README  # the page at / is the web app
+
+
+def test_readme_shows_the_dashboard_and_documents_the_web_app() -> None:
+    images = re.findall(r"!\[[^\]]+\]\((docs/screenshots/[\w.-]+\.png)\)", README)
+    web = README.split("## Web app", 1)[1].split("\n## ", 1)[0]
+
+    assert images == ["docs/screenshots/dashboard.png"]
+    assert (ROOT / images[0]).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "](web/README.md)" in web
+    for command in ("npm run dev", "npm run generate-types", "npm run build"):
+        assert command in web, command

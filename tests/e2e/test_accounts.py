@@ -32,13 +32,15 @@ async def test_a_refused_registration_shows_the_problem_next_to_its_field(
     await page.get_by_label("Password", exact=True).fill(PASSWORD)
     await page.get_by_role("button", name="Create account").click()
 
-    # The server's 422 lands on the username field: marked invalid, and its message joins
+    # The server's 400 lands on the username field: marked invalid, and its message joins
     # the field's hint in the input's description (a screen reader reads both with the
-    # field); the other fields are untouched.
+    # field), in words a person understands rather than pydantic's regular expression;
+    # the other fields are untouched.
     await expect(username).to_have_attribute("aria-invalid", "true")
     await expect(username).to_have_accessible_description(
-        re.compile(r"^3–50 letters, digits, _ or -\.\s+\S")
+        re.compile(r"^3–50 letters, digits, _ or -\.\s+Use letters, digits, _ or - only")
     )
+    await expect(page.get_by_text("should match pattern")).to_have_count(0)
     await expect(page.get_by_label("Password", exact=True)).not_to_have_attribute(
         "aria-invalid", "true"
     )

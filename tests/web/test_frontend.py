@@ -1,6 +1,9 @@
 """The web app's own checks, run from pytest so `pytest` alone says whether `web/` is sound:
-TypeScript's type check (`tsc -b`: a server change that broke a page fails here) and the
-Vitest unit tests. Both need Node.js and `web/node_modules` (`cd web && npm ci`)."""
+TypeScript's type check (`tsc -b`: a server change that broke a page fails here), the
+Vitest unit tests, Prettier's check of the sources (`npm run lint`), and the size of the
+committed build's initial JavaScript against its 150 kB budget (`npm run size`: it reads
+`studypath/static/`, so a page that bloated the first download fails here once built).
+All need Node.js and `web/node_modules` (`cd web && npm ci`)."""
 
 from __future__ import annotations
 
@@ -28,9 +31,10 @@ def npm() -> str:
     return found
 
 
-@pytest.mark.parametrize("script", ["typecheck", "test"])
+@pytest.mark.parametrize("script", ["typecheck", "test", "lint", "size"])
 def test_web_app_script_passes(script: str) -> None:
-    """`npm run typecheck` (tsc -b) and `npm test` (Vitest, once) succeed in web/."""
+    """`npm run typecheck` (tsc -b), `npm test` (Vitest, once), `npm run lint` (Prettier
+    check) and `npm run size` (the initial JavaScript within budget) succeed in web/."""
     result = subprocess.run(
         [npm(), "run", script],
         cwd=WEB,

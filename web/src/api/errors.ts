@@ -6,6 +6,7 @@
  * understands. Field problems (400/422 `VALIDATION_FAILED`) are kept by field name so forms
  * can show each one next to its input.
  */
+import { friendlyFieldMessage } from "./fieldMessages";
 
 /** One entry of `details` on a validation error: `{field, message, type?}`. */
 export interface FieldProblem {
@@ -78,13 +79,19 @@ export function isUnauthorized(value: unknown): boolean {
   return isApiError(value) && value.status === 401;
 }
 
-/** The `details` entries that name a field; anything else in `details` is left alone. */
+/**
+ * The `details` entries that name a field, each message in words a person understands
+ * (`friendlyFieldMessage`: pydantic's "String should match pattern …" becomes the rule);
+ * anything else in `details` is left alone.
+ */
 export function fieldProblems(details: unknown): FieldProblem[] {
   if (!Array.isArray(details)) return [];
   return details.flatMap((item: unknown) => {
     if (typeof item !== "object" || item === null) return [];
-    const { field, message } = item as Record<string, unknown>;
-    return typeof field === "string" && typeof message === "string" ? [{ field, message }] : [];
+    const { field, message, type } = item as Record<string, unknown>;
+    if (typeof field !== "string" || typeof message !== "string") return [];
+    const kind = typeof type === "string" ? type : undefined;
+    return [{ field, message: friendlyFieldMessage(field, kind, message) }];
   });
 }
 

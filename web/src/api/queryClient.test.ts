@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "./errors";
-import { needsSignIn, shouldRetry } from "./queryClient";
+import { createQueryClient, mayHaveLostRights, needsSignIn, shouldRetry } from "./queryClient";
+import { queryKeys } from "./queryKeys";
 
 const error = (status: number, code = "X") => new ApiError({ status, code, message: code });
 
@@ -22,5 +23,28 @@ describe("shouldRetry", () => {
     expect(shouldRetry(0, error(404))).toBe(false);
     expect(shouldRetry(0, error(429))).toBe(false);
     expect(shouldRetry(0, new Error("bug"))).toBe(false);
+  });
+});
+
+describe("a 403 makes the app ask again who is signed in", () => {
+  it("invalidates /auth/me after a refused read or write, but not after a 403 from /auth/me", async () => {
+    const queryClient = createQueryClient(() => {});
+    queryClient.setQueryData(queryKeys.me, { username: "morgan", role: "moderator" });
+
+    await queryClient
+      .fetchQuery({ queryKey: ["tasks", "stats"], queryFn: () => Promise.reject(error(403)) })
+      .catch(() => undefined);
+    expect(queryClient.getQueryState(queryKeys.me)?.isInvalidated).toBe(true);
+
+    queryClient.setQueryData(queryKeys.me, { username: "morgan", role: "user" });
+    await queryClient
+      .getMutationCache()
+      .build(queryClient, { mutationFn: () => Promise.reject(error(403)) })
+      .execute(undefined)
+      .catch(() => undefined);
+    expect(queryClient.getQueryState(queryKeys.me)?.isInvalidated).toBe(true);
+
+    expect(mayHaveLostRights(error(403), queryKeys.me)).toBe(false);
+    expect(mayHaveLostRights(error(404), ["tasks"])).toBe(false);
   });
 });

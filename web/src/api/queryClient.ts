@@ -5,10 +5,13 @@
  *   - a 401 anywhere sends to sign-in (and back afterwards), unless the caller handles it
  *     itself (`meta: { handlesUnauthorized: true }`: the login form, a wrong current password);
  *   - other query errors are thrown to the nearest error boundary (`QueryBoundary`);
- *   - mutation errors stay with the form that made them (fields next to their inputs).
+ *   - mutation errors stay with the form that made them (fields next to their inputs);
+ *   - a 403 anywhere means the user's role may have changed since `/auth/me` was read:
+ *     it is read again, so the navigation stops offering what the role no longer allows.
  */
 import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import { isApiError, isUnauthorized } from "./errors";
+import { queryKeys } from "./queryKeys";
 
 declare module "@tanstack/react-query" {
   interface Register {
@@ -29,16 +32,27 @@ export function needsSignIn(error: unknown, meta: { handlesUnauthorized?: boolea
   return isUnauthorized(error) && !meta?.handlesUnauthorized;
 }
 
+/** Whether an error says the user's rights changed (a 403), except from `/auth/me` itself. */
+export function mayHaveLostRights(error: unknown, queryKey?: readonly unknown[]): boolean {
+  const fromMe = queryKey?.[0] === queryKeys.me[0] && queryKey[1] === queryKeys.me[1];
+  return isApiError(error) && error.status === 403 && !fromMe;
+}
+
 export function createQueryClient(onUnauthorized: () => void): QueryClient {
-  return new QueryClient({
+  const recheckWhoIsSignedIn = () => {
+    void queryClient.invalidateQueries({ queryKey: queryKeys.me });
+  };
+  const queryClient: QueryClient = new QueryClient({
     queryCache: new QueryCache({
       onError: (error, query) => {
         if (needsSignIn(error, query.meta)) onUnauthorized();
+        if (mayHaveLostRights(error, query.queryKey)) recheckWhoIsSignedIn();
       },
     }),
     mutationCache: new MutationCache({
       onError: (error, _variables, _context, mutation) => {
         if (needsSignIn(error, mutation.meta)) onUnauthorized();
+        if (mayHaveLostRights(error)) recheckWhoIsSignedIn();
       },
     }),
     defaultOptions: {
@@ -51,4 +65,5 @@ export function createQueryClient(onUnauthorized: () => void): QueryClient {
       mutations: { retry: false },
     },
   });
+  return queryClient;
 }

@@ -19,8 +19,24 @@ export async function fetchMe(): Promise<Me | null> {
   }
 }
 
+/**
+ * How often the app asks again who is signed in. An admin may change the user's role (or
+ * deactivate them) at any time; the app learns it within this interval, at once when the
+ * user comes back to the tab, and at once when the server answers 403 (see queryClient.ts).
+ */
+export const ME_REFRESH_MS = 60_000;
+
 export function useMe() {
-  return useQuery({ queryKey: queryKeys.me, queryFn: fetchMe, staleTime: 5 * 60_000 });
+  return useQuery({
+    queryKey: queryKeys.me,
+    queryFn: fetchMe,
+    // Fresh for the interval: moving between pages asks nothing.
+    staleTime: ME_REFRESH_MS,
+    refetchInterval: ME_REFRESH_MS,
+    refetchIntervalInBackground: false,
+    // Back in the tab: ask even if fresh (the role may have changed meanwhile).
+    refetchOnWindowFocus: "always",
+  });
 }
 
 /** The signed-in user; only inside pages behind `RequireAuth`. */
