@@ -39,7 +39,14 @@ from typing import Protocol
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 from pydantic import SecretStr
 
 from studypath.app import STATIC_DIR
@@ -67,7 +74,7 @@ ADMIN_PASSWORD = "Admin-Passw0rd-e2e"
 TIMEOUT_MS = 15_000
 expect.set_options(timeout=TIMEOUT_MS)
 
-DESKTOP = {"width": 1280, "height": 800}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE_WIDTH = 375
 
 
