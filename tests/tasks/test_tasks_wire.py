@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,6 +191,31 @@ async def test_file_cleanup_is_admin_only_in_both_shapes(api: Api, role: Role, s
             assert "admin" in response.json()["error"]["message"]
             assert error_fields(response) == ["task_type"]
     assert await api.count_tasks() == (2 if status == 200 else 0)
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(Role.USER, 403), (Role.MODERATOR, 403), (Role.ADMIN, 200)],
+)
+async def test_a_user_cannot_forge_a_share_notification_through_the_api(
+    api: Api, role: Role, status: int
+) -> None:
+    """The notes feature queues `notification` tasks itself; its payload names any
+    recipient, so through the API only an admin may queue one."""
+    headers = await api.sign_in("forger", role)
+    payload = {
+        "recipient_id": str(uuid.uuid4()),
+        "note_id": str(uuid.uuid4()),
+        "share_id": str(uuid.uuid4()),
+        "shared_by": str(uuid.uuid4()),
+        "permission": "read",
+        "title": "Quarterly plans",
+    }
+
+    response = await api.create(headers, "notification", payload)
+
+    assert response.status_code == status, response.text
+    assert await api.count_tasks() == (1 if status == 200 else 0)
 
 
 async def test_task_types_show_each_types_minimum_role(api: Api) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from studypath.identity.roles import Role
 from studypath.notifications import service as notifications
 from studypath.tasks.registry import TaskContext, builtin_task
 
@@ -32,6 +33,9 @@ class NotificationPayload(BaseModel):
     "Notify a user that a note was shared with them",
     payload=NotificationPayload,
     timeout=30,
+    # The notes feature queues these itself (no creator, so no role check). Through the API
+    # a user could name any recipient and forge a "shared with you" notice: admins only.
+    min_role=Role.ADMIN,
 )
 async def notify_share(payload: NotificationPayload, ctx: TaskContext) -> dict[str, Any]:
     verb = "edit" if payload.permission == "edit" else "read"
