@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from studypath.chaos.cluster import Cluster, ClusterConfig
 from studypath.chaos.report import ChaosReport
@@ -81,13 +83,50 @@ async def _run(
     return await chaos_run.run()
 
 
-def run(**options: object) -> ChaosReport:
+def run(**options: Any) -> ChaosReport:
     """Run one level (`level=1..6`) or scenario (`scenario="db-failure"`) for `duration`
     seconds (default: the level's or scenario's own) on a system of its own, started in a
     temporary directory and stopped afterwards — or on `cluster=` (one you started), or
     attached to a running system (`url=`, `database_url=`, `admin_password=`). Returns the
-    report; Ctrl-C stops the run and restores everything first."""
-    return asyncio.run(run_async(**options))  # type: ignore[arg-type]
+    report.
+
+    The run goes on its own event loop in a thread, so this works where a loop is running
+    already (a notebook). Ctrl-C (a kernel interrupt) cancels it: the faults are undone and
+    its system restored and stopped before `KeyboardInterrupt` reaches you."""
+    loop = asyncio.new_event_loop()
+    outcome: dict[str, Any] = {}
+    started = threading.Event()
+
+    async def main() -> ChaosReport:
+        outcome["task"] = asyncio.current_task()
+        started.set()
+        return await run_async(**options)
+
+    def thread_main() -> None:
+        try:
+            outcome["report"] = loop.run_until_complete(main())
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            started.set()
+            loop.close()
+
+    thread = threading.Thread(target=thread_main, name="studypath chaos run", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        started.wait()
+        task = outcome.get("task")
+        if task is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(task.cancel)
+        thread.join()  # the restore and the clean-up run before we give up
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    report: ChaosReport = outcome["report"]
+    return report
 
 
 __all__ = [

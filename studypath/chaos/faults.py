@@ -100,6 +100,10 @@ class RestartServer:
     async def inject(self, cluster: Cluster, rng: random.Random) -> None:
         if cluster.server is None:
             raise RuntimeError("this cluster runs no API server of its own")
+        for _ in range(200):  # an earlier restart may still be starting its server
+            if cluster.server.alive:
+                break
+            await asyncio.sleep(0.1)
         if self.graceful:
             await asyncio.to_thread(cluster.terminate, cluster.server)
         else:

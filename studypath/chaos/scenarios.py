@@ -202,7 +202,7 @@ def _server_restart(window: float, rng: random.Random) -> Plan:
         duration=window,
         faults=(
             Planned(_at(window, 0.2), min(1.0, window * 0.1), RestartServer()),
-            Planned(_at(window, 0.5), 0.0, RestartServer(graceful=True)),
+            Planned(_at(window, 0.7), 0.0, RestartServer(graceful=True)),
         ),
     )
 
