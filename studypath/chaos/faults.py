@@ -44,11 +44,15 @@ class Fault(Protocol):
     async def undo(self, cluster: Cluster) -> None: ...
 
 
-def _pick_worker(cluster: Cluster, rng: random.Random) -> Node:
-    live = cluster.live_workers()
-    if not live:
-        raise RuntimeError("no live worker to hurt")
-    return rng.choice(live)
+async def _pick_worker(cluster: Cluster, rng: random.Random) -> Node:
+    """A live, running worker; while every one is down (an earlier kill is still being
+    undone), wait a little for one instead of skipping the fault."""
+    for _ in range(100):
+        live = cluster.live_workers()
+        if live:
+            return rng.choice(live)
+        await asyncio.sleep(0.1)
+    raise RuntimeError("no live worker to hurt")
 
 
 @dataclass
@@ -60,7 +64,7 @@ class KillWorker:
         return self.victim.name if self.victim else "a worker"
 
     async def inject(self, cluster: Cluster, rng: random.Random) -> None:
-        self.victim = _pick_worker(cluster, rng)
+        self.victim = await _pick_worker(cluster, rng)
         await asyncio.to_thread(cluster.kill, self.victim)
 
     async def undo(self, cluster: Cluster) -> None:
@@ -79,7 +83,7 @@ class PauseWorker:
         return self.victim.name if self.victim else "a worker"
 
     async def inject(self, cluster: Cluster, rng: random.Random) -> None:
-        self.victim = _pick_worker(cluster, rng)
+        self.victim = await _pick_worker(cluster, rng)
         cluster.pause(self.victim)
 
     async def undo(self, cluster: Cluster) -> None:

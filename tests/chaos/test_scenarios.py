@@ -22,10 +22,10 @@ WINDOWS = {
     "worker-restart": 6.0,
     "task-flood": 4.0,
     "circuit-breaker": 6.0,
-    "mixed-chaos": 8.0,
+    "mixed-chaos": 6.0,
     "recovery": 6.0,
     "multi-worker-chaos": 6.0,
-    "dynamic-scaling": 8.0,
+    "dynamic-scaling": 6.0,
 }
 
 
@@ -33,8 +33,15 @@ def test_every_scenario_has_a_test_window() -> None:
     assert set(WINDOWS) == set(chaos.SCENARIOS)
 
 
+# Scenarios that hurt no process: the same processes must see them through — a worker that
+# died of a database outage would be replaced by the restore step, so its pid would change.
+NO_PROCESS_FAULTS = {"baseline", "db-failure", "task-flood", "circuit-breaker"}
+
+
 @pytest.mark.parametrize("name", list(WINDOWS))
 async def test_scenario_keeps_its_invariants(cluster: Cluster, name: str) -> None:
+    await asyncio.to_thread(cluster.scale, plan_for(scenario=name).workers)
+    pids = sorted(node.pid for node in [*cluster.workers, cluster.server] if node is not None)
     report = await chaos.run_async(scenario=name, duration=WINDOWS[name], cluster=cluster)
     summary = report.to_markdown()
     assert report.accepted == report.submitted > 0, summary
@@ -51,16 +58,12 @@ async def test_scenario_keeps_its_invariants(cluster: Cluster, name: str) -> Non
     assert recovery is not None and recovery < RECOVERY_BOUND_SECONDS, summary
     assert report.passed, summary
     assert_healthy(cluster)
-
-
-async def test_the_circuit_breaker_opens_and_closes_again(cluster: Cluster) -> None:
-    report = await chaos.run_async(scenario="circuit-breaker", duration=6.0, cluster=cluster)
-    states = [
-        (to) for _, task_type, _, to in report.breaker_transitions if task_type == "chaos_call"
-    ]
-    assert "open" in states, report.breaker_transitions
-    assert states[-1] == "closed", report.breaker_transitions
-    assert report.completed == report.accepted
+    if name in NO_PROCESS_FAULTS:  # e.g. the workers survived the database restart
+        after = sorted(node.pid for node in [*cluster.workers, cluster.server] if node is not None)
+        assert after == pids
+    if name == "circuit-breaker":  # the failing dependency opened it; it closed again
+        states = [to for _, kind, _, to in report.breaker_transitions if kind == "chaos_call"]
+        assert "open" in states and states[-1] == "closed", report.breaker_transitions
 
 
 async def test_a_level_puts_its_kills_inside_a_short_window(cluster: Cluster) -> None:
@@ -83,8 +86,6 @@ async def test_an_interrupted_run_leaves_the_system_healthy(cluster: Cluster) ->
     with pytest.raises(asyncio.CancelledError):
         await run
     assert_healthy(cluster)
-    report = await chaos.run_async(scenario="baseline", duration=2.0, cluster=cluster)
-    assert report.passed, report.to_markdown()
 
 
 def test_a_plan_refuses_unknown_names_and_levels() -> None:
