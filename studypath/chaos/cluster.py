@@ -120,6 +120,7 @@ class Cluster:
     api_port: int = 0
     external_api: str | None = None  # `attach`: the API of a system we did not start
     admin_password: str = field(default_factory=random_password)
+    spawned: list[Node] = field(default_factory=list)  # every process started, for `stop`
     _counter: int = 0
 
     # ------------------------------------------------------------------ start and stop
@@ -193,9 +194,12 @@ class Cluster:
 
     def stop(self) -> None:
         """Everything down, in reverse; never raises (it runs in `finally` blocks)."""
-        for node in [*self.workers, *([self.server] if self.server else [])]:
-            self._end(node)
-        self.workers, self.server = [], None
+        # Every process ever started, not only the current ones: a replacement started by a
+        # fault's undo that a cancelled run never put in `workers` is stopped too.
+        for node in [*self.spawned, *self.workers, *([self.server] if self.server else [])]:
+            if node.alive:
+                self._end(node)
+        self.workers, self.server, self.spawned = [], None, []
         for part in (self.hook_proxy, self.db_proxy, self.target):
             if part is not None:
                 with contextlib.suppress(Exception):
@@ -244,6 +248,8 @@ class Cluster:
                 start_new_session=True,  # Ctrl-C in the terminal reaches the run, not them
             )
         node = Node(role, name, process, log_path)
+        self.spawned = [other for other in self.spawned if other.alive]
+        self.spawned.append(node)
         if wait:
             try:
                 node.wait_ready()

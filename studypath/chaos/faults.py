@@ -71,7 +71,10 @@ class KillWorker:
         victim = self.victim
         if victim is not None and victim in cluster.workers and not victim.alive:
             new = await asyncio.to_thread(cluster.spawn, "worker")
-            cluster.workers[cluster.workers.index(victim)] = new
+            if victim in cluster.workers:
+                cluster.workers[cluster.workers.index(victim)] = new
+            else:  # replaced meanwhile (the restore step): one replacement is enough
+                await asyncio.to_thread(cluster.terminate, new)
 
 
 @dataclass
