@@ -49,6 +49,7 @@ from studypath.tasks.handlers import builtin_registry
 from studypath.tasks.registry import H, Handler, TaskRegistry
 
 if TYPE_CHECKING:
+    from studypath.chaos import ChaosReport
     from studypath.viz.traces import TraceView
 
 log = logging.getLogger("studypath.runtime")
@@ -373,6 +374,39 @@ class Workbench:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+        )
+
+    def chaos(
+        self,
+        level: int | None = None,
+        scenario: str | None = None,
+        duration: float | None = None,
+        *,
+        dashboard: bool = True,
+        seed: int = 0,
+    ) -> ChaosReport:
+        """Run a chaos level (1–6) or scenario and return its report (`studypath.chaos`).
+
+        It runs on a system of its own — separate server and worker processes on their own
+        embedded PostgreSQL, in a temporary directory — because its faults kill processes
+        and stop the database, which this Workbench (one process, your kernel) must survive.
+        `dashboard`: a live panel (queue, API errors, breakers, faults in force) while it
+        runs. Interrupting the kernel stops the run and restores everything."""
+        from studypath import chaos
+
+        panel = None
+        if dashboard:
+            from studypath.chaos.dashboard import Dashboard
+
+            panel = Dashboard(f"chaos: {scenario or f'level {level}'}")
+            panel.show()
+        return chaos.run(
+            level=level,
+            scenario=scenario,
+            duration=duration,
+            root=Path(self.settings.data_dir) if self.ephemeral_dir is not None else None,
+            on_update=panel.update if panel is not None else None,
+            seed=seed,
         )
 
     @contextmanager

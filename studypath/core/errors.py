@@ -6,15 +6,20 @@ the same JSON shape: ``{"error": {"code": "...", "message": "..."}}``.
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 from typing import Any, Self
 
+import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+
+log = logging.getLogger("studypath.errors")
 
 
 class ErrorCodeEnum(StrEnum):
@@ -218,8 +223,41 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# The database cannot be reached, or it dropped the connection, or the pool has no connection
+# to lend within its timeout: the service is unavailable for now, not broken (a 500 says
+# "our bug"; a client, a load balancer and the monitoring treat a 503 as "try again").
+DATABASE_UNAVAILABLE = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,  # the pool's: every connection is in use
+    sqlalchemy.exc.DisconnectionError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+DATABASE_UNAVAILABLE_MESSAGE = (
+    "The database is unavailable right now; nothing was saved. Try again in a moment."
+)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.url.path,
+        str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+    )
+    return error_response(
+        ErrorCode.SERVICE_UNAVAILABLE.status,
+        ErrorCode.SERVICE_UNAVAILABLE,
+        DATABASE_UNAVAILABLE_MESSAGE,
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, _database_unavailable)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     # Unexpected exceptions become a masked 500 envelope in core.middleware, which also
