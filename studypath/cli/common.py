@@ -1,8 +1,11 @@
-"""What every `studypath` command shares: the app, messages, settings, running the system."""
+"""What every `studypath` command shares: the app, messages, settings, running the system.
+
+The command modules import only typer and cheap types at the top: `studypath --help` must
+not wait for SQLAlchemy, FastAPI or the settings' pydantic models. Each command imports the
+system's parts it needs when it runs (`bench/startup.py` measures it; a test checks it)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator
@@ -12,11 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from studypath.config import Settings, SettingsError, load_settings
-from studypath.core.db import DatabaseUnavailable
-from studypath.core.logging import configure_console_logging
-
 if TYPE_CHECKING:
+    from studypath.config import Settings
     from studypath.core.db import Database
     from studypath.system import System
 
@@ -60,6 +60,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def settings_from(**overrides: Any) -> Settings:
+    from studypath.config import SettingsError, load_settings
+
     try:
         return load_settings(**overrides)
     except SettingsError as exc:
@@ -68,10 +70,14 @@ def settings_from(**overrides: Any) -> Settings:
 
 @contextmanager
 def explained_errors() -> Iterator[None]:
-    """Startup failures an operator can fix get one clear line, not a traceback."""
+    """Startup failures an operator can fix get one clear line, not a traceback. (The
+    database's `DatabaseUnavailable` is a `ConnectionError`, so an `OSError` here: catching
+    it needs no import of the database layer.)"""
+    from studypath.config import SettingsError
+
     try:
         yield
-    except (SettingsError, DatabaseUnavailable, OSError, RuntimeError, TimeoutError) as exc:
+    except (SettingsError, OSError, RuntimeError, TimeoutError) as exc:
         raise fail(str(exc)) from None
 
 
@@ -83,6 +89,8 @@ def run_system(
     on_ready: Callable[[str, System], None],
 ) -> None:
     """Database → migrations → server/workers in the foreground; Ctrl-C stops all of it."""
+    from studypath.core.logging import configure_console_logging
+
     configure_console_logging(settings.log_level, json_lines=settings.log_json)
     quiet_startup = QuietStartup(settings.log_level)
 
@@ -164,7 +172,10 @@ def _starting_message(serve_api: bool, workers: int) -> str:
 
 def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Open the database (embedded by default, migrated), run `work`, close everything."""
+    import asyncio
+
     from studypath.core.db import Database
+    from studypath.core.logging import configure_console_logging
     from studypath.core.security import HashingParameters, configure_hashing
     from studypath.system import prepare_database
 

@@ -14,13 +14,6 @@ from studypath.cli.common import (
     fail,
     settings_from,
 )
-from studypath.core.db import libpq_url, masked
-from studypath.core.embedded import (
-    EmbeddedPostgres,
-    leftover_ephemeral_dirs,
-    postgres_processes,
-    remove_ephemeral_dir,
-)
 
 db_app = command_group(
     "db",
@@ -34,6 +27,9 @@ def db_url(
     show_password: Annotated[bool, typer.Option(help="Print the password too.")] = False,
 ) -> None:
     """Print the database URL (for psql, GUI tools, `STUDYPATH_DATABASE_URL`)."""
+    from studypath.core.db import libpq_url, masked
+    from studypath.core.embedded import EmbeddedPostgres
+
     settings = settings_from(data_dir=data_dir)
     if settings.database_url:
         echo(libpq_url(settings.database_url) if show_password else masked(settings.database_url))
@@ -51,6 +47,7 @@ def db_url(
 def db_start(data_dir: DataDirOpt = None) -> None:
     """Start the embedded database and leave it running (stop it with `studypath db stop`)."""
     from studypath import migrations
+    from studypath.core.embedded import EmbeddedPostgres
 
     settings = settings_from(data_dir=data_dir)
     with explained_errors():
@@ -74,6 +71,8 @@ def db_stop(
     ] = False,
 ) -> None:
     """Stop the embedded database, also one left running by a killed process."""
+    from studypath.core.embedded import EmbeddedPostgres
+
     if all_ephemeral:
         stop_leftover_ephemeral()
         return
@@ -87,6 +86,8 @@ def db_stop(
 def stop_leftover_ephemeral() -> None:
     """Ephemeral data directories are marked (see `make_ephemeral_dir`); their owner's pid
     says whether a kernel still uses one. The others are stopped and deleted."""
+    from studypath.core.embedded import leftover_ephemeral_dirs, remove_ephemeral_dir
+
     leftovers = leftover_ephemeral_dirs()
     for data_dir in leftovers:
         remove_ephemeral_dir(data_dir)
@@ -98,6 +99,8 @@ def stop_leftover_ephemeral() -> None:
 @db_app.command("status")
 def db_status(data_dir: DataDirOpt = None) -> None:
     """Say whether the embedded database runs, and where."""
+    from studypath.core.embedded import EmbeddedPostgres, postgres_processes
+
     settings = settings_from(data_dir=data_dir)
     procs = postgres_processes(settings.pgdata_dir.resolve())
     url = EmbeddedPostgres.running_url(settings.pgdata_dir)

@@ -11,14 +11,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
-from pydantic import SecretStr
 
-from studypath.core.db import ensure_reachable
-from studypath.core.embedded import provide_database
-from studypath.core.logging import configure_console_logging
-from studypath.core.security import random_password
 from studypath.version import __version__
 
 if TYPE_CHECKING:
@@ -45,6 +39,10 @@ def up(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Run everything: embedded database, API server and workers. Ctrl-C stops it all."""
+    from pydantic import SecretStr
+
+    from studypath.core.security import random_password
+
     settings = settings_from(port=port, host=host, data_dir=data_dir)
     generated = None
     if settings.initial_admin_password is None:
@@ -126,6 +124,9 @@ def migrate(
 ) -> None:
     """Apply (`up`), revert (`down`) or show (`current`) database migrations."""
     from studypath import migrations
+    from studypath.core.db import ensure_reachable
+    from studypath.core.embedded import provide_database
+    from studypath.core.logging import configure_console_logging
 
     settings = settings_from(data_dir=data_dir)
     configure_console_logging("WARNING")
@@ -149,6 +150,8 @@ def health_check(
     timeout: Annotated[float, typer.Option(help="Seconds to wait.")] = 5.0,
 ) -> None:
     """Exit 0 if the server is ready (database reachable), 1 otherwise."""
+    import httpx
+
     if url is None:
         settings = settings_from()
         host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host
