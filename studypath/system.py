@@ -99,16 +99,24 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def prepare_database(
-    settings: Settings, *, ephemeral: bool = False, progress: Callable[[str], None] | None = None
+    settings: Settings,
+    *,
+    ephemeral: bool = False,
+    progress: Callable[[str], None] | None = None,
+    started: DatabaseProvider | None = None,
 ) -> DatabaseProvider:
     """Make the database ready: find or start it, prove it answers, migrate it.
 
-    On any failure the database we started is stopped again before the error propagates.
+    `started`: a database the caller already found or started (the CLI starts PostgreSQL
+    while this module is still importing). On any failure the database is stopped again
+    before the error propagates.
     """
     say = progress or (lambda _message: None)
-    if not settings.database_url and settings.db == "embedded":
-        say(f"starting embedded PostgreSQL in {settings.pgdata_dir} …")
-    provider = provide_database(settings, ephemeral=ephemeral)
+    provider = started
+    if provider is None:
+        if not settings.database_url and settings.db == "embedded":
+            say(f"starting embedded PostgreSQL in {settings.pgdata_dir} …")
+        provider = provide_database(settings, ephemeral=ephemeral)
     try:
         ensure_reachable(provider.url, settings.db_connect_timeout)
         say("applying migrations …")
