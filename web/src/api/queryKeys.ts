@@ -5,6 +5,7 @@
 export const queryKeys = {
   me: ["auth", "me"] as const,
   health: ["health"] as const,
+  adminHealth: ["health", "admin"] as const,
   tasks: {
     all: ["tasks"] as const,
     list: (filters: object) => ["tasks", "list", filters] as const,
