@@ -87,9 +87,14 @@ async def delete_note(note_id: uuid.UUID, principal: CurrentUser, db: DbSession)
 async def list_shares(
     note_id: uuid.UUID, principal: CurrentUser, db: DbSession
 ) -> Envelope[list[ShareOut]]:
-    """Who the note is shared with (the owner only)."""
+    """Who the note is shared with, by id and username (the owner only)."""
     shares = await service.list_shares(db, principal.user_id, note_id)
-    return ok([ShareOut.model_validate(share) for share in shares])
+    return ok(
+        [
+            ShareOut.model_validate(share).model_copy(update={"shared_with_username": username})
+            for share, username in shares
+        ]
+    )
 
 
 @router.post(

@@ -97,3 +97,8 @@ class ShareOut(BaseModel):
     permission: SharePermission
     created_at: datetime
     notification_task_id: uuid.UUID | None = None
+    # In the list of shares: whom the note is shared with, by name (a plain user cannot look
+    # ids up). Additive, so older clients are unaffected; null in the answer to a share.
+    shared_with_username: str | None = Field(
+        default=None, description="The recipient's username (filled in the list of shares)."
+    )

@@ -18,6 +18,7 @@ from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import PageParams
 from studypath.identity import service as identity_service
 from studypath.identity.errors import UserErrorCode
+from studypath.identity.models import User
 from studypath.notes.models import Note, NoteShare, SharePermission
 from studypath.tasks import service as tasks_service
 from studypath.telemetry.tracing import traced
@@ -253,9 +254,13 @@ async def revoke_share(
 @traced
 async def list_shares(
     session: AsyncSession, owner_id: uuid.UUID, note_id: uuid.UUID
-) -> list[NoteShare]:
+) -> list[tuple[NoteShare, str]]:
+    """Each share with its recipient's username, read in the same query (the page shows names)."""
     note = await _owned(session, owner_id, note_id)
-    rows = await session.scalars(
-        select(NoteShare).where(NoteShare.note_id == note.id).order_by(NoteShare.created_at)
+    rows = await session.execute(
+        select(NoteShare, User.username)
+        .join(User, User.id == NoteShare.shared_with)
+        .where(NoteShare.note_id == note.id)
+        .order_by(NoteShare.created_at)
     )
-    return list(rows)
+    return [(share, username) for share, username in rows.tuples()]

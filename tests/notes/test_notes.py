@@ -266,6 +266,22 @@ async def test_sharing_again_changes_the_permission(
     assert [s["shared_with"] for s in listed.json()["data"]] == [user2.id]
 
 
+async def test_the_list_of_shares_names_each_recipient(
+    client: httpx.AsyncClient, user1: Person, user2: Person, session: AsyncSession
+) -> None:
+    """A plain user cannot look user ids up: the list says whom, by username."""
+    carol = await person(client, session, "carol")
+    note = await new_note(client, user1)
+    await share(client, user1, note["id"], username="user2")
+    await share(client, user1, note["id"], user_id=carol.id)
+    listed = await client.get(f"/api/v1/notes/{note['id']}/shares", headers=user1.headers)
+    assert listed.status_code == 200
+    assert [(s["shared_with"], s["shared_with_username"]) for s in listed.json()["data"]] == [
+        (user2.id, "user2"),
+        (carol.id, "carol"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [

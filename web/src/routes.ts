@@ -46,6 +46,12 @@ export const routes: readonly PageRoute[] = [
     nav: "Monitoring",
     load: () => import("./pages/MonitoringEvents"),
   },
+  { path: "/monitoring/metrics", minRole: "user", load: () => import("./pages/MonitoringMetrics") },
+  {
+    path: "/monitoring/stats",
+    minRole: "moderator",
+    load: () => import("./pages/MonitoringStats"),
+  },
   { path: "/monitoring/alerts", minRole: "user", load: () => import("./pages/MonitoringAlerts") },
   {
     path: "/monitoring/incidents",

@@ -5,6 +5,7 @@
 export const queryKeys = {
   me: ["auth", "me"] as const,
   health: ["health"] as const,
+  adminHealth: ["health", "admin"] as const,
   tasks: {
     all: ["tasks"] as const,
     list: (filters: object) => ["tasks", "list", filters] as const,
@@ -31,6 +32,7 @@ export const queryKeys = {
     all: ["users", "staff"] as const,
     list: (filters: object) => ["users", "staff", "list", filters] as const,
     activeAdminCount: ["users", "staff", "active-admins"] as const,
+    stats: ["users", "staff", "stats"] as const,
   },
   monitoring: {
     all: ["monitoring"] as const,
@@ -39,6 +41,8 @@ export const queryKeys = {
     incidents: (filters: object) => ["monitoring", "incidents", filters] as const,
     incident: (id: string) => ["monitoring", "incident", id] as const,
     timeline: (id: string) => ["monitoring", "incident", id, "timeline"] as const,
+    metrics: (filters: object) => ["monitoring", "metrics", filters] as const,
+    stats: ["monitoring", "stats"] as const,
   },
   profile: ["users", "me", "profile"] as const,
   apiKeys: ["api-keys"] as const,

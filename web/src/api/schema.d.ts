@@ -647,7 +647,7 @@ export interface paths {
         };
         /**
          * List Shares
-         * @description Who the note is shared with (the owner only).
+         * @description Who the note is shared with, by id and username (the owner only).
          */
         get: operations["list_shares_api_v1_notes__note_id__shares_get"];
         put?: never;
@@ -2382,6 +2382,11 @@ export interface components {
              * Format: uuid
              */
             shared_with: string;
+            /**
+             * Shared With Username
+             * @description The recipient's username (filled in the list of shares).
+             */
+            shared_with_username?: string | null;
         };
         /**
          * SharePermission

@@ -5,6 +5,7 @@ import { queryKeys } from "../api/queryKeys";
 import { hasRole } from "../auth/roles";
 import { useCurrentUser } from "../auth/session";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { JsonBlock } from "../components/JsonBlock";
 import { PageHeading } from "../components/PageHeading";
 import { StatusBadge } from "../features/tasks/StatusBadge";
 import { TASK_STATUSES, useTaskCount, type TaskStatus } from "../features/tasks/hooks";
@@ -19,6 +20,7 @@ export default function Dashboard() {
         Signed in as {me.username} ({me.role}).
       </p>
       <Health />
+      {me.role === "admin" && <AdminHealth />}
       {/* GET /tasks lists everyone's tasks for moderators and admins. */}
       <h2>{hasRole(me.role, "moderator") ? "All tasks" : "My tasks"}</h2>
       <ul className="cards" aria-label="Tasks by status">
@@ -59,6 +61,40 @@ function Health() {
         </p>
       )}
     </>
+  );
+}
+
+/** Every check with its details (admins: database target, worker hosts, error texts). */
+function AdminHealth() {
+  const health = useQuery({
+    queryKey: queryKeys.adminHealth,
+    queryFn: () => call(api.GET("/api/v1/admin/health")),
+    throwOnError: false,
+  });
+  return (
+    <details className="panel">
+      <summary>Every health check (admins)</summary>
+      {health.isPending && <p className="muted">Checking…</p>}
+      {health.error && <ErrorMessage error={health.error} />}
+      {health.data && (
+        <ul className="item-list" aria-label="Health checks">
+          {Object.entries(health.data.checks).map(([name, check]) => (
+            <li key={name} className="item">
+              <h3 className="item-title">
+                {name}{" "}
+                <span
+                  className={`status status-${check.status === "healthy" ? "completed" : "retrying"}`}
+                >
+                  {check.status}
+                </span>
+              </h3>
+              <p>{check.message}</p>
+              <JsonBlock value={check.details} label={`Details of ${name}`} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </details>
   );
 }
 

@@ -17,8 +17,8 @@ import {
   useDeleteAlert,
   useUpdateAlert,
   type Alert,
-  type AlertRuleFields,
 } from "../features/monitoring/hooks";
+import { ruleChanges, ruleFromForm } from "../features/monitoring/alertRule";
 
 const PAGE_SIZE = 25;
 
@@ -81,6 +81,7 @@ export default function MonitoringAlerts() {
 function AlertItem({ alert, staff }: { alert: Alert; staff: boolean }) {
   const update = useUpdateAlert(alert.id);
   const remove = useDeleteAlert(alert.id);
+  const [editing, setEditing] = useState(false);
   return (
     <li className="item">
       <h2 className="item-title">
@@ -121,6 +122,14 @@ function AlertItem({ alert, staff }: { alert: Alert; staff: boolean }) {
           </button>
           <button
             type="button"
+            className="secondary"
+            aria-expanded={editing}
+            onClick={() => setEditing((open) => !open)}
+          >
+            Edit<span className="visually-hidden"> alert {alert.name}</span>
+          </button>
+          <button
+            type="button"
             className="danger"
             disabled={remove.isPending}
             onClick={() => window.confirm(`Delete the alert “${alert.name}”?`) && remove.mutate()}
@@ -129,8 +138,40 @@ function AlertItem({ alert, staff }: { alert: Alert; staff: boolean }) {
           </button>
         </div>
       )}
-      <ErrorMessage error={update.error ?? remove.error} />
+      {!editing && <ErrorMessage error={update.error ?? remove.error} />}
+      {editing && <EditAlert alert={alert} onDone={() => setEditing(false)} />}
     </li>
+  );
+}
+
+/** Change a rule; a changed condition starts again from `ok` (the server's rule). */
+function EditAlert({ alert, onDone }: { alert: Alert; onDone: () => void }) {
+  const update = useUpdateAlert(alert.id);
+  const [unchanged, setUnchanged] = useState(false);
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const body = ruleChanges(alert, ruleFromForm(new FormData(event.currentTarget)));
+    setUnchanged(body === null);
+    if (body !== null) update.mutate(body, { onSuccess: onDone });
+  }
+  return (
+    <form onSubmit={submit} noValidate aria-label={`Edit the alert ${alert.name}`}>
+      <ErrorMessage error={update.error} fieldsShown={RULE_FIELDS} />
+      {unchanged && (
+        <p className="notice" role="status">
+          Nothing changed.
+        </p>
+      )}
+      <AlertRuleInputs alert={alert} error={update.error} />
+      <div className="actions">
+        <button type="submit" disabled={update.isPending}>
+          Save alert
+        </button>
+        <button type="button" className="secondary" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }
 
@@ -155,21 +196,7 @@ function CreateAlert() {
     event.preventDefault();
     const formElement = event.currentTarget;
     const form = new FormData(formElement);
-    const text = (name: string) => String(form.get(name) ?? "").trim();
-    const rule: AlertRuleFields = {
-      name: text("name"),
-      metric_name: text("metric_name"),
-      comparator: COMPARATORS.find((c) => c === text("comparator")) ?? ">",
-      // Left empty: sent as null, so the server names the field (Number("") would be 0).
-      threshold: text("threshold") === "" ? Number.NaN : Number(text("threshold")),
-      aggregation: AGGREGATIONS.find((a) => a === text("aggregation")) ?? "avg",
-      window_seconds: Number(text("window_seconds")),
-      for_seconds: Number(text("for_seconds")),
-      severity: SEVERITIES.find((s) => s === text("severity")) ?? "medium",
-      opens_incident: form.get("opens_incident") === "on",
-      is_active: true,
-      description: text("description") || null,
-    };
+    const rule = ruleFromForm(form);
     setCreated(null);
     create.mutate(rule, {
       onSuccess: (alert) => {
@@ -188,79 +215,96 @@ function CreateAlert() {
             {created}
           </p>
         )}
-        <TextField
-          label="Alert name"
-          name="name"
-          required
-          maxLength={200}
-          error={fieldErrorOf(error, "name")}
-        />
-        <TextField
-          label="Metric name"
-          name="metric_name"
-          required
-          placeholder="cpu_usage"
-          error={fieldErrorOf(error, "metric_name")}
-        />
-        <div className="filters">
-          <SelectField
-            label="Aggregation"
-            name="aggregation"
-            defaultValue="avg"
-            options={AGGREGATIONS}
-          />
-          <SelectField
-            label="Comparison"
-            name="comparator"
-            defaultValue=">"
-            options={COMPARATORS}
-            error={fieldErrorOf(error, "comparator")}
-          />
-          <TextField
-            label="Threshold"
-            name="threshold"
-            type="number"
-            step="any"
-            required
-            error={fieldErrorOf(error, "threshold")}
-          />
-        </div>
-        <div className="filters">
-          <TextField
-            label="Window (seconds)"
-            name="window_seconds"
-            type="number"
-            min={1}
-            max={86400}
-            defaultValue={300}
-            error={fieldErrorOf(error, "window_seconds")}
-          />
-          <TextField
-            label="Holds for (seconds)"
-            name="for_seconds"
-            type="number"
-            min={0}
-            max={86400}
-            defaultValue={0}
-            error={fieldErrorOf(error, "for_seconds")}
-          />
-          <SelectField
-            label="Severity"
-            name="severity"
-            defaultValue="medium"
-            options={SEVERITIES}
-          />
-        </div>
-        <CheckboxField label="Open an incident when it fires" name="opens_incident" />
-        <TextField
-          label="Description (optional)"
-          name="description"
-          error={fieldErrorOf(error, "description")}
-        />
+        <AlertRuleInputs error={error} />
         <button type="submit" disabled={create.isPending}>
           Create alert
         </button>
       </form>
     </details>
+  );
+}
+
+/** The rule's inputs, empty for a new rule or filled from `alert` to edit it. */
+function AlertRuleInputs({ alert, error }: { alert?: Alert; error: unknown }) {
+  return (
+    <>
+      <TextField
+        label="Alert name"
+        name="name"
+        required
+        maxLength={200}
+        defaultValue={alert?.name}
+        error={fieldErrorOf(error, "name")}
+      />
+      <TextField
+        label="Metric name"
+        name="metric_name"
+        required
+        placeholder="cpu_usage"
+        defaultValue={alert?.metric_name}
+        error={fieldErrorOf(error, "metric_name")}
+      />
+      <div className="filters">
+        <SelectField
+          label="Aggregation"
+          name="aggregation"
+          defaultValue={alert?.aggregation ?? "avg"}
+          options={AGGREGATIONS}
+        />
+        <SelectField
+          label="Comparison"
+          name="comparator"
+          defaultValue={alert?.comparator ?? ">"}
+          options={COMPARATORS}
+          error={fieldErrorOf(error, "comparator")}
+        />
+        <TextField
+          label="Threshold"
+          name="threshold"
+          type="number"
+          step="any"
+          required
+          defaultValue={alert?.threshold}
+          error={fieldErrorOf(error, "threshold")}
+        />
+      </div>
+      <div className="filters">
+        <TextField
+          label="Window (seconds)"
+          name="window_seconds"
+          type="number"
+          min={1}
+          max={86400}
+          defaultValue={alert?.window_seconds ?? 300}
+          error={fieldErrorOf(error, "window_seconds")}
+        />
+        <TextField
+          label="Holds for (seconds)"
+          name="for_seconds"
+          type="number"
+          min={0}
+          max={86400}
+          defaultValue={alert?.for_seconds ?? 0}
+          error={fieldErrorOf(error, "for_seconds")}
+        />
+        <SelectField
+          label="Severity"
+          name="severity"
+          defaultValue={alert?.severity ?? "medium"}
+          options={SEVERITIES}
+        />
+      </div>
+      <CheckboxField
+        label="Open an incident when it fires"
+        name="opens_incident"
+        defaultChecked={alert?.opens_incident ?? false}
+      />
+      <TextField
+        label="Description (optional)"
+        name="description"
+        defaultValue={alert?.description ?? ""}
+        error={fieldErrorOf(error, "description")}
+      />
+    </>
   );
 }

@@ -5,6 +5,7 @@ import { useCurrentUser, useLogout } from "../auth/session";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { fieldErrorOf, TextField } from "../components/Field";
 import { PageHeading } from "../components/PageHeading";
+import type { UserProfile } from "../features/admin/hooks";
 import {
   useApiKeys,
   useChangePassword,
@@ -12,7 +13,9 @@ import {
   useDeleteAccount,
   useProfile,
   useRevokeApiKey,
+  useUpdateOwnProfile,
 } from "../features/account/hooks";
+import { profileChanges } from "../features/admin/profileChanges";
 
 /** My account: details, password, API keys, sign out everywhere, delete. */
 export default function Profile() {
@@ -38,6 +41,15 @@ function Details() {
   const { data: profile } = useProfile();
   if (!profile) return null;
   return (
+    <>
+      <DetailsList profile={profile} />
+      <EditDetails profile={profile} />
+    </>
+  );
+}
+
+function DetailsList({ profile }: { profile: UserProfile }) {
+  return (
     <dl className="details">
       <dt>Username</dt>
       <dd>{profile.username}</dd>
@@ -50,6 +62,69 @@ function Details() {
       <dt>Member since</dt>
       <dd>{new Date(profile.created_at).toLocaleDateString()}</dd>
     </dl>
+  );
+}
+
+/** Change the username or e-mail: only what changed is sent (same rule as the admin's form). */
+function EditDetails({ profile }: { profile: UserProfile }) {
+  const update = useUpdateOwnProfile();
+  const [saved, setSaved] = useState<string | null>(null);
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const changes = profileChanges(profile, {
+      username: String(form.get("username") ?? ""),
+      email: String(form.get("email") ?? ""),
+      email_verified: profile.email_verified,
+    });
+    if (changes === null) {
+      setSaved("Nothing changed.");
+      return;
+    }
+    setSaved(null);
+    // The verified mark was passed unchanged, so only username and e-mail can be in it.
+    const { username, email } = changes;
+    update.mutate(
+      { ...(username !== undefined && { username }), ...(email !== undefined && { email }) },
+      { onSuccess: () => setSaved("Saved.") },
+    );
+  }
+  const error = update.error;
+  return (
+    <details className="panel">
+      <summary>Change username or e-mail</summary>
+      <form onSubmit={submit} noValidate aria-label="Change username or e-mail">
+        <ErrorMessage error={error} fieldsShown={["username", "email"]} />
+        {saved && (
+          <p className="notice" role="status">
+            {saved}
+          </p>
+        )}
+        <TextField
+          label="New username"
+          name="username"
+          defaultValue={profile.username}
+          required
+          minLength={3}
+          maxLength={50}
+          autoComplete="username"
+          error={fieldErrorOf(error, "username")}
+        />
+        <TextField
+          label="New e-mail"
+          name="email"
+          type="email"
+          defaultValue={profile.email}
+          required
+          autoComplete="email"
+          hint="A new address has to be verified again."
+          error={fieldErrorOf(error, "email")}
+        />
+        <button type="submit" disabled={update.isPending}>
+          Save details
+        </button>
+      </form>
+    </details>
   );
 }
 

@@ -10,14 +10,15 @@ import { useDebounced } from "../components/useDebounced";
 import { useActiveAdminCount, useCreateUser, useUsers } from "../features/admin/hooks";
 import { userActions } from "../features/admin/permissions";
 import { UserRow } from "../features/admin/UserRow";
+import { UserStats } from "../features/admin/UserStats";
 
 const PAGE_SIZE = 20;
 const ROLES: readonly Role[] = ["user", "moderator", "admin"];
 
 /**
  * Users, for staff. Moderators see and act on plain users (activate, deactivate, reset a
- * password); admins also change roles and add users. The last active admin is never
- * offered for demotion or deactivation.
+ * password); admins also change roles, edit profiles, add and delete users, and see the
+ * totals. The last active admin is never offered for demotion, deactivation or deletion.
  */
 export default function Users() {
   const me = useCurrentUser();
@@ -58,6 +59,7 @@ export default function Users() {
   return (
     <section>
       <PageHeading>Users</PageHeading>
+      {isAdmin && <UserStats />}
       {isAdmin && <CreateUser />}
       <div className="filters" role="search" aria-label="Filter users">
         <TextField

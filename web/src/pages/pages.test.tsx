@@ -64,6 +64,17 @@ const answers: Record<string, unknown> = {
     last_login_at: null,
   },
   "/api/v1/api-keys": [],
+  "/api/v1/monitoring/metrics": [
+    {
+      id: "22222222-2222-2222-2222-222222222222",
+      name: "ada_clicks",
+      metric_type: "counter",
+      value: 3,
+      labels: { page: "home" },
+      recorded_at: "2025-01-01T00:00:00Z",
+      created_by: "1",
+    },
+  ],
 };
 
 beforeEach(() => {
@@ -101,12 +112,27 @@ describe.each([
   ["/tasks/new", "Create a task"],
   [`/tasks/${task.id}`, "Task: delay_task"],
   ["/profile", "Profile"],
+  ["/monitoring/metrics", "Monitoring metrics"],
   ["/no-such-page", "Page not found"],
 ])("%s", (path, heading) => {
   it(`shows "${heading}"`, async () => {
     renderApp(path);
     expect(await screen.findByRole("heading", { level: 1, name: heading })).toBeTruthy();
     expect(screen.queryByText("This could not be shown")).toBeNull();
+  });
+});
+
+describe("the metrics page", () => {
+  it("lists a stored sample with its label as a filter, and no totals link for a user", async () => {
+    renderApp("/monitoring/metrics");
+    expect(await screen.findByRole("button", { name: "Filter by label page:home" })).toBeTruthy();
+    expect(screen.getByText("ada_clicks")).toBeTruthy();
+    expect(screen.queryByRole("link", { name: "Totals" })).toBeNull();
+  });
+
+  it("hides the totals page from a plain user", async () => {
+    renderApp("/monitoring/stats");
+    expect(await screen.findByRole("heading", { level: 1, name: "Page not found" })).toBeTruthy();
   });
 });
 

@@ -13,6 +13,20 @@ export function useProfile() {
   });
 }
 
+/** Change one's username or e-mail (a new e-mail is unverified again; a session only). */
+export function useUpdateOwnProfile() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: Schema<"UpdateOwnProfile">) =>
+      call(api.PUT("/api/v1/users/me/profile", { body })),
+    onSuccess: () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: queryKeys.profile }),
+        queryClient.invalidateQueries({ queryKey: queryKeys.me }),
+      ]),
+  });
+}
+
 /** A wrong current password is a 401 here: the form shows it, it does not sign out. */
 export function useChangePassword() {
   const queryClient = useQueryClient();

@@ -8,8 +8,10 @@ import {
   useResetPassword,
   useSetRole,
   useSetStatus,
+  useUpdateUserProfile,
   type UserProfile,
 } from "./hooks";
+import { profileChanges } from "./profileChanges";
 import type { UserActions } from "./permissions";
 
 /** A refusal of the state (409: the last admin, oneself) shown beside the control it concerns. */
@@ -19,7 +21,9 @@ function conflictOf(error: unknown): string | undefined {
 
 /** One user for staff: details, and the actions `may` allows, each with its own errors. */
 export function UserRow({ user, may }: { user: UserProfile; may: UserActions }) {
-  const [resetting, setResetting] = useState(false);
+  const [open, setOpen] = useState<"reset" | "edit" | "delete" | null>(null);
+  const toggle = (form: "reset" | "edit" | "delete") =>
+    setOpen((current) => (current === form ? null : form));
   return (
     <li className="item">
       <h2 className="item-title">{user.username}</h2>
@@ -28,6 +32,7 @@ export function UserRow({ user, may }: { user: UserProfile; may: UserActions }) 
         <span className={user.is_active ? "tag" : "tag tag-warn"}>
           {user.is_active ? "active" : "inactive"}
         </span>
+        {user.email_verified && <span className="tag"> email verified</span>}
         {user.password_change_required && <span className="tag"> must change password</span>}
       </p>
       <p className="muted small">
@@ -42,15 +47,36 @@ export function UserRow({ user, may }: { user: UserProfile; may: UserActions }) 
           <button
             type="button"
             className="secondary"
-            aria-expanded={resetting}
-            onClick={() => setResetting((open) => !open)}
+            aria-expanded={open === "reset"}
+            onClick={() => toggle("reset")}
           >
             Reset password<span className="visually-hidden"> of {user.username}</span>
           </button>
         )}
-        {may.delete && <DeleteButton user={user} />}
+        {may.editProfile && (
+          <button
+            type="button"
+            className="secondary"
+            aria-expanded={open === "edit"}
+            onClick={() => toggle("edit")}
+          >
+            Edit profile<span className="visually-hidden"> of {user.username}</span>
+          </button>
+        )}
+        {may.delete && (
+          <button
+            type="button"
+            className="danger"
+            aria-expanded={open === "delete"}
+            onClick={() => toggle("delete")}
+          >
+            Delete user<span className="visually-hidden"> {user.username}</span>
+          </button>
+        )}
       </div>
-      {resetting && <ResetPasswordForm user={user} onDone={() => setResetting(false)} />}
+      {open === "reset" && <ResetPasswordForm user={user} onDone={() => setOpen(null)} />}
+      {open === "edit" && <EditProfileForm user={user} onDone={() => setOpen(null)} />}
+      {open === "delete" && <DeleteForm user={user} />}
     </li>
   );
 }
@@ -108,24 +134,94 @@ function StatusButton({ user }: { user: UserProfile }) {
   );
 }
 
-function DeleteButton({ user }: { user: UserProfile }) {
+/** Soft delete by default; removing the row for good is a choice made on purpose. */
+function DeleteForm({ user }: { user: UserProfile }) {
   const remove = useDeleteUser(user.id);
-  function run() {
-    if (
-      !window.confirm(
-        `Delete ${user.username}? They can no longer sign in; the record stays for audit.`,
-      )
-    )
-      return;
-    remove.mutate({ hard_delete: false });
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const hard = form.get("hard_delete") === "on";
+    const reason = String(form.get("reason") ?? "").trim();
+    const what = hard
+      ? `Delete ${user.username} for good? The record is removed; this cannot be undone.`
+      : `Delete ${user.username}? They can no longer sign in; the record stays for audit.`;
+    if (!window.confirm(what)) return;
+    remove.mutate({ hard_delete: hard, reason: reason || null });
   }
   return (
-    <div className="inline-form">
-      <button type="button" className="danger" disabled={remove.isPending} onClick={run}>
-        Delete user<span className="visually-hidden"> {user.username}</span>
+    <form onSubmit={submit} noValidate aria-label={`Delete ${user.username}`}>
+      <ErrorMessage error={remove.error} fieldsShown={["reason"]} />
+      <CheckboxField
+        label="Remove the record for good (default: keep it for audit, signing in ends)"
+        name="hard_delete"
+      />
+      <TextField
+        label="Reason (optional, for the audit log)"
+        name="reason"
+        maxLength={500}
+        error={fieldErrorOf(remove.error, "reason")}
+      />
+      <button type="submit" className="danger" disabled={remove.isPending}>
+        Delete {user.username}
       </button>
-      <ErrorMessage error={remove.error} />
-    </div>
+    </form>
+  );
+}
+
+/** An admin changes another user's username, email or verified mark. */
+function EditProfileForm({ user, onDone }: { user: UserProfile; onDone: () => void }) {
+  const update = useUpdateUserProfile(user.id);
+  const [unchanged, setUnchanged] = useState(false);
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const body = profileChanges(user, {
+      username: String(form.get("username") ?? ""),
+      email: String(form.get("email") ?? ""),
+      email_verified: form.get("email_verified") === "on",
+    });
+    setUnchanged(body === null);
+    if (body !== null) update.mutate(body, { onSuccess: onDone });
+  }
+  // A taken username or email (409) lands on its field too: the error chain maps the code.
+  const error = update.error;
+  return (
+    <form onSubmit={submit} noValidate aria-label={`Edit the profile of ${user.username}`}>
+      <ErrorMessage error={error} fieldsShown={["username", "email"]} />
+      {unchanged && (
+        <p className="notice" role="status">
+          Nothing changed.
+        </p>
+      )}
+      <TextField
+        label="Username"
+        name="username"
+        defaultValue={user.username}
+        required
+        minLength={3}
+        maxLength={50}
+        autoComplete="off"
+        error={fieldErrorOf(error, "username")}
+      />
+      <TextField
+        label="Email"
+        name="email"
+        type="email"
+        defaultValue={user.email}
+        required
+        autoComplete="off"
+        hint="A new address is unverified unless you also tick the box below."
+        error={fieldErrorOf(error, "email")}
+      />
+      <CheckboxField
+        label="Email verified"
+        name="email_verified"
+        defaultChecked={user.email_verified}
+      />
+      <button type="submit" disabled={update.isPending}>
+        Save profile<span className="visually-hidden"> of {user.username}</span>
+      </button>
+    </form>
   );
 }
 

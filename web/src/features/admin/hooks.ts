@@ -73,7 +73,25 @@ export function useCreateUser() {
   return useUserMutation((body: Schema<"CreateUser">) => call(api.POST("/api/v1/users", { body })));
 }
 
-/** Soft delete (the row stays for audit; the user can no longer sign in). Admins only. */
+/** Admins change another user's username, email or its verified mark (only what is sent). */
+export function useUpdateUserProfile(userId: string) {
+  return useUserMutation((body: Schema<"AdminUpdateProfile">) =>
+    call(api.PUT("/api/v1/users/{user_id}/profile", { ...pathOf(userId), body })),
+  );
+}
+
+/** Counts of the accounts (admins only). */
+export function useUserStats() {
+  return useQuery({
+    queryKey: queryKeys.users.stats,
+    queryFn: () => call(api.GET("/api/v1/admin/users/stats")),
+  });
+}
+
+/**
+ * Soft delete by default (the row stays for audit; the user can no longer sign in), or with
+ * `hard_delete` the row itself. Admins only.
+ */
 export function useDeleteUser(userId: string) {
   return useUserMutation((body: Schema<"DeleteUser">) =>
     callVoid(api.DELETE("/api/v1/users/{user_id}", { ...pathOf(userId), body })),

@@ -75,4 +75,11 @@ describe("userActions", () => {
     });
     expect(may.note).toMatch(/this is you/i);
   });
+
+  it("lets only admins edit another user's profile, nobody their own here", () => {
+    expect(userActions(admin, plain, 2).editProfile).toBe(true);
+    expect(userActions(admin, otherAdmin, 2).editProfile).toBe(true);
+    expect(userActions(moderator, plain, undefined).editProfile).toBe(false);
+    expect(userActions(admin, { ...otherAdmin, id: admin.id }, 2).editProfile).toBe(false);
+  });
 });

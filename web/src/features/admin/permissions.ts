@@ -5,8 +5,10 @@
  *   even see admins; only admins change roles;
  * - nobody deactivates or resets the password of themselves here (the API answers 409/400:
  *   one's own account is changed on the profile page);
- * - only admins delete users, never themselves (their own account is deleted on the profile
- *   page);
+ * - only admins delete users (softly, or the row for good), never themselves (their own
+ *   account is deleted on the profile page);
+ * - only admins edit another user's username, email and its verified mark (their own on the
+ *   profile page);
  * - the last active admin can be neither demoted, deactivated nor deleted (409).
  */
 import { hasRole, type Role } from "../../auth/roles";
@@ -30,6 +32,7 @@ export interface UserActions {
   deactivate: boolean;
   resetPassword: boolean;
   delete: boolean;
+  editProfile: boolean;
   /** Why something usual is not offered, to say so beside the row. */
   note: string | null;
 }
@@ -59,6 +62,7 @@ export function userActions(
     deactivate: mayModerate && !self && target.is_active && !lastAdmin,
     resetPassword: mayModerate && !self,
     delete: isAdmin && !self && !lastAdmin,
+    editProfile: isAdmin && !self,
     note: self
       ? "This is you: change your own account on the profile page."
       : lastAdmin && isAdmin && activeAdmins !== undefined

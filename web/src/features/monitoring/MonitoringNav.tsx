@@ -1,14 +1,19 @@
 import { NavLink } from "react-router";
+import { hasRole } from "../../auth/roles";
+import { useCurrentUser } from "../../auth/session";
 
-/** Between the monitoring pages: events, alerts, incidents. */
+/** Between the monitoring pages; the totals only for staff (the route table's rule). */
 export function MonitoringNav() {
+  const me = useCurrentUser();
   return (
     <nav aria-label="Monitoring" className="sub-nav">
       <NavLink to="/monitoring" end>
         Events
       </NavLink>
+      <NavLink to="/monitoring/metrics">Metrics</NavLink>
       <NavLink to="/monitoring/alerts">Alerts</NavLink>
       <NavLink to="/monitoring/incidents">Incidents</NavLink>
+      {hasRole(me.role, "moderator") && <NavLink to="/monitoring/stats">Totals</NavLink>}
     </nav>
   );
 }

@@ -3,7 +3,9 @@
  * - events: anyone signed in reads (their own; staff: everyone's) and records;
  * - alerts: anyone reads; moderators and admins create, change and delete;
  * - incidents: anyone reads and opens one; its creator and staff update it; only staff
- *   assign it.
+ *   assign it;
+ * - stored metrics: anyone signed in records (under their own or a generic name) and reads;
+ * - the totals (`/monitoring/stats`): moderators and admins.
  */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, call, callPage, callVoid, type Schema } from "../../api/client";
@@ -17,6 +19,8 @@ export type AlertStatus = Schema<"AlertStatus">;
 export type Incident = Schema<"IncidentOut">;
 export type IncidentStatus = Schema<"IncidentStatus">;
 export type IncidentSeverity = Schema<"IncidentSeverity">;
+export type Metric = Schema<"MetricOut">;
+export type MetricType = Schema<"MetricType">;
 
 export const EVENT_TYPES: readonly EventType[] = ["log", "metric", "trace", "alert"];
 export const EVENT_LEVELS: readonly EventLevel[] = ["debug", "info", "warn", "error", "critical"];
@@ -28,6 +32,7 @@ export const INCIDENT_STATUSES: readonly IncidentStatus[] = [
   "closed",
 ];
 export const SEVERITIES: readonly IncidentSeverity[] = ["low", "medium", "high", "critical"];
+export const METRIC_TYPES: readonly MetricType[] = ["counter", "gauge", "histogram", "summary"];
 export const COMPARATORS = [">", ">=", "<", "<=", "==", "!="] as const;
 export const AGGREGATIONS = ["avg", "max", "min", "sum", "count", "rate"] as const;
 
@@ -167,4 +172,39 @@ export function useUpdateIncident(incidentId: string) {
       }),
     ),
   );
+}
+
+export interface MetricFilters {
+  name?: string | undefined;
+  metric_type?: MetricType | undefined;
+  labels?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+/** Stored metric samples, newest first. A refused filter is shown by its field. */
+export function useMetrics(filters: MetricFilters) {
+  return useQuery({
+    queryKey: queryKeys.monitoring.metrics(filters),
+    queryFn: () => callPage(api.GET("/api/v1/monitoring/metrics", { params: { query: filters } })),
+    placeholderData: keepPreviousData,
+    throwOnError: false,
+    ...LIVE,
+  });
+}
+
+/** Store one sample (users: under `<username>_…` or a generic name; others are 403). */
+export function useRecordMetric() {
+  return useMonitoringMutation((body: Schema<"CreateMetric">) =>
+    call(api.POST("/api/v1/monitoring/metrics", { body })),
+  );
+}
+
+/** Totals and last-hour counts (moderators and admins). */
+export function useMonitoringStats() {
+  return useQuery({
+    queryKey: queryKeys.monitoring.stats,
+    queryFn: () => call(api.GET("/api/v1/monitoring/stats")),
+    ...LIVE,
+  });
 }

@@ -136,35 +136,38 @@ function CurrentShares({ noteId }: { noteId: string }) {
         <p>Nobody yet.</p>
       ) : (
         <ul className="item-list">
-          {shares.data.map((entry) => (
-            <li key={entry.id} className="item share-row">
-              {/* The API names a recipient by id only (no username in ShareOut). */}
-              <span>
-                User <code>{entry.shared_with}</code>
-              </span>
-              <SelectField
-                label="Permission"
-                name={`permission-${entry.shared_with}`}
-                value={entry.permission}
-                disabled={change.isPending}
-                options={permissionOptions}
-                onChange={(event) =>
-                  change.mutate({
-                    user_id: entry.shared_with,
-                    permission: event.target.value === "edit" ? "edit" : "read",
-                  })
-                }
-              />
-              <button
-                type="button"
-                className="danger"
-                disabled={revoke.isPending}
-                onClick={() => revoke.mutate(entry.shared_with)}
-              >
-                Stop sharing
-              </button>
-            </li>
-          ))}
+          {shares.data.map((entry) => {
+            // The list names each recipient; the id is the fallback of an older server.
+            const who = entry.shared_with_username ?? entry.shared_with;
+            return (
+              <li key={entry.id} className="item share-row">
+                <span>
+                  <strong>{who}</strong>
+                </span>
+                <SelectField
+                  label={`Permission of ${who}`}
+                  name={`permission-${entry.shared_with}`}
+                  value={entry.permission}
+                  disabled={change.isPending}
+                  options={permissionOptions}
+                  onChange={(event) =>
+                    change.mutate({
+                      user_id: entry.shared_with,
+                      permission: event.target.value === "edit" ? "edit" : "read",
+                    })
+                  }
+                />
+                <button
+                  type="button"
+                  className="danger"
+                  disabled={revoke.isPending}
+                  onClick={() => revoke.mutate(entry.shared_with)}
+                >
+                  Stop sharing<span className="visually-hidden"> with {who}</span>
+                </button>
+              </li>
+            );
+          })}
         </ul>
       )}
     </section>
