@@ -296,6 +296,7 @@ class ChaosRun:
 
     def _api(self, report: ChaosReport) -> None:
         samples = list(self.traffic.samples) if self.traffic is not None else []
+        report.api_samples = samples  # every request, for plots (the error rate over time)
         records = self.timeline.faults
         first = min((r.started for r in records), default=None)
         last = max((r.ended or r.started for r in records), default=None)
