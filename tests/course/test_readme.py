@@ -16,9 +16,11 @@ QUICK_START = [
 
 
 def course_rows() -> dict[int, str]:
-    """{week: its table row} from the README's course table."""
-    rows = re.findall(r"^\| (\d) \| .*$", README, re.MULTILINE)
-    lines = re.findall(r"^\| \d \| .*$", README, re.MULTILINE)
+    """{week: its table row} from the README's course table (not the other tables whose
+    rows also start with a digit, such as the chaos levels')."""
+    table = README.split("\n| week | guide section |", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| (\d) \| .*$", table, re.MULTILINE)
+    lines = re.findall(r"^\| \d \| .*$", table, re.MULTILINE)
     return {int(week): line for week, line in zip(rows, lines, strict=True)}
 
 
