@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from studypath.chaos.cluster import Cluster, ClusterConfig
-from studypath.chaos.report import ChaosReport
+from studypath.chaos.report import RECOVERY_BOUND_SECONDS, ChaosReport
 from studypath.chaos.runner import ChaosRun, Live
 from studypath.chaos.scenarios import LEVELS, SCENARIOS, Plan, plan_for
 
@@ -131,6 +131,7 @@ def run(**options: Any) -> ChaosReport:
 
 __all__ = [
     "LEVELS",
+    "RECOVERY_BOUND_SECONDS",
     "SCENARIOS",
     "ChaosReport",
     "Cluster",

@@ -114,8 +114,12 @@ class ChaosRun:
                 submitting = asyncio.create_task(self._submit(client))
                 await asyncio.sleep(plan.duration)
                 self.live.phase = "draining"
-                await asyncio.gather(*faults, submitting)
+                await asyncio.gather(*faults)
+                # Heal now, not after the submitter gives up: a fault whose undo failed (a
+                # server that could not start while the database was down) must not keep
+                # the system broken while tasks are still being submitted.
                 await self._restore()
+                await submitting
                 await self._drain()
                 await asyncio.sleep(min(2.0, AFTER_WINDOW))  # the API after the last fault
         except (asyncio.CancelledError, KeyboardInterrupt):
@@ -296,6 +300,7 @@ class ChaosRun:
 
     def _api(self, report: ChaosReport) -> None:
         samples = list(self.traffic.samples) if self.traffic is not None else []
+        report.api_samples = samples  # every request, for plots (the error rate over time)
         records = self.timeline.faults
         first = min((r.started for r in records), default=None)
         last = max((r.ended or r.started for r in records), default=None)

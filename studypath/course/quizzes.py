@@ -224,6 +224,48 @@ QUIZZES: dict[str, tuple[QuizQuestion, ...]] = {
             explanation="every label combination is a series: raw ids would make them unbounded (§3).",
         ),
     ),
+    "week-07b": (
+        QuizQuestion(
+            question="A worker is killed with SIGKILL while it runs a task. What becomes of the task?",
+            options=(
+                "it is lost",
+                "its lease runs out and another worker claims it again",
+                "the API server runs it",
+            ),
+            answer_digest="001f368cb0efd8381fd5e0ce670e66752b7961b729722128ee6c41f52a837888",
+            explanation="no heartbeat renews its lease; once it expires the task is put back and claimed again — a redelivery (§3).",
+        ),
+        QuizQuestion(
+            question="A redelivered task ran its work twice. Why is there still one effect?",
+            options=(
+                "the worker remembers it",
+                "the effect is written under a unique key",
+                "PostgreSQL retries nothing",
+            ),
+            answer_digest="219512ce32c68f4dda206c5c0277fdf57b47fabc16b46f9e580704e2467e3773",
+            explanation="the ledger's unique key absorbs the second write: duplicates are counted, and stay 0 (§3, §9).",
+        ),
+        QuizQuestion(
+            question="PostgreSQL is down. What should the API answer?",
+            options=(
+                "nothing until it is back",
+                "500 Internal Server Error",
+                "503 with an error envelope, at once",
+            ),
+            answer_digest="21682342e3af9bdcc92ac6c61051cbf9bdfb8e00f0a5c34cd562113a3b885290",
+            explanation="a quick 'try again later' keeps clients and load balancers informed; a hang holds their connections (§9).",
+        ),
+        QuizQuestion(
+            question="The breaker of a task type is open. What do the workers do with its tasks?",
+            options=(
+                "leave them queued, then let one probe through",
+                "call the dependency anyway",
+                "dead-letter them",
+            ),
+            answer_digest="53352c6f7daf0dfd9d0cab731898ed30dd100f0f3146638cb4647d8c11485a1f",
+            explanation="open: no claims, no calls; after the recovery timeout one probe (half-open) decides (§6).",
+        ),
+    ),
     "week-08": (
         QuizQuestion(
             question="The database is down. Which probe should fail, so that traffic stops but the pod is not restarted?",

@@ -45,6 +45,8 @@ PUBLIC_MODULES = frozenset(
         "studypath.config",
         "studypath.migrations",
         "studypath.cli",
+        # Week 7 part 2: chaos runs, their levels and reports.
+        "studypath.chaos",
         # Tasks: the lifecycle and handler surface, and the modules the notebooks read.
         "studypath.tasks",
         "studypath.tasks.service",
