@@ -16,7 +16,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ from studypath.chaos.faults import OBSERVER_APP, restore
 from studypath.chaos.load import Submissions, Traffic, login, new_run_id, submit, task_body
 from studypath.chaos.report import ApiStats, ChaosReport, FaultOutcome
 from studypath.chaos.scenarios import Plan, Planned
-from studypath.chaos.timeline import Timeline
+from studypath.chaos.timeline import FaultRecord, Timeline
 from studypath.core.db import Database
 from studypath.tasks import breakers, stats
 from studypath.tasks.lifecycle import TERMINAL
@@ -314,18 +314,35 @@ class ChaosRun:
             end = record.ended if record.ended is not None else record.started
             during = [s for s in samples if record.started <= s.at <= end]
             after = [s for s in samples if end < s.at <= end + AFTER_WINDOW]
-            recovered = next((s.at for s in samples if s.at >= end and s.ok), None)
+            # Recovery counts from when the system is left alone: a fault that ends while
+            # another one still holds it down (a server restart inside a database outage)
+            # cannot recover before that one ends too.
+            quiet = quiet_from(end, records)
+            recovered = next((s.at for s in samples if s.at >= quiet and s.ok), None)
             report.faults.append(
                 FaultOutcome(
                     record,
                     ApiStats.of(during),
                     ApiStats.of(after),
-                    None if recovered is None else round(max(0.0, recovered - end), 2),
+                    None if recovered is None else round(max(0.0, recovered - quiet), 2),
                 )
             )
         if last is not None and self.depth:
             drained = next((t for t, n in self.depth if t >= last and n == 0), None)
             report.drained_seconds = None if drained is None else round(drained - last, 2)
+
+
+def quiet_from(end: float, records: Sequence[FaultRecord]) -> float:
+    """The first moment from `end` on when no fault is active: a fault still running at
+    `end` pushes it to that fault's own end, and so on."""
+    moved = True
+    while moved:
+        moved = False
+        for other in records:
+            other_end = other.ended if other.ended is not None else other.started
+            if other.started <= end < other_end:
+                end, moved = other_end, True
+    return end
 
 
 def _timestamp(epoch: float) -> float:
