@@ -37,7 +37,7 @@ from studypath.core.embedded import EmbeddedPostgres
 from studypath.core.embedded import postgres_processes as postgres_on
 from studypath.openapi import openapi_text
 from studypath.tasks import service as tasks_service
-from tests.support.pg import TestPostgres
+from studypath.testing.database import TestPostgres
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -40,6 +40,7 @@ PUBLIC_MODULES = frozenset(
         "studypath.viz",
         "studypath.viz.monitoring",
         "studypath.cli",
+        "studypath.testing",  # the test harness: lab 6 and the week-6 notebook write tests
         # Tasks: the lifecycle and handler surface, and the modules the notebooks read.
         "studypath.tasks",
         "studypath.tasks.service",
