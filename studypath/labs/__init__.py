@@ -12,7 +12,7 @@ The format (`lab.toml`, nbgrader-style markers, `check_*` functions) is describe
 """
 
 from studypath.labs.catalog import LabSpec, get_lab, list_labs, release
-from studypath.labs.mutants import Mutant, mutant, replace_route
+from studypath.labs.mutants import Mutant, load_mutants, mutant, replace_route
 from studypath.labs.report import text_report
 from studypath.labs.runner import Lab, LabRun, Person, load_checks, run_lab, run_submissions
 
@@ -25,6 +25,7 @@ __all__ = [
     "get_lab",
     "list_labs",
     "load_checks",
+    "load_mutants",
     "mutant",
     "release",
     "replace_route",

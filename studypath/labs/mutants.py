@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     import pytest
     from fastapi import FastAPI
 
+    from studypath.labs.catalog import LabSpec
+
 Apply = Callable[["pytest.MonkeyPatch"], None]
 
 
@@ -77,4 +79,16 @@ def replace_route(
     patch.setattr(system, "create_app", create_app_with_mutant)
 
 
-__all__ = ["Mutant", "mutant", "replace_route"]
+def load_mutants(lab: LabSpec) -> list[Mutant]:
+    """A tests lab's mutants, in file order. (Their module stays imported: the endpoints a
+    mutant serves are resolved against it when an app is built.)"""
+    from studypath.labs.runner import import_copy
+
+    module = import_copy(lab.mutants_path.parent, lab.mutants_path.stem, f"{lab.name}_mutants")
+    found = [value for value in vars(module).values() if isinstance(value, Mutant)]
+    if not found:
+        raise ValueError(f"{lab.mutants_path} declares no @mutant")
+    return found
+
+
+__all__ = ["Mutant", "load_mutants", "mutant", "replace_route"]

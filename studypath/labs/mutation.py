@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from studypath.labs.catalog import LabSpec, load_lab
-from studypath.labs.mutants import Mutant
+from studypath.labs.mutants import Mutant, load_mutants
 
 if TYPE_CHECKING:
     from studypath.labs.runner import LabRun, Progress
@@ -200,18 +200,6 @@ def run_tests(
 
 
 # ---------------------------------------------------------------------- the grading process
-def load_mutants(lab: LabSpec) -> list[Mutant]:
-    """The lab's mutants, in file order. (Their module stays imported: the endpoints a
-    mutant serves are resolved against it when an app is built.)"""
-    from studypath.labs.runner import import_copy
-
-    module = import_copy(lab.mutants_path.parent, lab.mutants_path.stem, f"{lab.name}_mutants")
-    found = [value for value in vars(module).values() if isinstance(value, Mutant)]
-    if not found:
-        raise ValueError(f"{lab.mutants_path} declares no @mutant")
-    return found
-
-
 def grade_in_this_process(lab: LabSpec, copy: Path, say: Progress) -> dict[str, Any]:
     """The learner's tests against the reference and every mutant, in one pytest session:
     everything the report needs, as plain data."""

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from studypath.cli import app
 from studypath.labs.catalog import get_lab, release
 from studypath.labs.markers import find_blocks
-from studypath.labs.mutation import load_mutants
+from studypath.labs.mutants import load_mutants
 from studypath.labs.report import text_report
 from studypath.labs.runner import LabRun, run_lab
 

@@ -41,6 +41,8 @@ PUBLIC_MODULES = frozenset(
         "studypath.viz.monitoring",
         "studypath.cli",
         "studypath.testing",  # the test harness: lab 6 and the week-6 notebook write tests
+        "studypath.testing.plugin",  # its pytest fixtures (the week-6 notebook reads them)
+        "studypath.testing.api_suite",  # `studypath check-api`
         # Tasks: the lifecycle and handler surface, and the modules the notebooks read.
         "studypath.tasks",
         "studypath.tasks.service",
