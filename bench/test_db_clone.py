@@ -1,7 +1,7 @@
 """How long the test harness takes to give a test its own database.
 
-Each test gets `CREATE DATABASE … TEMPLATE <migrated template>` (tests/support/pg.py). This times
-that clone — the harness's own code — and, as a peer, the same clone with
+Each test gets `CREATE DATABASE … TEMPLATE <migrated template>` (studypath/testing/database.py).
+This times that clone — the harness's own code — and, as a peer, the same clone with
 `STRATEGY FILE_COPY`; it prints median and p90 for both. The target here is a median under
 150 ms. A benchmark, not a test of speed: it asserts only that every clone was usable.
 
@@ -21,7 +21,7 @@ import psycopg
 
 # bench/ is not a package: make the repository root importable to reuse the harness itself.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.support.pg import TestPostgres, external_server_url
+from studypath.testing.database import TestPostgres, external_server_url
 
 ITERATIONS = 30
 TARGET_MEDIAN_MS = 150.0
@@ -75,7 +75,7 @@ def test_clone_a_migrated_template(tmp_path: Path) -> None:
     print(
         f"\ndatabase per test: {ITERATIONS} clones of a migrated template "
         f"(built once in {template_ms:.0f} ms)\n"
-        f"{line('harness (tests/support/pg.py)', harness)}\n"
+        f"{line('harness (studypath/testing/database.py)', harness)}\n"
         f"{line('peer: STRATEGY FILE_COPY', file_copy)}\n"
         f"  harness / peer median: {ratio:.2f}x; "
         f"{'within' if median < TARGET_MEDIAN_MS else 'OVER'} the "

@@ -182,6 +182,38 @@ QUIZZES: dict[str, tuple[QuizQuestion, ...]] = {
             explanation="the notification is keyed by the task (dedupe_key, unique): the second insert changes nothing (§5).",
         ),
     ),
+    "week-06": (
+        QuizQuestion(
+            question="A test's database is created how?",
+            options=(
+                "by running every migration",
+                "by copying a migrated template",
+                "by deleting the rows of the last test",
+            ),
+            answer_digest="d4b3c207335fd18aea3c88a3cf84bab436d4f3e42c8686eec0fbbf243672e4ea",
+            explanation="CREATE DATABASE … TEMPLATE copies the migrated files: migrations run once per process (§2).",
+        ),
+        QuizQuestion(
+            question="A unit test mocks list_notes. A bug in list_notes' SQL is caught by…",
+            options=(
+                "the unit test",
+                "an integration test on a real database",
+                "both",
+            ),
+            answer_digest="e0ec60fda23ab98d013322a2717108c462dea48492e405ca780c2b5a5c0adae7",
+            explanation="the mock answers what the test told it to: the SQL never runs (§6).",
+        ),
+        QuizQuestion(
+            question="All your tests pass against a mutant. The mutant…",
+            options=(
+                "is killed",
+                "survives",
+                "is a flaky test",
+            ),
+            answer_digest="a9270e96688c81ee2455f666eb116bcf9e781402914a422c1d33770767f69bdd",
+            explanation="a mutant dies only when at least one test fails with its bug in place (§9).",
+        ),
+    ),
     "week-07": (
         QuizQuestion(
             question="Support asks: which items were in order A-1001?",

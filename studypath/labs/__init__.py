@@ -4,6 +4,7 @@
     studypath labs release lab-05-notes --out my-lab     # the learner's copy (stubs)
     studypath labs check lab-05-notes --path my-lab      # public checks, with hints
     studypath labs grade lab-05-notes submissions/       # + hidden checks, CSV gradebook
+    studypath labs check lab-06 --path my-lab            # a tests lab: mutants grade your tests
 
 The format (`lab.toml`, nbgrader-style markers, `check_*` functions) is described in
 `catalog.py`, `markers.py` and `runner.py`; each lab plugs into the running system with
@@ -11,6 +12,7 @@ The format (`lab.toml`, nbgrader-style markers, `check_*` functions) is describe
 """
 
 from studypath.labs.catalog import LabSpec, get_lab, list_labs, release
+from studypath.labs.mutants import Mutant, load_mutants, mutant, replace_route
 from studypath.labs.report import text_report
 from studypath.labs.runner import Lab, LabRun, Person, load_checks, run_lab, run_submissions
 
@@ -18,11 +20,15 @@ __all__ = [
     "Lab",
     "LabRun",
     "LabSpec",
+    "Mutant",
     "Person",
     "get_lab",
     "list_labs",
     "load_checks",
+    "load_mutants",
+    "mutant",
     "release",
+    "replace_route",
     "run_lab",
     "run_submissions",
     "text_report",

@@ -8,6 +8,11 @@
     checks  = "checks.py"             # check_* functions; hidden ones inside markers
     schemas = ["lab_notes"]           # database schemas the lab owns (reset for every run)
 
+A lab of `kind = "tests"` turns this around: the learner writes *tests* (`files`), and
+they are graded by *mutants* (`mutants = "mutants.py"`: small deliberate bugs in a
+reference feature, each with a hint) — see `mutation.py`. Files named in
+`instructor_only` (the mutants) stay out of the learner's copy.
+
 Like `notebooks/`, `labs/` is repository content, not part of the package: it is found in
 the current directory or next to the package (a source checkout).
 """
@@ -22,6 +27,7 @@ from pathlib import Path
 from studypath.labs.markers import release_text
 
 LAB_FILE = "lab.toml"
+KINDS = ("checks", "tests")
 SKIPPED = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 
 
@@ -35,9 +41,21 @@ class LabSpec:
     week: int
     summary: str
     files: tuple[str, ...]
-    module: str
+    module: str = ""  # a checks lab: the extension the checker installs
     checks: str = "checks.py"
     schemas: tuple[str, ...] = ()
+    kind: str = "checks"  # "checks": check_* functions grade the learner's code;
+    # "tests": mutants grade the learner's tests
+    mutants: str = ""  # a tests lab: the file of mutants
+    instructor_only: tuple[str, ...] = ()  # not released to learners
+
+    @property
+    def grades_tests(self) -> bool:
+        return self.kind == "tests"
+
+    @property
+    def mutants_path(self) -> Path:
+        return self.path / self.mutants
 
     @property
     def checks_path(self) -> Path:
@@ -59,6 +77,9 @@ def load_lab(folder: Path) -> LabSpec:
     config_file = folder / LAB_FILE
     try:
         config = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        kind = str(config.get("kind", "checks"))
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         return LabSpec(
             name=folder.name,
             path=folder.resolve(),
@@ -66,9 +87,13 @@ def load_lab(folder: Path) -> LabSpec:
             week=int(config["week"]),
             summary=str(config.get("summary", "")),
             files=tuple(str(name) for name in config["files"]),
-            module=str(config["module"]),
+            # a checks lab must name its module; a tests lab must name its mutants
+            module=str(config["module"]) if kind == "checks" else "",
             checks=str(config.get("checks", "checks.py")),
             schemas=tuple(str(name) for name in config.get("schemas", ())),
+            kind=kind,
+            mutants=str(config["mutants"]) if kind == "tests" else "",
+            instructor_only=tuple(str(name) for name in config.get("instructor_only", ())),
         )
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{config_file}: not a valid lab description ({exc!r})") from None
@@ -95,14 +120,17 @@ def get_lab(name: str, labs_dir: Path | None = None) -> LabSpec:
 
 
 def release(lab: LabSpec, out: Path, *, keep: tuple[str, ...] = ()) -> list[Path]:
-    """Write the learner's copy of `lab` into `out`: every file of the lab folder, Python
-    files with their solutions stubbed and their hidden checks removed. Returns the files.
+    """Write the learner's copy of `lab` into `out`: every file of the lab folder but the
+    instructor's own, Python files with their solutions stubbed and their hidden checks
+    removed. Returns the files.
 
     `keep` names functions whose solutions stay in (a copy with some steps done)."""
     sources = sorted(
         path
         for path in lab.path.rglob("*")
-        if path.is_file() and not SKIPPED & set(path.relative_to(lab.path).parts)
+        if path.is_file()
+        and not SKIPPED & set(path.relative_to(lab.path).parts)
+        and path.relative_to(lab.path).as_posix() not in lab.instructor_only
     )
     released = {  # every file processed before anything is written: a marker error writes nothing
         source: release_text(source.read_text(encoding="utf-8"), str(source), keep=keep)

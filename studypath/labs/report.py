@@ -14,7 +14,10 @@ NOT_RUN = "not run (setup failed)"  # a check that never ran did not fail: nothi
 
 def text_report(run: LabRun) -> str:
     """Each check with PASS/FAIL; under a failure, its hint and what went wrong. Checks that
-    could not run (the copy did not import or install) say so instead of a 0.00 s FAIL."""
+    could not run (the copy did not import or install) say so instead of a 0.00 s FAIL.
+    (A tests lab: each mutant, killed or survived — see `mutation_report`.)"""
+    if run.lab.grades_tests:
+        return mutation_report(run)
     lab = run.lab
     lines = [f"{lab.name} · {lab.title} (guide week {lab.week})", f"checked: {run.path}", ""]
     if run.setup_error:
@@ -32,6 +35,32 @@ def text_report(run: LabRun) -> str:
             if result.error:
                 lines.append(f"       error: {_indented(result.error, 14)}")
     lines += ["", f"{run.passed}/{run.total} checks passed"]
+    return "\n".join(lines)
+
+
+KILLED, SURVIVED = "killed", "SURVIVED"
+
+
+def mutation_report(run: LabRun) -> str:
+    """A tests lab: each mutant, killed (and by which test) or survived (with its hint:
+    the bug none of the tests noticed); then the mutation score."""
+    lab = run.lab
+    lines = [f"{lab.name} · {lab.title} (guide week {lab.week})", f"tests in: {run.path}", ""]
+    if run.setup_error:
+        lines += [f"not graded: {run.setup_error}", ""]
+    width = max((len(result.name) for result in run.results), default=10)
+    for result in run.results:
+        if not result.ran:
+            lines.append(f" ----     {result.name:<{width}}  not run")
+            continue
+        mark = KILLED if result.passed else SURVIVED
+        lines.append(f" {mark:<8} {result.name:<{width}}  {result.detail}".rstrip())
+        if not result.passed:
+            lines.append(f"          bug your tests missed: {result.hint}")
+    lines += [
+        "",
+        f"mutation score: {run.passed}/{run.total} mutants killed ({run.score:.0f} %)",
+    ]
     return "\n".join(lines)
 
 

@@ -67,6 +67,7 @@ class CheckResult:
     error: str = ""
     hidden: bool = False
     ran: bool = True  # False: the lab could not be set up, so the check never ran
+    detail: str = ""  # what a passed result adds (a tests lab: the test that killed the mutant)
 
 
 @dataclass
@@ -415,6 +416,10 @@ def run_lab(
     """Run the lab's public checks (and the hidden ones if `hidden`) on the copy in `path`
     (default: the lab's own folder, i.e. the solution); `checks_from` is another check file
     to take them from (a learner's, with their own checks added)."""
+    if lab.grades_tests:  # the learner wrote tests: mutants grade them, no Workbench needed
+        from studypath.labs.mutation import grade_tests
+
+        return grade_tests(lab, path or lab.path, progress=progress)
     checks = load_checks(lab, hidden=hidden, source=checks_from)
     with workbench(wb, progress) as live:
         return _run(lab, path or lab.path, checks, live)
@@ -428,7 +433,17 @@ def run_submissions(
     wb: Workbench | None = None,
     progress: Progress | None = None,
 ) -> dict[str, LabRun]:
-    """Check every learner's copy ({learner: folder}) in one Workbench, one after another."""
+    """Check every learner's copy ({learner: folder}) in one Workbench, one after another
+    (a tests lab: grade each copy's tests with the mutants)."""
+    if lab.grades_tests:
+        from studypath.labs.mutation import grade_tests
+
+        graded: dict[str, LabRun] = {}
+        for learner, path in submissions.items():
+            if progress is not None:
+                progress(f"grading {learner}'s tests …")
+            graded[learner] = grade_tests(lab, path, progress=progress)
+        return graded
     checks = load_checks(lab, hidden=hidden)
     runs: dict[str, LabRun] = {}
     with workbench(wb, progress) as live:

@@ -17,8 +17,8 @@ from studypath.config import Settings
 from studypath.core import security
 from studypath.core.clock import poll_until_async, utcnow
 from studypath.identity.models import User
-from tests.support.factories import DEFAULT_PASSWORD, create_user
-from tests.support.helpers import client_for, running_system
+from studypath.testing.factories import DEFAULT_PASSWORD, make_user
+from studypath.testing.server import client_for, running_system
 
 GOOD_PASSWORD = "Sturdy-Pass-42"
 
@@ -152,7 +152,7 @@ async def test_unknown_user_costs_one_verification_like_a_wrong_password(
 async def test_inactive_user_cannot_log_in(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    await create_user(session, username="sleeper", is_active=False)
+    await make_user(session, username="sleeper", is_active=False)
     response = await login(client, "sleeper", DEFAULT_PASSWORD)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "INVALID_CREDENTIALS"
@@ -309,7 +309,7 @@ async def test_deactivation_and_reset_end_sessions(
 ) -> None:
     from studypath.identity.roles import Role
 
-    await create_user(session, username="mod", role=Role.MODERATOR)
+    await make_user(session, username="mod", role=Role.MODERATOR)
     mod_token = (await login(client, "mod", DEFAULT_PASSWORD)).json()["data"]["session_token"]
     await register(client, "bob")
     bob = (await login(client, "bob")).json()["data"]
@@ -407,7 +407,7 @@ async def test_rehash_on_login_when_parameters_change(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     old_hasher = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1)
-    await create_user(session, username="oldhash")
+    await make_user(session, username="oldhash")
     await session.execute(update(User).values(password_hash=old_hasher.hash(DEFAULT_PASSWORD)))
     await session.commit()
 
@@ -532,7 +532,7 @@ async def test_api_key_acts_with_the_owners_current_role(
 ) -> None:
     from studypath.identity.roles import Role
 
-    user = await create_user(session, username="mod", role=Role.MODERATOR)
+    user = await make_user(session, username="mod", role=Role.MODERATOR)
     token = (await login(client, "mod", DEFAULT_PASSWORD)).json()["data"]["session_token"]
     key = (await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": "k"})).json()[
         "data"

@@ -25,14 +25,9 @@ from studypath.auth.cookies import SESSION_COOKIE
 from studypath.config import Settings
 from studypath.identity.roles import Role
 from studypath.system import System
-from tests.support.factories import (
-    AUTHZ_TASK_TYPE,
-    DEFAULT_PASSWORD,
-    World,
-    create_user,
-    create_world,
-)
-from tests.support.helpers import app_of
+from studypath.testing.factories import DEFAULT_PASSWORD, make_user
+from studypath.testing.server import app_of
+from tests.support.factories import AUTHZ_TASK_TYPE, World, create_world
 
 ACTORS = ("anonymous", "owner", "other", "moderator", "admin")
 NEW_PASSWORD = "Fresh-Password-77"
@@ -541,7 +536,7 @@ async def test_authorization_table(
     row: Row, client: httpx.AsyncClient, session: AsyncSession, settings: Settings
 ) -> None:
     # A spare admin, so no world's admin is ever "the last active admin".
-    await create_user(session, username="spare-admin", role=Role.ADMIN)
+    await make_user(session, username="spare-admin", role=Role.ADMIN)
     outcomes = {}
     own_origin = str(client.base_url).rstrip("/")
     for actor_name in ACTORS:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.auth.cookies import SESSION_COOKIE
 from studypath.config import Settings
-from tests.support.factories import DEFAULT_PASSWORD, create_user
+from studypath.testing.factories import DEFAULT_PASSWORD, make_user
 
 NOTE = {"title": "t", "content": "c"}
 
@@ -47,7 +47,7 @@ async def login(
 @pytest.fixture
 async def token(client: httpx.AsyncClient, session: AsyncSession) -> str:
     """A session of a fresh user `ann`, from a real login."""
-    await create_user(session, username="ann")
+    await make_user(session, username="ann")
     body = (await login(client, "ann")).json()
     return str(body["data"]["session_token"])
 
@@ -67,7 +67,7 @@ async def note_count(client: httpx.AsyncClient, token: str) -> int:
 async def test_login_sets_an_httponly_same_site_strict_cookie_for_the_session_lifetime(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings
 ) -> None:
-    await create_user(session, username="ann")
+    await make_user(session, username="ann")
     response = await login(client, "ann")
     cookie = session_cookie(response)
     assert cookie.value == response.json()["data"]["session_token"]  # the body stays as it was
@@ -82,7 +82,7 @@ async def test_script_clients_keep_no_cookie_so_anonymous_stays_anonymous(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     """The tests' and the Workbench's clients send only the credentials they are given."""
-    await create_user(session, username="ann")
+    await make_user(session, username="ann")
     await login(client, "ann")
     assert (await client.get("/api/v1/auth/me")).status_code == 401
 
@@ -91,7 +91,7 @@ async def test_login_over_https_marks_the_cookie_secure(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     """Behind a TLS proxy (uvicorn trusts `X-Forwarded-Proto` from 127.0.0.1)."""
-    await create_user(session, username="ann")
+    await make_user(session, username="ann")
     response = await login(client, "ann", headers={"X-Forwarded-Proto": "https"})
     assert session_cookie(response)["secure"] is True
 
@@ -172,7 +172,7 @@ async def test_a_read_with_the_cookie_needs_no_origin(
 async def test_the_bearer_token_wins_over_the_cookie_and_needs_no_origin(
     client: httpx.AsyncClient, session: AsyncSession, token: str
 ) -> None:
-    await create_user(session, username="bob")
+    await make_user(session, username="bob")
     bob = (await login(client, "bob")).json()["data"]["session_token"]
     both = as_cookie(token, Authorization=f"Bearer {bob}")
     me = await client.get("/api/v1/auth/me", headers=both)
@@ -186,7 +186,7 @@ async def test_the_bearer_token_wins_over_the_cookie_and_needs_no_origin(
 async def test_an_api_key_header_wins_over_the_cookie(
     client: httpx.AsyncClient, session: AsyncSession, token: str
 ) -> None:
-    await create_user(session, username="bob")
+    await make_user(session, username="bob")
     bob = (await login(client, "bob")).json()["data"]["session_token"]
     key = await client.post(
         "/api/v1/api-keys", json={"name": "ci"}, headers={"Authorization": f"Bearer {bob}"}

@@ -37,7 +37,7 @@ from studypath.core.embedded import EmbeddedPostgres
 from studypath.core.embedded import postgres_processes as postgres_on
 from studypath.openapi import openapi_text
 from studypath.tasks import service as tasks_service
-from tests.support.pg import TestPostgres
+from studypath.testing.database import TestPostgres
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -238,6 +238,19 @@ def test_health_check_exits_0_against_a_running_server(up: Up) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "healthy" in result.stdout
+
+
+def test_check_api_passes_against_studypath_up(up: Up) -> None:
+    """The post-deploy smoke test, run on a real `studypath up`: every check, the admin's too
+    (the password through the environment, so it is not on a command line)."""
+    [password] = re.findall(r"^  password  (\S+)$", up.service.output, re.MULTILINE)
+    env = cli_env(STUDYPATH_CHECK_ADMIN_PASSWORD=password)
+
+    result = run_cli("check-api", "--url", up.url, env=env, timeout=120)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"^contract holds: \d+ passed, 0 failed$", result.stdout, re.MULTILINE)
+    assert "SKIP" not in result.stdout
 
 
 def test_db_url_prints_the_running_embedded_url(up: Up) -> None:

@@ -15,7 +15,7 @@ from studypath.config import Settings
 from studypath.core.security import verify_password
 from studypath.identity.models import User
 from studypath.identity.roles import Role
-from tests.support.factories import create_user, start_session
+from studypath.testing.factories import make_user, start_session
 
 pytestmark = pytest.mark.timeout(60)
 Admin = Callable[..., Awaitable[Result]]
@@ -63,7 +63,7 @@ async def test_create_admin_prompts_for_the_password(admin: Admin, session: Asyn
 async def test_create_admin_refusals(
     admin: Admin, session: AsyncSession, args: list[str], message: str
 ) -> None:
-    await create_user(session, username="taken")
+    await make_user(session, username="taken")
     result = await admin("create-admin", *args)
     assert result.exit_code == 1
     assert message in result.output
@@ -72,7 +72,7 @@ async def test_create_admin_refusals(
 async def test_reset_password_ends_sessions_and_reactivates(
     admin: Admin, session: AsyncSession, settings: Settings
 ) -> None:
-    user = await create_user(session, username="locked", is_active=False)
+    user = await make_user(session, username="locked", is_active=False)
     await start_session(session, user, settings)
     result = await admin("reset-password", "locked", "--password", "Back-In-789")
     assert result.exit_code == 0, result.output
@@ -87,7 +87,7 @@ async def test_reset_password_ends_sessions_and_reactivates(
 async def test_reset_password_revokes_api_keys_and_can_require_a_change(
     admin: Admin, session: AsyncSession
 ) -> None:
-    user = await create_user(session, username="keyholder")
+    user = await make_user(session, username="keyholder")
     await auth_keys.create_key(session, user.id, "laptop", None)
     await session.commit()
     result = await admin(
@@ -103,8 +103,8 @@ async def test_reset_password_revokes_api_keys_and_can_require_a_change(
 
 
 async def test_set_role_and_the_last_admin_rule(admin: Admin, session: AsyncSession) -> None:
-    await create_user(session, username="root", role=Role.ADMIN)
-    await create_user(session, username="bob")
+    await make_user(session, username="root", role=Role.ADMIN)
+    await make_user(session, username="bob")
 
     promoted = await admin("set-role", "bob", "moderator")
     refused = await admin("set-role", "root", "user")
@@ -119,8 +119,8 @@ async def test_set_role_and_the_last_admin_rule(admin: Admin, session: AsyncSess
 
 
 async def test_list_users(admin: Admin, session: AsyncSession) -> None:
-    await create_user(session, username="root", role=Role.ADMIN)
-    await create_user(session, username="carol")
+    await make_user(session, username="root", role=Role.ADMIN)
+    await make_user(session, username="carol")
     everyone = await admin("list-users")
     admins = await admin("list-users", "--role", "admin")
     assert everyone.exit_code == 0, everyone.output

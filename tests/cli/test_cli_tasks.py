@@ -17,7 +17,7 @@ from studypath.core.clock import utcnow
 from studypath.tasks.models import Task
 from studypath.tasks.operations import parse_tag
 from studypath.tasks.states import TaskStatus
-from tests.support.factories import create_task, create_task_type
+from studypath.testing.factories import make_task, make_task_type
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.timeout(60)
 async def arrange(session: AsyncSession) -> dict[str, uuid.UUID]:
     """alpha: pending, completed (10 days ago), completed (2 days ago), failed;
     beta: failed, running. Tags in metadata: team = search / ads / 7 (a number)."""
-    await create_task_type(session, "alpha")
-    await create_task_type(session, "beta")
+    await make_task_type(session, "alpha")
+    await make_task_type(session, "beta")
     now = utcnow()
     rows = {
         "pending": ("alpha", TaskStatus.PENDING, {"team": "search"}, None),
@@ -38,7 +38,7 @@ async def arrange(session: AsyncSession) -> dict[str, uuid.UUID]:
     }
     ids = {}
     for name, (task_type, status, metadata, completed_at) in rows.items():
-        task = await create_task(
+        task = await make_task(
             session,
             task_type,
             status=status,

@@ -32,7 +32,7 @@ from studypath.labs.report import gradebook_columns, gradebook_csv, learner_mark
 from studypath.labs.runner import SANDBOX_SETTINGS, CheckResult, LabRun, load_checks, run_lab
 from studypath.runtime import Workbench
 from studypath.tasks.registry import BUILTINS, TaskContext, TaskRegistry
-from tests.support.pg import TestPostgres
+from studypath.testing.database import TestPostgres
 
 LABS = ["lab-03-retry-and-handler", "lab-05-notes"]
 

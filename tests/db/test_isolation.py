@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.identity.models import User
-from tests.support.factories import create_user
+from studypath.testing.factories import make_user
 
 
 @pytest.mark.parametrize("run", ["first", "second"])
@@ -17,7 +17,7 @@ async def test_tests_cannot_see_each_others_rows(session: AsyncSession, run: str
     assert await session.scalar(select(func.count()).select_from(User)) == 0
 
     # Act
-    await create_user(session, username="isolation-probe")
+    await make_user(session, username="isolation-probe")
 
     # Assert
     assert await session.scalar(select(func.count()).select_from(User)) == 1

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from studypath import migrations
 from studypath.core.db import NAMING_CONVENTION, normalize_url
 from studypath.models import metadata
-from tests.support.pg import TestPostgres
+from studypath.testing.database import TestPostgres
 
 Schema = dict[str, Any]
 

@@ -19,7 +19,7 @@ from studypath.notes import service as notes_service
 from studypath.notes.models import Note, NoteShare, SharePermission
 from studypath.notes.service import NOTIFICATION_TASK
 from studypath.tasks.models import Task
-from tests.support.factories import create_task_type, create_user, start_session
+from studypath.testing.factories import make_task_type, make_user, start_session
 
 PACKAGE = Path(__file__).resolve().parents[2] / "studypath"
 
@@ -30,6 +30,7 @@ COMMITTING_MODULES = {
     "tasks/worker.py": "the worker's steps",
     "runtime.py": "the Workbench",
     "migrations/env.py": "Alembic",
+    "testing/factories.py": "a test's factories: each row is committed for the server to see",
 }
 COMMITTING_PACKAGES = ("cli/",)  # each command is its own scope
 
@@ -99,7 +100,7 @@ async def refuse_commits_of(session: AsyncSession, table: str, errcode: str = "P
 
 
 async def signed_in(session: AsyncSession, settings: Settings) -> dict[str, str]:
-    user = await create_user(session)
+    user = await make_user(session)
     return {"Authorization": f"Bearer {await start_session(session, user, settings)}"}
 
 
@@ -200,8 +201,8 @@ async def count_shares_and_tasks(session: AsyncSession) -> tuple[int, int]:
 async def test_a_share_whose_transaction_fails_after_the_enqueue_leaves_neither(
     db: Database, session: AsyncSession
 ) -> None:
-    await create_task_type(session, NOTIFICATION_TASK)  # as a worker registers it
-    owner, recipient = await create_user(session), await create_user(session)
+    await make_task_type(session, NOTIFICATION_TASK)  # as a worker registers it
+    owner, recipient = await make_user(session), await make_user(session)
     note = Note(owner_id=owner.id, title="plans", content="secret")
     session.add(note)
     await session.commit()
@@ -227,7 +228,7 @@ async def test_a_share_whose_transaction_fails_after_the_enqueue_leaves_neither(
 async def test_a_share_whose_commit_fails_answers_503_and_leaves_neither(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings
 ) -> None:
-    owner, recipient = await create_user(session), await create_user(session)
+    owner, recipient = await make_user(session), await make_user(session)
     headers = {"Authorization": f"Bearer {await start_session(session, owner, settings)}"}
     note = await client.post("/api/v1/notes", headers=headers, json={"title": "t", "content": "c"})
     await refuse_commits_of(session, "tasks")  # the enqueue itself fails, at the commit
@@ -245,7 +246,7 @@ async def test_a_share_whose_commit_fails_answers_503_and_leaves_neither(
 async def test_a_share_commits_the_share_and_its_task_together(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings
 ) -> None:
-    owner, recipient = await create_user(session), await create_user(session)
+    owner, recipient = await make_user(session), await make_user(session)
     headers = {"Authorization": f"Bearer {await start_session(session, owner, settings)}"}
     note = await client.post("/api/v1/notes", headers=headers, json={"title": "t", "content": "c"})
 

@@ -22,6 +22,7 @@ from studypath.cli import app as cli_app
 from studypath.config import ENV_PREFIX, Settings
 from studypath.core.routing import API_PREFIX
 from studypath.system import System
+from studypath.testing.server import base_url
 from studypath.viz.deploy import (
     ENV_NAME,
     caddy_upstreams,
@@ -35,7 +36,6 @@ from studypath.viz.deploy import (
     queried_metrics,
 )
 from studypath.viz.diagrams import api_routes
-from tests.support.helpers import base_url
 
 ROOT = project_root()
 CADDYFILE = ROOT / "deploy/compose/Caddyfile"

@@ -51,7 +51,7 @@ from pydantic import SecretStr
 
 from studypath.app import STATIC_DIR
 from studypath.config import Settings
-from tests.support.helpers import base_url, running_system
+from studypath.testing.server import base_url, running_system
 from tests.support.prerequisites import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]

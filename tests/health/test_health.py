@@ -17,9 +17,9 @@ from studypath.health.service import REFRESH_AFTER_SECONDS, CachedDatabaseCheck
 from studypath.identity.roles import Role
 from studypath.migrations import head_revision
 from studypath.system import System
-from tests.support.factories import create_user, start_session
-from tests.support.helpers import app_of, client_for, running_system
-from tests.support.pg import TestPostgres
+from studypath.testing.database import TestPostgres
+from studypath.testing.factories import make_user, start_session
+from studypath.testing.server import app_of, client_for, running_system
 
 
 async def test_health_summary(client: httpx.AsyncClient) -> None:
@@ -67,7 +67,7 @@ async def test_detailed_without_worker_is_degraded_but_200(client: httpx.AsyncCl
 async def test_detailed_with_a_live_worker_is_healthy(
     settings: Settings, session: AsyncSession
 ) -> None:
-    admin = await create_user(session, role=Role.ADMIN)
+    admin = await make_user(session, role=Role.ADMIN)
     token = await start_session(session, admin, settings)
     async with running_system(settings, workers=1) as system, client_for(system) as client:
         data = (await client.get("/api/v1/health/detailed")).json()["data"]

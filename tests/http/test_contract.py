@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.identity.roles import Role
-from tests.support.factories import create_user
+from studypath.testing.factories import make_user
 
 PASSWORD = "SecurePass123"  # the reference's examples: 3 of 4 character classes
 API = "/api/v1"
@@ -38,7 +38,7 @@ async def register_and_login(client: httpx.AsyncClient, name: str) -> str:
 
 
 async def admin_token(client: httpx.AsyncClient, session: AsyncSession) -> str:
-    await create_user(
+    await make_user(
         session,
         username="admin",
         email="admin@example.com",

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from studypath.config import Settings
 from studypath.core.errors import AppError, ErrorCode, validation_status
-from tests.support.helpers import client_for, running_system
+from studypath.testing.server import client_for, running_system
 
 
 class Probe(BaseModel):

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.config import Settings
 from studypath.identity.roles import Role
 from studypath.system import System
-from tests.support.factories import create_user, start_session
+from studypath.testing.factories import make_user, start_session
+from studypath.testing.server import base_url
 from tests.support.fuzzing import Identity, run_schemathesis, summary
-from tests.support.helpers import base_url
 
 # A few examples per operation and three identities: well under three minutes here.
 MAX_EXAMPLES = 5
@@ -24,9 +24,9 @@ MAX_EXAMPLES = 5
 async def test_fuzz_schemathesis_finds_no_failures(
     system: System, session: AsyncSession, settings: Settings, tmp_path: Path
 ) -> None:
-    user = await create_user(session, username="fuzz_user")
-    admin = await create_user(session, username="fuzz_admin", role=Role.ADMIN)
-    victim = await create_user(session, username="fuzz_victim")
+    user = await make_user(session, username="fuzz_user")
+    admin = await make_user(session, username="fuzz_admin", role=Role.ADMIN)
+    victim = await make_user(session, username="fuzz_victim")
     identities = [
         Identity("anonymous"),
         Identity("user", await start_session(session, user, settings)),

@@ -20,8 +20,8 @@ from studypath.config import Settings
 from studypath.core.state import state_of
 from studypath.identity.roles import Role
 from studypath.system import System
-from tests.support.factories import create_user, start_session
-from tests.support.helpers import app_of, client_for, running_system
+from studypath.testing.factories import make_user, start_session
+from studypath.testing.server import app_of, client_for, running_system
 
 ERROR_CODE = "PAYLOAD_TOO_LARGE"
 
@@ -158,7 +158,7 @@ async def test_health_probes_in_a_burst_share_one_ping(system: System) -> None:
 async def test_anonymous_detailed_health_discloses_no_target_or_hosts(
     settings: Settings, session: AsyncSession
 ) -> None:
-    admin = await create_user(session, role=Role.ADMIN)
+    admin = await make_user(session, role=Role.ADMIN)
     token = await start_session(session, admin, settings)
     async with running_system(settings, workers=1) as system, client_for(system) as client:
         anonymous = await client.get("/api/v1/health/detailed")
@@ -207,7 +207,7 @@ async def test_api_responses_are_no_store(client: httpx.AsyncClient, path: str) 
 async def test_login_and_api_key_creation_are_no_store(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    await create_user(session, username="cachecheck", password="Correct-Horse-9")
+    await make_user(session, username="cachecheck", password="Correct-Horse-9")
     login = await client.post(
         "/api/v1/auth/login", json={"username": "cachecheck", "password": "Correct-Horse-9"}
     )

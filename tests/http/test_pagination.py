@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.config import Settings
 from studypath.core.pagination import TOTAL_COUNT_HEADER
 from studypath.system import System
+from studypath.testing.server import app_of
 from tests.support.factories import create_world
-from tests.support.helpers import app_of
 
 
 def paged_endpoints(system: System) -> list[str]:

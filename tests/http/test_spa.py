@@ -15,7 +15,7 @@ import pytest
 import studypath.app
 from studypath.app import FALLBACK_PAGE_DIR, web_app_directory
 from studypath.config import Settings
-from tests.support.helpers import client_for, running_system
+from studypath.testing.server import client_for, running_system
 
 INDEX = """<!DOCTYPE html>
 <html lang="en">

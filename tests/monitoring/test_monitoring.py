@@ -22,8 +22,8 @@ from studypath.identity.roles import Role
 from studypath.monitoring.alerts import evaluate_all
 from studypath.monitoring.models import Alert, Event, Incident, Metric
 from studypath.monitoring.retention import delete_old_rows
-from tests.support.factories import DEFAULT_PASSWORD, create_user
-from tests.support.helpers import client_for, running_system
+from studypath.testing.factories import DEFAULT_PASSWORD, make_user
+from studypath.testing.server import client_for, running_system
 
 Headers = dict[str, str]
 
@@ -31,7 +31,7 @@ Headers = dict[str, str]
 async def sign_in(
     client: httpx.AsyncClient, session: AsyncSession, username: str, role: Role = Role.USER
 ) -> Headers:
-    await create_user(session, username=username, role=role)
+    await make_user(session, username=username, role=role)
     response = await client.post(
         "/api/v1/auth/login", json={"username": username, "password": DEFAULT_PASSWORD}
     )

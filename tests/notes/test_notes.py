@@ -18,8 +18,8 @@ from studypath.notifications.models import Notification
 from studypath.tasks.handlers.notification import NotificationPayload, notify_share
 from studypath.tasks.models import TaskType
 from studypath.tasks.registry import TaskContext
-from tests.support.factories import DEFAULT_PASSWORD, create_user
-from tests.support.helpers import client_for, running_system
+from studypath.testing.factories import DEFAULT_PASSWORD, make_user
+from studypath.testing.server import client_for, running_system
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Person:
 
 
 async def person(client: httpx.AsyncClient, session: AsyncSession, username: str) -> Person:
-    user = await create_user(session, username=username)
+    user = await make_user(session, username=username)
     response = await client.post(
         "/api/v1/auth/login", json={"username": username, "password": DEFAULT_PASSWORD}
     )
@@ -474,8 +474,8 @@ async def test_a_retried_notification_task_notifies_once(
     """The worker died after writing the notification but before marking the task done:
     the retry runs the handler again with the same task id."""
     alice, bob = (
-        await create_user(session, username="alice"),
-        await create_user(session, username="bob"),
+        await make_user(session, username="alice"),
+        await make_user(session, username="bob"),
     )
     payload = NotificationPayload(
         share_id=uuid.uuid4(),

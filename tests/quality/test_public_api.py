@@ -47,6 +47,9 @@ PUBLIC_MODULES = frozenset(
         "studypath.cli",
         # Week 7 part 2: chaos runs, their levels and reports.
         "studypath.chaos",
+        "studypath.testing",  # the test harness: lab 6 and the week-6 notebook write tests
+        "studypath.testing.plugin",  # its pytest fixtures (the week-6 notebook reads them)
+        "studypath.testing.api_suite",  # `studypath check-api`
         # Tasks: the lifecycle and handler surface, and the modules the notebooks read.
         "studypath.tasks",
         "studypath.tasks.service",
@@ -72,6 +75,7 @@ PUBLIC_MODULES = frozenset(
         "studypath.notes.api",
         "studypath.notes.models",
         "studypath.notes.service",
+        "studypath.notifications.service",  # lab 6's mutants patch it
         "studypath.rbac.dependencies",
         "studypath.rbac.policy",
         "studypath.users.api",

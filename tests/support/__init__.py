@@ -1,2 +1,3 @@
-"""What the tests share: the PostgreSQL harness, row factories, a running system, the
-task registry of test handlers, and the schemathesis runner."""
+"""What only this repository's tests share: the authorization table's cast, the task
+registry of test handlers, the schemathesis runner. The general harness is
+`studypath.testing`."""

@@ -1,10 +1,10 @@
-"""Factories: rows with sensible defaults, so a test states only what matters to it."""
+"""The authorization table's cast (`create_world`): the project's own. The general factories
+(`make_user`, `make_note`, `make_task`, …) are `studypath.testing`'s."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,55 +20,10 @@ from studypath.notes.models import Note, NoteShare
 from studypath.notifications.models import Notification
 from studypath.tasks.models import Task, TaskType
 from studypath.tasks.states import TaskStatus
+from studypath.testing.factories import DEFAULT_PASSWORD
 
 _counter = itertools.count(1)
 AUTHZ_TASK_TYPE = "authz_probe"
-DEFAULT_PASSWORD = "Correct-Horse-9"
-
-
-async def create_user(
-    session: AsyncSession,
-    *,
-    username: str | None = None,
-    email: str | None = None,
-    password: str = DEFAULT_PASSWORD,
-    role: Role = Role.USER,
-    **fields: Any,
-) -> User:
-    number = next(_counter)
-    user = User(
-        username=username or f"user{number}",
-        email=email or f"user{number}@example.com",
-        password_hash=hash_password(password),
-        role=role,
-        **fields,
-    )
-    session.add(user)
-    await session.commit()
-    return user
-
-
-async def create_task_type(
-    session: AsyncSession, name: str | None = None, description: str = "test type"
-) -> TaskType:
-    task_type = TaskType(task_type=name or f"type_{next(_counter)}", description=description)
-    session.add(task_type)
-    await session.commit()
-    return task_type
-
-
-async def create_task(session: AsyncSession, task_type: str, **fields: Any) -> Task:
-    task = Task(task_type=task_type, **fields)
-    session.add(task)
-    await session.commit()
-    return task
-
-
-async def start_session(session: AsyncSession, user: User, settings: Settings) -> str:
-    """A real session for `user` (as login would create); returns its bearer token."""
-    token, _row = await auth_sessions.create_session(session, user.id, session_policy(settings))
-    await session.commit()
-    return token
 
 
 @dataclass

@@ -47,9 +47,9 @@ from studypath.tasks.handlers.webhook import WebhookFailed, refusal
 from studypath.tasks.models import Task, TaskType
 from studypath.tasks.registry import PermanentError, TaskCancelled, TaskContext
 from studypath.tasks.states import TaskStatus
-from tests.support.factories import DEFAULT_PASSWORD, create_task, create_task_type, create_user
-from tests.support.helpers import client_for, running_system
-from tests.support.pg import TestPostgres
+from studypath.testing.database import TestPostgres
+from studypath.testing.factories import DEFAULT_PASSWORD, make_task, make_task_type, make_user
+from studypath.testing.server import client_for, running_system
 from tests.support.tasking import wait_for_status
 
 pytestmark = pytest.mark.timeout(60)
@@ -275,7 +275,7 @@ class Live:
 
 @pytest.fixture
 async def live(settings: Settings, session: AsyncSession) -> AsyncIterator[Live]:
-    await create_user(session, username="carol")
+    await make_user(session, username="carol")
     local = settings.model_copy(update={"webhook_allow_private_networks": True})
     async with running_system(local, workers=1) as system, client_for(system) as http:
         login = await http.post(
@@ -949,7 +949,7 @@ async def test_file_cleanup_outside_the_data_directory_fails_the_task_when_it_ru
     """Created (the reference's own example payload), then failed by the worker at once,
     saying why; nothing outside the data directory is touched."""
     victim = make_file(tmp_path / "test" / "old.txt", 5, age_seconds=10 * DAY)
-    await create_user(session, username="root", role=Role.ADMIN)
+    await make_user(session, username="root", role=Role.ADMIN)
     async with running_system(settings, workers=1) as system, client_for(system) as http:
         login = await http.post(
             "/api/v1/auth/login", json={"username": "root", "password": DEFAULT_PASSWORD}
@@ -997,15 +997,15 @@ async def test_file_cleanup_bad_payloads_name_the_field(
 async def arrange_report_tasks(session: AsyncSession) -> None:
     """May 2024: alpha 2 completed (2 s and 4 s), 1 failed, 1 pending; beta 1 cancelled.
     Outside the range: 1 alpha completed in April and 1 in June."""
-    await create_task_type(session, "alpha")
-    await create_task_type(session, "beta")
+    await make_task_type(session, "alpha")
+    await make_task_type(session, "beta")
     may = datetime(2024, 5, 10, 12, tzinfo=UTC)
 
     async def add(task_type: str, status: TaskStatus, created: datetime, run: float = 0) -> None:
         started = created + timedelta(minutes=1)
         finished = started + timedelta(seconds=run)
         done = status in {TaskStatus.COMPLETED, TaskStatus.DEAD_LETTER, TaskStatus.CANCELLED}
-        await create_task(
+        await make_task(
             session,
             task_type,
             status=status,
@@ -1121,8 +1121,8 @@ async def test_report_generation_writes_a_pdf_from_the_reference_shape(
 async def test_report_generation_pdf_in_studypath_shape_and_text_is_escaped(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
-    await create_task_type(session, "odd(name)\\")
-    await create_task(session, "odd(name)\\", created_at=datetime(2024, 5, 2, tzinfo=UTC))
+    await make_task_type(session, "odd(name)\\")
+    await make_task(session, "odd(name)\\", created_at=datetime(2024, 5, 2, tzinfo=UTC))
 
     result = await run_handler(
         "report_generation",
@@ -1275,7 +1275,7 @@ async def test_bad_payloads_fail_permanently_in_the_worker_without_retries(
 
         await poll_until_async(registered, within=10, what="the worker to register its types")
         for task_type, (payload, _field) in BAD_PAYLOADS.items():
-            new_task = await create_task(session, task_type, payload=payload, max_attempts=5)
+            new_task = await make_task(session, task_type, payload=payload, max_attempts=5)
             created[task_type] = new_task.id
 
         async def all_failed() -> bool:

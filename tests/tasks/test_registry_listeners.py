@@ -10,7 +10,7 @@ from sqlalchemy import text
 from studypath.config import Settings
 from studypath.core.db import Database
 from studypath.tasks.registry import TaskContext, TaskRegistry
-from tests.support.helpers import client_for, running_system
+from studypath.testing.server import client_for, running_system
 
 
 async def noop(payload: Any, ctx: TaskContext) -> dict[str, Any]:

@@ -26,8 +26,8 @@ from studypath.tasks.models import Task
 from studypath.tasks.registry import BreakerConfig, TaskRegistry
 from studypath.tasks.retry import Backoff, RetryStrategy
 from studypath.tasks.states import TaskPriority, TaskStatus
-from tests.support.factories import DEFAULT_PASSWORD, create_user
-from tests.support.helpers import client_for, running_system
+from studypath.testing.factories import DEFAULT_PASSWORD, make_user
+from studypath.testing.server import client_for, running_system
 from tests.support.tasking import executions, make_registry, prepare, task_row, wait_status
 
 NO_JITTER_FAST = {
@@ -59,7 +59,7 @@ async def signed_in(
     role: Role = Role.USER,
     username: str = "alice",
 ) -> dict[str, str]:
-    await create_user(session, username=username, role=role)
+    await make_user(session, username=username, role=role)
     response = await client.post(
         "/api/v1/auth/login", json={"username": username, "password": DEFAULT_PASSWORD}
     )
@@ -123,7 +123,7 @@ async def test_priority_order_is_by_rank_critical_first(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
     await prepare(db)
-    user = await create_user(session, username="alice")
+    user = await make_user(session, username="alice")
     registry = make_registry()
     async with db.engine.begin() as conn:
         await registration.register_types(conn, registry.specs())
@@ -334,7 +334,7 @@ async def test_breaker_opens_defers_probes_once_and_closes(
     registry = make_registry(
         breaker=BreakerConfig(failure_threshold=3, recovery_timeout_seconds=1.0)
     )
-    user = await create_user(session, username="alice")
+    user = await make_user(session, username="alice")
     async with running_system(settings, workers=1, registry=registry) as system:
         # Three failing tasks (no retries) open the breaker.
         for _ in range(3):
@@ -403,7 +403,7 @@ async def test_failed_probe_opens_the_breaker_again(
     registry = make_registry(
         breaker=BreakerConfig(failure_threshold=1, recovery_timeout_seconds=0.5)
     )
-    user = await create_user(session, username="alice")
+    user = await make_user(session, username="alice")
     async with running_system(settings, workers=1, registry=registry):
         await queue_failing_task(session, user.id)
         await poll_until_async(lambda: _state_is(db, "open"), within=5, what="the breaker to open")
@@ -427,7 +427,7 @@ async def test_breaker_state_is_shared_by_workers(
     registry = make_registry(
         breaker=BreakerConfig(failure_threshold=2, recovery_timeout_seconds=0.6)
     )
-    user = await create_user(session, username="alice")
+    user = await make_user(session, username="alice")
     async with running_system(settings, workers=2, registry=registry):
         for _ in range(2):
             await queue_failing_task(session, user.id)
@@ -515,7 +515,7 @@ async def test_many_workers_run_every_task_exactly_once(
     """The hammer: 3 workers × 4 slots racing for 300 tasks."""
     await prepare(db)
     registry = make_registry()
-    user = await create_user(session, username="alice")
+    user = await make_user(session, username="alice")
     async with db.engine.begin() as conn:
         await registration.register_types(conn, registry.specs())
         await conn.execute(

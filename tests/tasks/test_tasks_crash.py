@@ -17,8 +17,8 @@ from studypath.config import Settings
 from studypath.core.clock import poll_until_async
 from studypath.core.db import Database
 from studypath.tasks import registration, service
-from tests.support.factories import create_user
-from tests.support.helpers import running_system
+from studypath.testing.factories import make_user
+from studypath.testing.server import running_system
 from tests.support.tasking import executions, make_registry, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ async def test_sigkilled_worker_loses_no_task(
     settings: Settings, db: Database, session: AsyncSession, database_url: str, tmp_path: Path
 ) -> None:
     await prepare(db)
-    user = await create_user(session, username="alice")
+    user = await make_user(session, username="alice")
     registry = make_registry()
     async with db.engine.begin() as conn:
         await registration.register_types(conn, registry.specs())

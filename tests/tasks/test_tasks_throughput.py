@@ -21,8 +21,8 @@ from studypath.tasks import queue, registration, service
 from studypath.tasks.retry import RetryStrategy
 from studypath.tasks.sql import driver_sql
 from studypath.tasks.states import TaskPriority
-from tests.support.factories import create_user
-from tests.support.helpers import running_system
+from studypath.testing.factories import make_user
+from studypath.testing.server import running_system
 from tests.support.tasking import make_registry, prepare
 
 
@@ -45,7 +45,7 @@ async def test_enqueue_many_inserts_every_task_in_order_and_wakes_the_worker(
     """One INSERT and one NOTIFY: with polling every 30 s, only the NOTIFY explains the
     worker finishing 60 tasks within seconds."""
     await prepare(db)
-    user = await create_user(session, username="alice")
+    user = await make_user(session, username="alice")
     slow_poll = settings.model_copy(update={"worker_poll_seconds": 30.0})
     async with running_system(slow_poll, workers=1, registry=make_registry()) as system:
         await system.workers[0].registered.wait()

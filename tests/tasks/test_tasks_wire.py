@@ -27,8 +27,8 @@ from studypath.core.validation import MAX_JSON_DEPTH
 from studypath.identity.roles import Role
 from studypath.tasks.handlers import builtin_registry
 from studypath.tasks.registry import MIN_ROLE_KEY, TaskSpec, required_role
-from tests.support.factories import DEFAULT_PASSWORD, create_task_type, create_user
-from tests.support.helpers import app_of, client_for, running_system
+from studypath.testing.factories import DEFAULT_PASSWORD, make_task_type, make_user
+from studypath.testing.server import app_of, client_for, running_system
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -42,7 +42,7 @@ class Api:
     async def sign_in(
         self, username: str, role: Role = Role.USER, email: str | None = None
     ) -> dict[str, str]:
-        await create_user(self.session, username=username, role=role, email=email)
+        await make_user(self.session, username=username, role=role, email=email)
         response = await self.client.post(
             "/api/v1/auth/login", json={"username": username, "password": DEFAULT_PASSWORD}
         )
@@ -353,7 +353,7 @@ def nested(depth: int) -> dict[str, Any]:
 async def test_task_bodies_refuse_unbounded_or_unstorable_values_with_400(
     api: Api, body: dict[str, Any], field: str
 ) -> None:
-    await create_task_type(api.session, "anything")
+    await make_task_type(api.session, "anything")
     user = await api.sign_in("ann")
 
     response = await api.client.post(
@@ -369,7 +369,7 @@ async def test_task_bodies_refuse_unbounded_or_unstorable_values_with_400(
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
 @pytest.mark.parametrize("where", ["payload", "metadata"])
 async def test_task_bodies_refuse_nan_and_infinity(api: Api, number: str, where: str) -> None:
-    await create_task_type(api.session, "anything")
+    await make_task_type(api.session, "anything")
     user = await api.sign_in("ann")
     other = "metadata" if where == "payload" else "payload"
     raw = f'{{"task_type": "anything", "{where}": {{"x": {number}}}, "{other}": {{}}}}'
@@ -413,7 +413,7 @@ def worst_allowed_payload() -> dict[str, Any]:
 
 
 async def test_the_worst_allowed_payload_round_trips_through_every_listing(api: Api) -> None:
-    await create_task_type(api.session, "anything")
+    await make_task_type(api.session, "anything")
     user = await api.sign_in("ann")
     moderator = await api.sign_in("mo", Role.MODERATOR)
     payload = worst_allowed_payload()
@@ -483,7 +483,7 @@ async def test_a_task_path_that_is_no_uuid_is_not_found(api: Api) -> None:
 async def test_task_type_filter_is_literal_not_a_pattern(api: Api) -> None:
     """The filter is an equality, so `%` and `_` match only themselves (no LIKE to escape)."""
     for name in ("a_b", "axb"):
-        await create_task_type(api.session, name)
+        await make_task_type(api.session, name)
     user = await api.sign_in("ann")
     for name in ("a_b", "axb"):
         assert (await api.create(user, name, {})).status_code == 200

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.config import Settings
 from studypath.core.embedded import provide_database
 from studypath.core.logging import configure_console_logging, detach
-from tests.support.factories import DEFAULT_PASSWORD, create_user
-from tests.support.helpers import client_for, running_system
+from studypath.testing.factories import DEFAULT_PASSWORD, make_user
+from studypath.testing.server import client_for, running_system
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def json_log() -> Iterator[io.StringIO]:
 async def test_json_lines_carry_request_and_user_ids(
     settings: Settings, session: AsyncSession, json_log: io.StringIO
 ) -> None:
-    user = await create_user(session, username="alice")
+    user = await make_user(session, username="alice")
     async with running_system(settings) as system, client_for(system) as client:
         login = await client.post(
             "/api/v1/auth/login", json={"username": "alice", "password": DEFAULT_PASSWORD}

@@ -25,14 +25,14 @@ from studypath.telemetry.tracing import (
     may_record,
     sample_ratio,
 )
+from studypath.testing.factories import DEFAULT_PASSWORD, make_user
+from studypath.testing.server import client_for, running_system
 from studypath.viz.traces import TraceView, layer_of
-from tests.support.factories import DEFAULT_PASSWORD, create_user
-from tests.support.helpers import client_for, running_system
 from tests.support.tasking import make_registry, prepare, wait_status
 
 
 async def signed_in(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, str]:
-    await create_user(session, username="alice")
+    await make_user(session, username="alice")
     response = await client.post(
         "/api/v1/auth/login", json={"username": "alice", "password": DEFAULT_PASSWORD}
     )

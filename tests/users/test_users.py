@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.config import Settings
 from studypath.identity.models import User
 from studypath.identity.roles import Role
-from tests.support.factories import DEFAULT_PASSWORD, create_user
-from tests.support.helpers import client_for, running_system
+from studypath.testing.factories import DEFAULT_PASSWORD, make_user
+from studypath.testing.server import client_for, running_system
 
 
 async def sign_in(
@@ -31,10 +31,10 @@ async def sign_in(
 @pytest.fixture
 async def cast(session: AsyncSession, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
     """One user per role, signed in; returns their auth headers by name."""
-    await create_user(session, username="alice")
-    await create_user(session, username="bob")
-    await create_user(session, username="mod", role=Role.MODERATOR)
-    await create_user(session, username="root", role=Role.ADMIN)
+    await make_user(session, username="alice")
+    await make_user(session, username="bob")
+    await make_user(session, username="mod", role=Role.MODERATOR)
+    await make_user(session, username="root", role=Role.ADMIN)
     return {name: await sign_in(client, name) for name in ("alice", "bob", "mod", "root")}
 
 
@@ -290,7 +290,7 @@ async def test_admin_deletes_soft_or_hard_but_not_self(
 async def test_user_stats(
     client: httpx.AsyncClient, session: AsyncSession, cast: dict[str, dict[str, str]]
 ) -> None:
-    await create_user(session, username="dormant", is_active=False, email_verified=True)
+    await make_user(session, username="dormant", is_active=False, email_verified=True)
     stats = (await client.get("/api/v1/admin/users/stats", headers=cast["root"])).json()["data"]
     assert stats["total"] == 5
     assert stats["active"] == 4
@@ -561,7 +561,7 @@ async def test_reset_of_own_password_is_refused(
 async def test_only_admins_act_on_moderators(
     client: httpx.AsyncClient, session: AsyncSession, cast: dict[str, dict[str, str]]
 ) -> None:
-    await create_user(session, username="mod2", role=Role.MODERATOR)
+    await make_user(session, username="mod2", role=Role.MODERATOR)
     mod2 = await user_id(session, "mod2")
     reset = await client.post(
         f"/api/v1/users/{mod2}/reset-password",
@@ -677,8 +677,8 @@ async def test_flags_are_strict_booleans(
 async def test_search_escapes_like_wildcards(
     client: httpx.AsyncClient, session: AsyncSession, cast: dict[str, dict[str, str]]
 ) -> None:
-    await create_user(session, username="under_score")
-    await create_user(session, username="under-dash")
+    await make_user(session, username="under_score")
+    await make_user(session, username="under-dash")
 
     async def found(search: str) -> list[str]:
         response = await client.get(

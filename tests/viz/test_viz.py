@@ -17,6 +17,7 @@ from studypath.config import Settings
 from studypath.core.logging import OWNED_LOGGERS, QUIET_LOGGERS, LogEntry
 from studypath.models import metadata
 from studypath.system import System
+from studypath.testing.server import app_of, client_for, running_system
 from studypath.viz import (
     Mermaid,
     api_routes,
@@ -34,7 +35,6 @@ from studypath.viz import (
 )
 from studypath.viz.diagrams import HIDDEN, MAX_NODES, short_sql
 from studypath.viz.mermaid import escape
-from tests.support.helpers import app_of, client_for, running_system
 
 # ----------------------------------------------------------------------------- mermaid
 

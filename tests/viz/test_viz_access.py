@@ -23,9 +23,10 @@ from studypath.core.routing import API_PREFIX
 from studypath.identity.roles import Role
 from studypath.rbac.dependencies import Admin, Moderator, RoleRequirement, require_role
 from studypath.system import System
+from studypath.testing.factories import start_session
+from studypath.testing.server import app_of, client_for, running_system
 from studypath.viz import AccessRule, access_diagram, access_markdown, access_matrix, may_call
-from tests.support.factories import create_world, start_session
-from tests.support.helpers import app_of, client_for, running_system
+from tests.support.factories import create_world
 
 
 def rules_by_route(app: FastAPI) -> dict[tuple[str, str], AccessRule]:
