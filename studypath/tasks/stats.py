@@ -44,3 +44,17 @@ async def count_by_status(conn: Executor, *, tag: tuple[str, str] | None = None)
         per_type[status] = count
     counts.by_type = dict(sorted(counts.by_type.items()))
     return counts
+
+
+FINISHED = (TaskStatus.COMPLETED, TaskStatus.DEAD_LETTER, TaskStatus.CANCELLED)
+
+
+async def count_unfinished(conn: Executor, task_types: list[str]) -> int:
+    """Tasks of `task_types` a worker could run now or is running: waiting (pending, or a
+    retry whose backoff is over) and due, or running. (What `TestApp.run_tasks` drains.)"""
+    waiting = Task.status.in_((TaskStatus.PENDING, TaskStatus.RETRYING))
+    query = select(func.count()).where(
+        Task.task_type.in_(task_types),
+        (Task.status == TaskStatus.RUNNING) | (waiting & (Task.scheduled_at <= func.now())),
+    )
+    return int((await conn.execute(query)).scalar_one())

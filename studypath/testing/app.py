@@ -23,28 +23,17 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from studypath.core.clock import poll_until_async
 from studypath.core.db import Database
 from studypath.system import System
+from studypath.tasks import stats
 from studypath.tasks.registry import TaskRegistry
 from studypath.tasks.worker import Worker
 from studypath.testing.database import TestPostgres
 from studypath.testing.server import client_for, running_system, settings_for_tests
 
 JSON = dict[str, Any] | list[Any]
-
-# Tasks a worker could run now: waiting and due, or running. A retry waiting out its backoff
-# counts once its time has come.
-_UNFINISHED = text(
-    """
-    SELECT count(*) FROM tasks
-    WHERE task_type = ANY(:types)
-      AND (status = 'running' OR (status IN ('pending', 'retrying') AND scheduled_at <= now()))
-    """
-)
-_FINISHED = text("SELECT count(*) FROM tasks WHERE status IN ('completed', 'failed', 'cancelled')")
 
 
 class TestApp:
@@ -136,7 +125,7 @@ class TestApp:
         tasks finished meanwhile. A task still unfinished after `within` seconds fails
         the test, naming how many were left."""
         types = self.system.registry.names()
-        finished_before = await self._count(_FINISHED)
+        finished_before = await self._finished()
         worker = Worker(self.db, self.settings, registry=self.system.registry)
         running = asyncio.create_task(worker.run(), name="run_tasks worker")
         left = -1
@@ -145,7 +134,8 @@ class TestApp:
             nonlocal left
             if running.done():
                 running.result()  # the worker died: raise its error
-            left = await self._count(_UNFINISHED, types=types)
+            async with self.db.engine.connect() as conn:
+                left = await stats.count_unfinished(conn, types)
             return left == 0
 
         try:
@@ -156,11 +146,12 @@ class TestApp:
         finally:
             worker.request_stop()
             await asyncio.wait_for(running, timeout=10)
-        return await self._count(_FINISHED) - finished_before
+        return await self._finished() - finished_before
 
-    async def _count(self, query: Any, **params: Any) -> int:
+    async def _finished(self) -> int:
         async with self.db.engine.connect() as conn:
-            return int((await conn.execute(query, params)).scalar_one())
+            counts = await stats.count_by_status(conn)
+        return sum(counts.by_status[status] for status in stats.FINISHED)
 
 
 @asynccontextmanager

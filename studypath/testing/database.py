@@ -93,6 +93,13 @@ class TestPostgres:
         )
         self.timings.drops.append(time.perf_counter() - started)
 
+    def databases(self, prefix: str = "test_") -> list[str]:
+        """The databases on the server whose name starts with `prefix` (the tests' own)."""
+        rows = self._admin.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY 1", (prefix,)
+        )
+        return [str(name) for (name,) in rows.fetchall()]
+
     def execute(self, statement: str) -> None:
         self._admin.execute(statement)
 
