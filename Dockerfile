@@ -13,8 +13,9 @@ ARG NODE_VERSION=22
 # --- 1 · web: the browser app, built once, served by the API process ---------------------
 FROM node:${NODE_VERSION}-slim AS web
 WORKDIR /src
-# The lock file first: the `npm ci` layer is rebuilt only when dependencies change.
-COPY web/package.json web/package-lock.json web/
+# The lock file first: the `npm ci` layer is rebuilt only when dependencies (or the API's
+# OpenAPI description, from which `npm ci` generates src/api/schema.d.ts) change.
+COPY web/package.json web/package-lock.json web/openapi.json web/
 RUN cd web && npm ci
 COPY web/ web/
 # The web app's build writes into ../studypath/static/ (the page the API serves at /).

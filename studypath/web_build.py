@@ -14,8 +14,12 @@ both over the same directory.
 The digest, exactly (both implementations follow these steps):
 
 1. The sources, relative to `web/`: every regular file under `src/` (recursively, symlinks
-   not followed), and those of `index.html`, `package.json`, `package-lock.json`,
-   `vite.config.ts`, `openapi.json` and `tsconfig*.json` (in `web/` itself) that exist.
+   not followed) but the generated `src/api/schema.d.ts`, and those of `index.html`,
+   `package.json`, `package-lock.json`, `vite.config.ts`, `openapi.json` and
+   `tsconfig*.json` (in `web/` itself) that exist. `schema.d.ts` is not committed: `npm ci`
+   and every build write it from `openapi.json` (which counts) with the locked
+   `openapi-typescript` (`package-lock.json` counts too), so a fresh clone, with or without
+   `node_modules`, has the same sources.
 2. Their relative paths with `/` separators, sorted by their UTF-8 bytes.
 3. SHA-256 over, for each file in that order: the path's UTF-8 bytes, a NUL byte, the
    file's own SHA-256 as 64 lowercase hex digits, a newline. (A path cannot contain NUL and
@@ -34,6 +38,7 @@ BUILD_INFO = "build-info.json"
 SOURCE_TREES = ("src",)
 SOURCE_FILES = ("index.html", "package.json", "package-lock.json", "vite.config.ts", "openapi.json")
 SOURCE_PATTERN = "tsconfig*.json"
+GENERATED_FILES = ("src/api/schema.d.ts",)
 REBUILD = "cd web && npm run build"
 
 
@@ -54,6 +59,7 @@ def source_files(web_dir: Path) -> list[str]:
                     found.add(path.relative_to(web_dir).as_posix())
     named = [web_dir / name for name in SOURCE_FILES] + sorted(web_dir.glob(SOURCE_PATTERN))
     found.update(path.name for path in named if _is_regular_file(path))
+    found.difference_update(GENERATED_FILES)
     return sorted(found, key=lambda relative: relative.encode())
 
 

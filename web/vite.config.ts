@@ -1,7 +1,7 @@
 /// <reference types="vitest/config" />
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
-import { defineConfig, type ProxyOptions } from "vite";
+import { defineConfig, type Plugin, type ProxyOptions } from "vite";
 
 type ProxyServer = Parameters<NonNullable<ProxyOptions["configure"]>>[0];
 
@@ -22,8 +22,24 @@ function sameOriginForApi(proxy: ProxyServer) {
   });
 }
 
+/**
+ * The built `index.html` without the indentation and line breaks between its tags. Every
+ * visit asks for it again (it is served `no-cache`), so it is kept small; the text inside
+ * elements is left as it is. After Vite's own changes (`order: "post"`), build only.
+ */
+function compactIndexHtml(): Plugin {
+  return {
+    name: "studypath:compact-index-html",
+    apply: "build",
+    transformIndexHtml: {
+      order: "post",
+      handler: (html) => `${html.replace(/>\s+</g, "><").trim()}\n`,
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), compactIndexHtml()],
   server: {
     port: 5173,
     strictPort: true,

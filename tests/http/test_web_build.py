@@ -22,7 +22,7 @@ needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed: can
 SOURCES = {
     "src/main.tsx": b"import './app.css';\n",
     "src/app.css": b"body { margin: 0 }\n",
-    "src/api/generated/schema.d.ts": b"export interface paths {}\n",
+    "src/api/types.d.ts": b"export interface paths {}\n",
     "src/pages/Über.tsx": "export const title = 'Über';\n".encode(),  # a non-ASCII path
     "src/assets/logo.bin": bytes(range(256)),  # NUL and every other byte
     "src/a-b.ts": b"",  # sorts before src/a/ by its bytes ('-' < '/')
@@ -42,6 +42,7 @@ NOT_SOURCES = {
     "scripts/build-info.mjs": b"// the script itself\n",
     "dist/index.html": b"old\n",
     "src.bak": b"not the src folder\n",
+    "src/api/schema.d.ts": b"// generated from openapi.json, which counts\n",
 }
 
 

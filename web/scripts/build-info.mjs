@@ -14,6 +14,8 @@ import { parseArgs } from "node:util";
 
 const SOURCE_TREES = ["src"];
 const SOURCE_FILES = ["index.html", "package.json", "package-lock.json", "vite.config.ts", "openapi.json"];
+// Generated from openapi.json (a source) by `npm run generate-types`, and not committed.
+const GENERATED_FILES = ["src/api/schema.d.ts"];
 const isSourcePattern = (name) => name.startsWith("tsconfig") && name.endsWith(".json"); // tsconfig*.json
 
 function isRegularFile(path) {
@@ -44,6 +46,7 @@ export function sourceFiles(webDir) {
   for (const tree of SOURCE_TREES) walk(webDir, tree, found);
   const named = [...SOURCE_FILES, ...readdirSync(webDir).filter(isSourcePattern)];
   for (const name of named) if (isRegularFile(join(webDir, name))) found.add(name);
+  for (const generated of GENERATED_FILES) found.delete(generated);
   // Sorted by UTF-8 bytes, as Python sorts `path.encode()` (not by UTF-16 code units).
   return [...found].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }

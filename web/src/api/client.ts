@@ -29,7 +29,7 @@ export const api = createClient<paths>({
 export type Schema<Name extends keyof components["schemas"]> = components["schemas"][Name];
 
 /** What an `api.GET(...)` etc. resolves to, reduced to what the helpers read. */
-interface FetchResult<Body> {
+export interface FetchResult<Body> {
   data?: Body;
   error?: unknown;
   response: Response;

@@ -21,42 +21,20 @@ describe("friendlyFieldMessage", () => {
     expect(error.fieldError("username")).toBe("Use letters, digits, _ or - only (no spaces).");
   });
 
-  it("says how long a value must be, and keeps the number", () => {
-    expect(
-      friendlyFieldMessage(
-        "username",
-        "string_too_short",
-        "String should have at least 3 characters",
-      ),
-    ).toBe("Too short: use at least 3 characters.");
-    expect(
-      friendlyFieldMessage("title", "string_too_long", "String should have at most 200 characters"),
-    ).toBe("Too long: use at most 200 characters.");
-    expect(
-      friendlyFieldMessage("title", "string_too_short", "String should have at least 1 character"),
-    ).toBe("This cannot be empty.");
-  });
-
-  it("keeps the explanation of an invalid e-mail and drops pydantic's prefixes", () => {
-    expect(
-      friendlyFieldMessage(
-        "email",
-        "value_error",
-        "value is not a valid email address: An email address must have an @-sign.",
-      ),
-    ).toBe("Not a valid e-mail address: An email address must have an @-sign.");
-    expect(friendlyFieldMessage("password", "value_error", "Value error, too common")).toBe(
-      "too common",
-    );
-  });
-
-  it("names no pattern for a field it has no words for, and keeps messages it does not know", () => {
-    expect(
-      friendlyFieldMessage("payload.pattern", "string_pattern_mismatch", "String should match …"),
-    ).toBe("This contains characters that are not allowed here.");
-    expect(
-      friendlyFieldMessage("payload.n", "greater_than", "Input should be greater than 0"),
-    ).toBe("Input should be greater than 0");
-    expect(friendlyFieldMessage("x", undefined, "bad characters")).toBe("bad characters");
+  // A length keeps its number (1 character: "cannot be empty"); an invalid e-mail keeps its
+  // explanation, pydantic's prefixes dropped; a pattern is not named for a field there are no
+  // words for; a message it does not know is shown as it is.
+  it.each`
+    field                | type                         | message                                                                        | shown
+    ${"username"}        | ${"string_too_short"}        | ${"String should have at least 3 characters"}                                  | ${"Too short: use at least 3 characters."}
+    ${"title"}           | ${"string_too_long"}         | ${"String should have at most 200 characters"}                                 | ${"Too long: use at most 200 characters."}
+    ${"title"}           | ${"string_too_short"}        | ${"String should have at least 1 character"}                                   | ${"This cannot be empty."}
+    ${"email"}           | ${"value_error"}             | ${"value is not a valid email address: An email address must have an @-sign."} | ${"Not a valid e-mail address: An email address must have an @-sign."}
+    ${"password"}        | ${"value_error"}             | ${"Value error, too common"}                                                   | ${"too common"}
+    ${"payload.pattern"} | ${"string_pattern_mismatch"} | ${"String should match …"}                                                     | ${"This contains characters that are not allowed here."}
+    ${"payload.n"}       | ${"greater_than"}            | ${"Input should be greater than 0"}                                            | ${"Input should be greater than 0"}
+    ${"x"}               | ${undefined}                 | ${"bad characters"}                                                            | ${"bad characters"}
+  `("$field, $type: $message → $shown", ({ field, type, message, shown }) => {
+    expect(friendlyFieldMessage(field, type, message)).toBe(shown);
   });
 });

@@ -1,6 +1,7 @@
 /** The signed-in user's own account: profile, password, API keys, deletion. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, call, callVoid, type Schema } from "../../api/client";
+import { useInvalidatingMutation } from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
 import { signedOut } from "../../auth/session";
 
@@ -15,32 +16,22 @@ export function useProfile() {
 
 /** Change one's username or e-mail (a new e-mail is unverified again; a session only). */
 export function useUpdateOwnProfile() {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (body: Schema<"UpdateOwnProfile">) =>
-      call(api.PUT("/api/v1/users/me/profile", { body })),
-    onSuccess: () =>
-      Promise.all([
-        queryClient.invalidateQueries({ queryKey: queryKeys.profile }),
-        queryClient.invalidateQueries({ queryKey: queryKeys.me }),
-      ]),
-  });
+  return useInvalidatingMutation(
+    [queryKeys.profile, queryKeys.me],
+    (body: Schema<"UpdateOwnProfile">) => call(api.PUT("/api/v1/users/me/profile", { body })),
+  );
 }
 
-/** A wrong current password is a 401 here: the form shows it, it does not sign out. */
+/**
+ * A wrong current password is a 401 here: the form shows it, it does not sign out. A change
+ * ends the other sessions and revokes API keys; a forced change is now done.
+ */
 export function useChangePassword() {
-  const queryClient = useQueryClient();
-  return useMutation({
-    meta: { handlesUnauthorized: true },
-    mutationFn: (body: Schema<"ChangePassword">) =>
-      callVoid(api.PUT("/api/v1/users/me/password", { body })),
-    // A change ends the other sessions and revokes API keys; a forced change is now done.
-    onSuccess: () =>
-      Promise.all([
-        queryClient.invalidateQueries({ queryKey: queryKeys.me }),
-        queryClient.invalidateQueries({ queryKey: queryKeys.apiKeys }),
-      ]),
-  });
+  return useInvalidatingMutation(
+    [queryKeys.me, queryKeys.apiKeys],
+    (body: Schema<"ChangePassword">) => callVoid(api.PUT("/api/v1/users/me/password", { body })),
+    { meta: { handlesUnauthorized: true } },
+  );
 }
 
 export function useDeleteAccount() {
@@ -61,18 +52,13 @@ export function useApiKeys() {
 
 /** Create a key; the answer holds the key itself, shown once and never stored in the cache. */
 export function useCreateApiKey() {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (body: Schema<"CreateApiKey">) => call(api.POST("/api/v1/api-keys", { body })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.apiKeys }),
-  });
+  return useInvalidatingMutation([queryKeys.apiKeys], (body: Schema<"CreateApiKey">) =>
+    call(api.POST("/api/v1/api-keys", { body })),
+  );
 }
 
 export function useRevokeApiKey() {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (keyId: string) =>
-      callVoid(api.DELETE("/api/v1/api-keys/{key_id}", { params: { path: { key_id: keyId } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.apiKeys }),
-  });
+  return useInvalidatingMutation([queryKeys.apiKeys], (keyId: string) =>
+    callVoid(api.DELETE("/api/v1/api-keys/{key_id}", { params: { path: { key_id: keyId } } })),
+  );
 }

@@ -1,25 +1,15 @@
 /** Staff views of the users: the list, and the actions on one user. */
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { api, call, callPage, callVoid, type Schema } from "../../api/client";
+import { useInvalidatingMutation, usePageQuery, type ListFilters } from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
-import type { Role } from "../../auth/roles";
 
 export type UserProfile = Schema<"UserProfile">;
 
-export interface UserFilters {
-  search?: string | undefined;
-  role?: Role | undefined;
-  is_active?: boolean | undefined;
-  limit: number;
-  offset: number;
-}
-
-export function useUsers(filters: UserFilters) {
-  return useQuery({
-    queryKey: queryKeys.users.list(filters),
-    queryFn: () => callPage(api.GET("/api/v1/users", { params: { query: filters } })),
-    placeholderData: keepPreviousData,
-  });
+export function useUsers(filters: ListFilters<"/api/v1/users">) {
+  return usePageQuery(queryKeys.users.list(filters), () =>
+    api.GET("/api/v1/users", { params: { query: filters } }),
+  );
 }
 
 /** How many active admins there are (admins only; the last one may not be demoted). */
@@ -44,11 +34,7 @@ function pathOf(userId: string) {
 
 /** Each action re-reads the staff lists (and the admin count) afterwards. */
 function useUserMutation<Input, Output>(run: (input: Input) => Promise<Output>) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: run,
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.users.all }),
-  });
+  return useInvalidatingMutation([queryKeys.users.all], run);
 }
 
 export function useSetRole(userId: string) {

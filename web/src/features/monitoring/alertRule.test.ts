@@ -23,17 +23,15 @@ function formOf(values: Record<string, string>): FormData {
   return form;
 }
 
-const same = {
-  name: "CPU high",
-  metric_name: "cpu_usage",
-  comparator: ">",
-  threshold: "90",
-  aggregation: "avg",
-  window_seconds: "300",
-  for_seconds: "0",
-  severity: "high",
-  description: "",
-};
+/**
+ * The edit form as the page fills it from `alert`: each field's value as text (a missing
+ * description is an empty box; an unticked checkbox, `opens_incident`, sends nothing).
+ */
+const same = Object.fromEntries(
+  Object.entries(alert)
+    .filter(([field]) => !["id", "is_active", "opens_incident"].includes(field))
+    .map(([field, value]) => [field, String(value ?? "")]),
+);
 
 describe("ruleFromForm", () => {
   it("reads the fields, an empty threshold as NaN (sent as null) rather than 0", () => {

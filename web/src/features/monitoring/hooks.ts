@@ -7,8 +7,14 @@
  * - stored metrics: anyone signed in records (under their own or a generic name) and reads;
  * - the totals (`/monitoring/stats`): moderators and admins.
  */
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, call, callPage, callVoid, type Schema } from "../../api/client";
+import { useQuery } from "@tanstack/react-query";
+import { api, call, callVoid, type Schema } from "../../api/client";
+import {
+  refreshEvery,
+  useInvalidatingMutation,
+  usePageQuery,
+  type ListFilters,
+} from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
 
 export type MonitoringEvent = Schema<"EventOut">;
@@ -37,26 +43,23 @@ export const COMPARATORS = [">", ">=", "<", "<=", "==", "!="] as const;
 export const AGGREGATIONS = ["avg", "max", "min", "sum", "count", "rate"] as const;
 
 /** Monitoring lists change on their own (alerts fire, events arrive): re-read each 30 s. */
-const LIVE = { refetchInterval: 30_000, refetchIntervalInBackground: false } as const;
+const LIVE = refreshEvery(30_000);
 
-export interface EventFilters {
-  event_type?: EventType | undefined;
-  level?: EventLevel | undefined;
-  source?: string | undefined;
-  tags?: string | undefined;
-  limit: number;
-  offset: number;
+/** Lists whose filters the user types (tags, labels): a refused one shows by its field. */
+const FILTERED_LIVE = { ...LIVE, throwOnError: false } as const;
+
+/** Every monitoring change can move the totals, the lists and an incident's timeline. */
+function useMonitoringMutation<Input, Output>(run: (input: Input) => Promise<Output>) {
+  return useInvalidatingMutation([queryKeys.monitoring.all], run);
 }
 
 /** Events, newest first. A refused filter is shown by its field, not thrown to the page. */
-export function useEvents(filters: EventFilters) {
-  return useQuery({
-    queryKey: queryKeys.monitoring.events(filters),
-    queryFn: () => callPage(api.GET("/api/v1/monitoring/events", { params: { query: filters } })),
-    placeholderData: keepPreviousData,
-    throwOnError: false,
-    ...LIVE,
-  });
+export function useEvents(filters: ListFilters<"/api/v1/monitoring/events">) {
+  return usePageQuery(
+    queryKeys.monitoring.events(filters),
+    () => api.GET("/api/v1/monitoring/events", { params: { query: filters } }),
+    FILTERED_LIVE,
+  );
 }
 
 /** Record an event (users: under their own source, `user:<username>`, or a generic one). */
@@ -66,25 +69,12 @@ export function useCreateEvent() {
   );
 }
 
-export function useAlerts(filters: {
-  status?: AlertStatus | undefined;
-  limit: number;
-  offset: number;
-}) {
-  return useQuery({
-    queryKey: queryKeys.monitoring.alerts(filters),
-    queryFn: () => callPage(api.GET("/api/v1/monitoring/alerts", { params: { query: filters } })),
-    placeholderData: keepPreviousData,
-    ...LIVE,
-  });
-}
-
-function useMonitoringMutation<Input, Output>(run: (input: Input) => Promise<Output>) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: run,
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.monitoring.all }),
-  });
+export function useAlerts(filters: ListFilters<"/api/v1/monitoring/alerts">) {
+  return usePageQuery(
+    queryKeys.monitoring.alerts(filters),
+    () => api.GET("/api/v1/monitoring/alerts", { params: { query: filters } }),
+    LIVE,
+  );
 }
 
 /** A rule in studypath's fields (the guide's `query` form is the API's other shape). */
@@ -117,18 +107,12 @@ export function useDeleteAlert(alertId: string) {
   );
 }
 
-export function useIncidents(filters: {
-  status?: IncidentStatus | undefined;
-  limit: number;
-  offset: number;
-}) {
-  return useQuery({
-    queryKey: queryKeys.monitoring.incidents(filters),
-    queryFn: () =>
-      callPage(api.GET("/api/v1/monitoring/incidents", { params: { query: filters } })),
-    placeholderData: keepPreviousData,
-    ...LIVE,
-  });
+export function useIncidents(filters: ListFilters<"/api/v1/monitoring/incidents">) {
+  return usePageQuery(
+    queryKeys.monitoring.incidents(filters),
+    () => api.GET("/api/v1/monitoring/incidents", { params: { query: filters } }),
+    LIVE,
+  );
 }
 
 export function useIncident(incidentId: string) {
@@ -174,23 +158,13 @@ export function useUpdateIncident(incidentId: string) {
   );
 }
 
-export interface MetricFilters {
-  name?: string | undefined;
-  metric_type?: MetricType | undefined;
-  labels?: string | undefined;
-  limit: number;
-  offset: number;
-}
-
 /** Stored metric samples, newest first. A refused filter is shown by its field. */
-export function useMetrics(filters: MetricFilters) {
-  return useQuery({
-    queryKey: queryKeys.monitoring.metrics(filters),
-    queryFn: () => callPage(api.GET("/api/v1/monitoring/metrics", { params: { query: filters } })),
-    placeholderData: keepPreviousData,
-    throwOnError: false,
-    ...LIVE,
-  });
+export function useMetrics(filters: ListFilters<"/api/v1/monitoring/metrics">) {
+  return usePageQuery(
+    queryKeys.monitoring.metrics(filters),
+    () => api.GET("/api/v1/monitoring/metrics", { params: { query: filters } }),
+    FILTERED_LIVE,
+  );
 }
 
 /** Store one sample (users: under `<username>_…` or a generic name; others are 403). */

@@ -23,41 +23,26 @@ describe("metricFromForm", () => {
     });
   });
 
-  it("refuses an empty value rather than sending zero", () => {
-    expect(metricFromForm({ ...base, value: " " })).toEqual({
-      ok: false,
-      problems: { value: "Enter a number." },
-    });
-  });
-
-  it("refuses a value that is not a finite number", () => {
-    for (const value of ["abc", "Infinity"]) {
-      const result = metricFromForm({ ...base, value });
-      expect(result.ok).toBe(false);
-    }
-  });
-
-  it("names the label that is not key:value, with the value problem too", () => {
-    const result = metricFromForm({ ...base, value: "x", labels: "env" });
-    expect(result).toEqual({
-      ok: false,
-      problems: {
-        value: "Enter a number.",
-        labels: "“env” is not key:value (e.g. env:prod,team:search).",
-      },
-    });
+  // An empty value is refused rather than sent as zero; a label that is not key:value is
+  // named, and every problem of the form is reported at once.
+  const NUMBER = "Enter a number.";
+  const ENV_LABEL = "“env” is not key:value (e.g. env:prod,team:search).";
+  it.each([
+    [{ value: " " }, { value: NUMBER }],
+    [{ value: "abc" }, { value: NUMBER }],
+    [{ value: "Infinity" }, { value: NUMBER }],
+    [
+      { value: "x", labels: "env" },
+      { value: NUMBER, labels: ENV_LABEL },
+    ],
+    [{ recorded_at: "soon" }, { recorded_at: "Enter a date and time." }],
+  ])("refuses %o, saying %o", (fields, problems) => {
+    expect(metricFromForm({ ...base, ...fields })).toEqual({ ok: false, problems });
   });
 
   it("sends a local time with its zone, as the API requires", () => {
     const result = metricFromForm({ ...base, recorded_at: "2025-05-01T12:30" });
     expect(result.ok && result.body.recorded_at).toBe(new Date("2025-05-01T12:30").toISOString());
     expect(result.ok && result.body.recorded_at?.endsWith("Z")).toBe(true);
-  });
-
-  it("refuses a time that is not one", () => {
-    expect(metricFromForm({ ...base, recorded_at: "soon" })).toEqual({
-      ok: false,
-      problems: { recorded_at: "Enter a date and time." },
-    });
   });
 });

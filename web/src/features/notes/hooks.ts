@@ -3,14 +3,9 @@
  * useCreateNote, useUpdateNote (optimistic, rolled back on error), useShareNote, plus the
  * shares list, revoking a share and deleting a note. Every key comes from `queryKeys.notes`.
  */
-import {
-  keepPreviousData,
-  useMutation,
-  useQuery,
-  useQueryClient,
-  type QueryClient,
-} from "@tanstack/react-query";
-import { api, call, callPage, callVoid, type Page, type Schema } from "../../api/client";
+import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { api, call, callVoid, type Page, type Schema } from "../../api/client";
+import { useInvalidatingMutation, usePageQuery, type ListFilters } from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
 
 export type Note = Schema<"NoteOut">;
@@ -32,21 +27,14 @@ export function notePermissions(access: string) {
   };
 }
 
-export interface NoteFilters {
-  q?: string | undefined;
-  include_public: boolean;
-  limit: number;
-  offset: number;
-}
-
-/** One page of my notes, notes shared with me and (if asked) public ones; `q` searches. */
-export function useNotes(filters: NoteFilters) {
-  return useQuery({
-    queryKey: queryKeys.notes.list(filters),
-    queryFn: () => callPage(api.GET("/api/v1/notes", { params: { query: filters } })),
-    // While a new search runs, the previous answer stays on screen (filtered as typed).
-    placeholderData: keepPreviousData,
-  });
+/**
+ * One page of my notes, notes shared with me and (if asked) public ones; `q` searches.
+ * While a new search runs, the previous answer stays on screen (filtered as typed).
+ */
+export function useNotes(filters: ListFilters<"/api/v1/notes">) {
+  return usePageQuery(queryKeys.notes.list(filters), () =>
+    api.GET("/api/v1/notes", { params: { query: filters } }),
+  );
 }
 
 export function useNote(noteId: string) {
@@ -151,25 +139,19 @@ export type ShareInput =
 
 /** Share with a user to `read` or `edit`; sharing again changes the permission. */
 export function useShareNote(noteId: string) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (body: ShareInput) =>
-      call(
-        api.POST("/api/v1/notes/{note_id}/share", { params: { path: { note_id: noteId } }, body }),
-      ),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.notes.shares(noteId) }),
-  });
+  return useInvalidatingMutation([queryKeys.notes.shares(noteId)], (body: ShareInput) =>
+    call(
+      api.POST("/api/v1/notes/{note_id}/share", { params: { path: { note_id: noteId } }, body }),
+    ),
+  );
 }
 
 export function useRevokeShare(noteId: string) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (userId: string) =>
-      callVoid(
-        api.DELETE("/api/v1/notes/{note_id}/share/{user_id}", {
-          params: { path: { note_id: noteId, user_id: userId } },
-        }),
-      ),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.notes.shares(noteId) }),
-  });
+  return useInvalidatingMutation([queryKeys.notes.shares(noteId)], (userId: string) =>
+    callVoid(
+      api.DELETE("/api/v1/notes/{note_id}/share/{user_id}", {
+        params: { path: { note_id: noteId, user_id: userId } },
+      }),
+    ),
+  );
 }

@@ -1,6 +1,12 @@
 /** The caller's notifications: the list, the unread count (the navigation's badge), marking read. */
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { api, call, callPage, callVoid, type Schema } from "../../api/client";
+import {
+  refreshEvery,
+  useInvalidatingMutation,
+  usePageQuery,
+  type ListFilters,
+} from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
 
 export type Notification = Schema<"NotificationOut">;
@@ -21,47 +27,34 @@ export function useUnreadCount() {
   return useQuery({
     queryKey: queryKeys.notifications.unreadCount,
     queryFn: fetchUnreadCount,
-    refetchInterval: UNREAD_REFRESH_MS,
-    refetchIntervalInBackground: false,
+    ...refreshEvery(UNREAD_REFRESH_MS),
     throwOnError: false,
   });
 }
 
-export interface NotificationFilters {
-  unread_only: boolean;
-  limit: number;
-  offset: number;
+export function useNotifications(filters: ListFilters<"/api/v1/notifications">) {
+  return usePageQuery(
+    queryKeys.notifications.list(filters),
+    () => api.GET("/api/v1/notifications", { params: { query: filters } }),
+    refreshEvery(UNREAD_REFRESH_MS),
+  );
 }
 
-export function useNotifications(filters: NotificationFilters) {
-  return useQuery({
-    queryKey: queryKeys.notifications.list(filters),
-    queryFn: () => callPage(api.GET("/api/v1/notifications", { params: { query: filters } })),
-    placeholderData: keepPreviousData,
-    refetchInterval: UNREAD_REFRESH_MS,
-    refetchIntervalInBackground: false,
-  });
-}
-
+/** Marking read changes the list and the unread count: both are read again. */
 export function useMarkRead() {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (notificationId: string) =>
-      call(
-        api.POST("/api/v1/notifications/{notification_id}/read", {
-          params: { path: { notification_id: notificationId } },
-        }),
-      ),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.notifications.all }),
-  });
+  return useInvalidatingMutation([queryKeys.notifications.all], (notificationId: string) =>
+    call(
+      api.POST("/api/v1/notifications/{notification_id}/read", {
+        params: { path: { notification_id: notificationId } },
+      }),
+    ),
+  );
 }
 
 export function useMarkAllRead() {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: () => callVoid(api.POST("/api/v1/notifications/read-all")),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.notifications.all }),
-  });
+  return useInvalidatingMutation([queryKeys.notifications.all], () =>
+    callVoid(api.POST("/api/v1/notifications/read-all")),
+  );
 }
 
 /** The note a notification is about, if any (`note_shared` carries its id). */

@@ -1,9 +1,11 @@
 /** For moderators: the task queue's counts and its dead letters (failed tasks), retried from here. */
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, call, callPage } from "../../api/client";
+import { useQuery } from "@tanstack/react-query";
+import { api, call } from "../../api/client";
+import { refreshEvery, usePageQuery, type ListFilters } from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
+import { useTaskMutation } from "../tasks/hooks";
 
-const LIVE = { refetchInterval: 30_000, refetchIntervalInBackground: false } as const;
+const LIVE = refreshEvery(30_000);
 
 export function useTaskStats() {
   return useQuery({
@@ -13,24 +15,17 @@ export function useTaskStats() {
   });
 }
 
-export function useDeadLetters(page: { limit: number; offset: number }) {
-  return useQuery({
-    queryKey: queryKeys.tasks.deadLetter(page),
-    queryFn: () => callPage(api.GET("/api/v1/tasks/dead-letter", { params: { query: page } })),
-    placeholderData: keepPreviousData,
-    ...LIVE,
-  });
+export function useDeadLetters(page: ListFilters<"/api/v1/tasks/dead-letter">) {
+  return usePageQuery(
+    queryKeys.tasks.deadLetter(page),
+    () => api.GET("/api/v1/tasks/dead-letter", { params: { query: page } }),
+    LIVE,
+  );
 }
 
 /** Send a dead letter back to the queue (attempts reset); every task view is read again. */
 export function useRetryDeadLetter() {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (taskId: string) =>
-      call(api.POST("/api/v1/tasks/{task_id}/retry", { params: { path: { task_id: taskId } } })),
-    onSuccess: (task) => {
-      queryClient.setQueryData(queryKeys.tasks.detail(task.id), task);
-      return queryClient.invalidateQueries({ queryKey: queryKeys.tasks.all });
-    },
-  });
+  return useTaskMutation((taskId: string) =>
+    call(api.POST("/api/v1/tasks/{task_id}/retry", { params: { path: { task_id: taskId } } })),
+  );
 }

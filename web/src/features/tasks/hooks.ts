@@ -1,6 +1,7 @@
 /** Reading and changing tasks; every key comes from `queryKeys.tasks`. */
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, call, callPage, callVoid, type Schema } from "../../api/client";
+import { refreshEvery, usePageQuery, type ListFilters } from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
 
 export type Task = Schema<"TaskResponse">;
@@ -26,26 +27,17 @@ export const isActive = (status: TaskStatus) =>
 /** How often the tasks list refreshes itself while the tab is visible. */
 export const TASKS_REFRESH_MS = 30_000;
 
-export interface TaskFilters {
-  status?: TaskStatus | undefined;
-  task_type?: string | undefined;
-  limit: number;
-  offset: number;
-}
-
 /**
  * One page of tasks. It refetches every 30 s, and not while the tab is hidden
  * (`refetchIntervalInBackground: false`); the previous page stays on screen while the next
  * one loads.
  */
-export function useTasks(filters: TaskFilters) {
-  return useQuery({
-    queryKey: queryKeys.tasks.list(filters),
-    queryFn: () => callPage(api.GET("/api/v1/tasks", { params: { query: filters } })),
-    placeholderData: keepPreviousData,
-    refetchInterval: TASKS_REFRESH_MS,
-    refetchIntervalInBackground: false,
-  });
+export function useTasks(filters: ListFilters<"/api/v1/tasks">) {
+  return usePageQuery(
+    queryKeys.tasks.list(filters),
+    () => api.GET("/api/v1/tasks", { params: { query: filters } }),
+    refreshEvery(TASKS_REFRESH_MS),
+  );
 }
 
 /** How many of my tasks have `status` (one row fetched; the total is the header). */
@@ -79,15 +71,23 @@ export function useTaskTypes() {
   });
 }
 
-export function useCreateTask() {
+/**
+ * A change whose answer is a task (created, or sent back to the queue): the answer is cached
+ * as that task, and every task view (lists, counts, the queue) is read again.
+ */
+export function useTaskMutation<Input>(run: (input: Input) => Promise<Task>) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: CreateTask) => call(api.POST("/api/v1/tasks", { body })),
+    mutationFn: run,
     onSuccess: (task) => {
       queryClient.setQueryData(queryKeys.tasks.detail(task.id), task);
       return queryClient.invalidateQueries({ queryKey: queryKeys.tasks.all });
     },
   });
+}
+
+export function useCreateTask() {
+  return useTaskMutation((body: CreateTask) => call(api.POST("/api/v1/tasks", { body })));
 }
 
 export type TaskAction = "cancel" | "retry" | "delete";
