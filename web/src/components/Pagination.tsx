@@ -3,6 +3,7 @@ export function pageCount(total: number, limit: number): number {
   return Math.max(1, Math.ceil(total / limit));
 }
 
+/** Previous / next through a long list; nothing when it all fits on one page. */
 export function Pagination({
   total,
   limit,
@@ -18,6 +19,7 @@ export function Pagination({
 }) {
   const page = Math.floor(offset / limit) + 1;
   const pages = pageCount(total, limit);
+  if (pages === 1 && page === 1) return null;
   return (
     <nav className="pagination" aria-label={label}>
       <button

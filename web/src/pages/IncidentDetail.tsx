@@ -3,7 +3,9 @@ import { Link, useParams } from "react-router";
 import { hasRole } from "../auth/roles";
 import { useCurrentUser } from "../auth/session";
 import { ErrorMessage } from "../components/ErrorMessage";
-import { fieldErrorOf, SelectField, TextAreaField } from "../components/Field";
+import { SelectField, TextAreaField } from "../components/Field";
+import { Form } from "../components/Form";
+import { when } from "../components/format";
 import { Loading } from "../components/Loading";
 import { PageHeading } from "../components/PageHeading";
 import { EventItem } from "../features/monitoring/EventItem";
@@ -16,10 +18,6 @@ import {
   useUpdateIncident,
   type Incident,
 } from "../features/monitoring/hooks";
-
-function when(value: string | null) {
-  return value ? <time dateTime={value}>{new Date(value).toLocaleString()}</time> : "—";
-}
 
 /** One incident: its state, an update form (its creator and staff), and its timeline. */
 export default function IncidentDetail() {
@@ -116,27 +114,25 @@ function UpdateIncident({ incident }: { incident: Incident }) {
   return (
     <>
       <h2>Update</h2>
-      <form onSubmit={submit} noValidate aria-label="Update the incident">
-        <ErrorMessage error={update.error} fieldsShown={["status", "severity", "root_cause"]} />
-        {update.isSuccess && (
-          <p className="notice" role="status">
-            Incident updated.
-          </p>
-        )}
+      <Form
+        label="Update the incident"
+        onSubmit={submit}
+        error={update.error}
+        fieldsShown={["status", "severity", "root_cause"]}
+        notice={update.isSuccess && "Incident updated."}
+      >
         <div className="filters">
           <SelectField
             label="Status"
             name="status"
             defaultValue={incident.status}
             options={INCIDENT_STATUSES}
-            error={fieldErrorOf(update.error, "status")}
           />
           <SelectField
             label="Severity"
             name="severity"
             defaultValue={incident.severity}
             options={SEVERITIES}
-            error={fieldErrorOf(update.error, "severity")}
           />
         </div>
         <TextAreaField
@@ -144,12 +140,11 @@ function UpdateIncident({ incident }: { incident: Incident }) {
           name="root_cause"
           rows={3}
           defaultValue={incident.root_cause ?? ""}
-          error={fieldErrorOf(update.error, "root_cause")}
         />
         <button type="submit" disabled={update.isPending}>
           Save incident
         </button>
-      </form>
+      </Form>
     </>
   );
 }

@@ -1,11 +1,14 @@
-import { useState, type FormEvent } from "react";
-import { useSearchParams } from "react-router";
+import { useState } from "react";
 import { hasRole } from "../auth/roles";
 import { useCurrentUser } from "../auth/session";
 import { ErrorMessage } from "../components/ErrorMessage";
-import { CheckboxField, fieldErrorOf, SelectField, TextField } from "../components/Field";
+import { CheckboxField, SelectField, TextField } from "../components/Field";
+import { FilterSelect } from "../components/Filters";
+import { ChangesForm, CreatePanel } from "../components/Form";
+import { when } from "../components/format";
 import { PageHeading } from "../components/PageHeading";
-import { Pagination } from "../components/Pagination";
+import { PagedList } from "../components/PagedList";
+import { useAddressFilters } from "../components/useAddressFilters";
 import { MonitoringNav, Pill } from "../features/monitoring/MonitoringNav";
 import {
   AGGREGATIONS,
@@ -18,7 +21,7 @@ import {
   useUpdateAlert,
   type Alert,
 } from "../features/monitoring/hooks";
-import { ruleChanges, ruleFromForm } from "../features/monitoring/alertRule";
+import { RULE_FIELDS, ruleChanges, ruleFromForm } from "../features/monitoring/alertRule";
 
 const PAGE_SIZE = 25;
 
@@ -26,18 +29,9 @@ const PAGE_SIZE = 25;
 export default function MonitoringAlerts() {
   const me = useCurrentUser();
   const staff = hasRole(me.role, "moderator");
-  const [params, setParams] = useSearchParams();
+  const { params, offset } = useAddressFilters();
   const status = ALERT_STATUSES.find((s) => s === params.get("status"));
-  const offset = Math.max(0, Number(params.get("offset")) || 0);
   const alerts = useAlerts({ status, limit: PAGE_SIZE, offset });
-
-  function setParam(name: string, value: string) {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    if (name !== "offset") next.delete("offset");
-    setParams(next);
-  }
 
   return (
     <section>
@@ -45,35 +39,21 @@ export default function MonitoringAlerts() {
       <MonitoringNav />
       {staff && <CreateAlert />}
       <div className="filters">
-        <SelectField
+        <FilterSelect
           label="Alert status"
           name="status"
-          value={status ?? ""}
-          onChange={(event) => setParam("status", event.target.value)}
-          options={[{ value: "", label: "Any status" }, ...ALERT_STATUSES]}
+          any="Any status"
+          options={ALERT_STATUSES}
         />
       </div>
-      {alerts.data && alerts.data.items.length === 0 && (
-        <p>No alerts{status ? ` are ${status}` : " yet"}.</p>
-      )}
-      {alerts.data && alerts.data.items.length > 0 && (
-        <>
-          <ul className="item-list" aria-label="Alerts">
-            {alerts.data.items.map((alert) => (
-              <AlertItem key={alert.id} alert={alert} staff={staff} />
-            ))}
-          </ul>
-          {alerts.data.total > PAGE_SIZE && (
-            <Pagination
-              label="Alert pages"
-              total={alerts.data.total}
-              limit={PAGE_SIZE}
-              offset={offset}
-              onOffsetChange={(value) => setParam("offset", value ? String(value) : "")}
-            />
-          )}
-        </>
-      )}
+      <PagedList
+        label="Alerts"
+        page={alerts.data}
+        pageSize={PAGE_SIZE}
+        empty={`No alerts${status ? ` are ${status}` : " yet"}.`}
+      >
+        {(alert) => <AlertItem key={alert.id} alert={alert} staff={staff} />}
+      </PagedList>
     </section>
   );
 }
@@ -99,15 +79,7 @@ function AlertItem({ alert, staff }: { alert: Alert; staff: boolean }) {
       {alert.description && <p>{alert.description}</p>}
       <p className="muted small">
         Last value {alert.last_value ?? "—"}
-        {alert.last_evaluated_at && (
-          <>
-            {" "}
-            at{" "}
-            <time dateTime={alert.last_evaluated_at}>
-              {new Date(alert.last_evaluated_at).toLocaleString()}
-            </time>
-          </>
-        )}
+        {alert.last_evaluated_at && <> at {when(alert.last_evaluated_at)}</>}
       </p>
       {staff && (
         <div className="actions">
@@ -147,22 +119,15 @@ function AlertItem({ alert, staff }: { alert: Alert; staff: boolean }) {
 /** Change a rule; a changed condition starts again from `ok` (the server's rule). */
 function EditAlert({ alert, onDone }: { alert: Alert; onDone: () => void }) {
   const update = useUpdateAlert(alert.id);
-  const [unchanged, setUnchanged] = useState(false);
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const body = ruleChanges(alert, ruleFromForm(new FormData(event.currentTarget)));
-    setUnchanged(body === null);
-    if (body !== null) update.mutate(body, { onSuccess: onDone });
-  }
   return (
-    <form onSubmit={submit} noValidate aria-label={`Edit the alert ${alert.name}`}>
-      <ErrorMessage error={update.error} fieldsShown={RULE_FIELDS} />
-      {unchanged && (
-        <p className="notice" role="status">
-          Nothing changed.
-        </p>
-      )}
-      <AlertRuleInputs alert={alert} error={update.error} />
+    <ChangesForm
+      label={`Edit the alert ${alert.name}`}
+      mutation={update}
+      changesOf={(form) => ruleChanges(alert, ruleFromForm(form))}
+      onDone={onDone}
+      fieldsShown={RULE_FIELDS}
+    >
+      <AlertRuleInputs alert={alert} />
       <div className="actions">
         <button type="submit" disabled={update.isPending}>
           Save alert
@@ -171,61 +136,28 @@ function EditAlert({ alert, onDone }: { alert: Alert; onDone: () => void }) {
           Cancel
         </button>
       </div>
-    </form>
+    </ChangesForm>
   );
 }
 
-const RULE_FIELDS = [
-  "name",
-  "metric_name",
-  "comparator",
-  "threshold",
-  "aggregation",
-  "window_seconds",
-  "for_seconds",
-  "severity",
-  "opens_incident",
-  "description",
-];
-
 function CreateAlert() {
   const create = useCreateAlert();
-  const [created, setCreated] = useState<string | null>(null);
-  const error = create.error;
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const form = new FormData(formElement);
-    const rule = ruleFromForm(form);
-    setCreated(null);
-    create.mutate(rule, {
-      onSuccess: (alert) => {
-        setCreated(`Alert “${alert.name}” created.`);
-        formElement.reset();
-      },
-    });
-  }
   return (
-    <details className="panel">
-      <summary>Create an alert</summary>
-      <form onSubmit={submit} noValidate aria-label="Create an alert">
-        <ErrorMessage error={error} fieldsShown={RULE_FIELDS} />
-        {created && (
-          <p className="notice" role="status">
-            {created}
-          </p>
-        )}
-        <AlertRuleInputs error={error} />
-        <button type="submit" disabled={create.isPending}>
-          Create alert
-        </button>
-      </form>
-    </details>
+    <CreatePanel
+      label="Create an alert"
+      mutation={create}
+      bodyOf={ruleFromForm}
+      saying={(alert) => `Alert “${alert.name}” created.`}
+      fieldsShown={RULE_FIELDS}
+      submitLabel="Create alert"
+    >
+      <AlertRuleInputs />
+    </CreatePanel>
   );
 }
 
 /** The rule's inputs, empty for a new rule or filled from `alert` to edit it. */
-function AlertRuleInputs({ alert, error }: { alert?: Alert; error: unknown }) {
+function AlertRuleInputs({ alert }: { alert?: Alert }) {
   return (
     <>
       <TextField
@@ -234,7 +166,6 @@ function AlertRuleInputs({ alert, error }: { alert?: Alert; error: unknown }) {
         required
         maxLength={200}
         defaultValue={alert?.name}
-        error={fieldErrorOf(error, "name")}
       />
       <TextField
         label="Metric name"
@@ -242,7 +173,6 @@ function AlertRuleInputs({ alert, error }: { alert?: Alert; error: unknown }) {
         required
         placeholder="cpu_usage"
         defaultValue={alert?.metric_name}
-        error={fieldErrorOf(error, "metric_name")}
       />
       <div className="filters">
         <SelectField
@@ -256,7 +186,6 @@ function AlertRuleInputs({ alert, error }: { alert?: Alert; error: unknown }) {
           name="comparator"
           defaultValue={alert?.comparator ?? ">"}
           options={COMPARATORS}
-          error={fieldErrorOf(error, "comparator")}
         />
         <TextField
           label="Threshold"
@@ -265,7 +194,6 @@ function AlertRuleInputs({ alert, error }: { alert?: Alert; error: unknown }) {
           step="any"
           required
           defaultValue={alert?.threshold}
-          error={fieldErrorOf(error, "threshold")}
         />
       </div>
       <div className="filters">
@@ -276,7 +204,6 @@ function AlertRuleInputs({ alert, error }: { alert?: Alert; error: unknown }) {
           min={1}
           max={86400}
           defaultValue={alert?.window_seconds ?? 300}
-          error={fieldErrorOf(error, "window_seconds")}
         />
         <TextField
           label="Holds for (seconds)"
@@ -285,7 +212,6 @@ function AlertRuleInputs({ alert, error }: { alert?: Alert; error: unknown }) {
           min={0}
           max={86400}
           defaultValue={alert?.for_seconds ?? 0}
-          error={fieldErrorOf(error, "for_seconds")}
         />
         <SelectField
           label="Severity"
@@ -303,7 +229,6 @@ function AlertRuleInputs({ alert, error }: { alert?: Alert; error: unknown }) {
         label="Description (optional)"
         name="description"
         defaultValue={alert?.description ?? ""}
-        error={fieldErrorOf(error, "description")}
       />
     </>
   );

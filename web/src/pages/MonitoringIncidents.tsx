@@ -1,9 +1,11 @@
-import { useState, type FormEvent } from "react";
-import { Link, useSearchParams } from "react-router";
-import { ErrorMessage } from "../components/ErrorMessage";
-import { fieldErrorOf, SelectField, TextAreaField, TextField } from "../components/Field";
+import { Link } from "react-router";
+import { SelectField, TextAreaField, TextField } from "../components/Field";
+import { FilterSelect } from "../components/Filters";
+import { CreatePanel } from "../components/Form";
+import { when } from "../components/format";
 import { PageHeading } from "../components/PageHeading";
-import { Pagination } from "../components/Pagination";
+import { PagedList } from "../components/PagedList";
+import { useAddressFilters } from "../components/useAddressFilters";
 import { MonitoringNav, Pill } from "../features/monitoring/MonitoringNav";
 import {
   INCIDENT_STATUSES,
@@ -16,18 +18,9 @@ const PAGE_SIZE = 25;
 
 /** Incidents (opened by alerts or by people), newest first; anyone may open one. */
 export default function MonitoringIncidents() {
-  const [params, setParams] = useSearchParams();
+  const { params, offset } = useAddressFilters();
   const status = INCIDENT_STATUSES.find((s) => s === params.get("status"));
-  const offset = Math.max(0, Number(params.get("offset")) || 0);
   const incidents = useIncidents({ status, limit: PAGE_SIZE, offset });
-
-  function setParam(name: string, value: string) {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    if (name !== "offset") next.delete("offset");
-    setParams(next);
-  }
 
   return (
     <section>
@@ -35,102 +28,58 @@ export default function MonitoringIncidents() {
       <MonitoringNav />
       <OpenIncident />
       <div className="filters">
-        <SelectField
+        <FilterSelect
           label="Incident status"
           name="status"
-          value={status ?? ""}
-          onChange={(event) => setParam("status", event.target.value)}
-          options={[{ value: "", label: "Any status" }, ...INCIDENT_STATUSES]}
+          any="Any status"
+          options={INCIDENT_STATUSES}
         />
       </div>
-      {incidents.data && incidents.data.items.length === 0 && (
-        <p>No incidents{status ? ` are ${status}` : ""}.</p>
-      )}
-      {incidents.data && incidents.data.items.length > 0 && (
-        <>
-          <ul className="item-list" aria-label="Incidents">
-            {incidents.data.items.map((incident) => (
-              <li key={incident.id} className="item">
-                <p className="item-title">
-                  <Link to={`/monitoring/incidents/${incident.id}`}>{incident.title}</Link>{" "}
-                  <Pill value={incident.status} /> <Pill value={incident.severity} />
-                </p>
-                <p className="muted small">
-                  Started{" "}
-                  <time dateTime={incident.started_at}>
-                    {new Date(incident.started_at).toLocaleString()}
-                  </time>
-                  {incident.alert_id && " · opened by an alert"}
-                </p>
-              </li>
-            ))}
-          </ul>
-          {incidents.data.total > PAGE_SIZE && (
-            <Pagination
-              label="Incident pages"
-              total={incidents.data.total}
-              limit={PAGE_SIZE}
-              offset={offset}
-              onOffsetChange={(value) => setParam("offset", value ? String(value) : "")}
-            />
-          )}
-        </>
-      )}
+      <PagedList
+        label="Incidents"
+        page={incidents.data}
+        pageSize={PAGE_SIZE}
+        empty={`No incidents${status ? ` are ${status}` : ""}.`}
+      >
+        {(incident) => (
+          <li key={incident.id} className="item">
+            <p className="item-title">
+              <Link to={`/monitoring/incidents/${incident.id}`}>{incident.title}</Link>{" "}
+              <Pill value={incident.status} /> <Pill value={incident.severity} />
+            </p>
+            <p className="muted small">
+              Started {when(incident.started_at)}
+              {incident.alert_id && " · opened by an alert"}
+            </p>
+          </li>
+        )}
+      </PagedList>
     </section>
   );
 }
 
 function OpenIncident() {
   const create = useCreateIncident();
-  const [opened, setOpened] = useState<{ id: string; title: string } | null>(null);
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const form = new FormData(formElement);
-    const description = String(form.get("description") ?? "").trim();
-    setOpened(null);
-    create.mutate(
-      {
-        title: String(form.get("title") ?? "").trim(),
-        description: description || null,
-        severity: SEVERITIES.find((s) => s === form.get("severity")) ?? "medium",
-      },
-      {
-        onSuccess: (incident) => {
-          setOpened({ id: incident.id, title: incident.title });
-          formElement.reset();
-        },
-      },
-    );
-  }
   return (
-    <details className="panel">
-      <summary>Open an incident</summary>
-      <form onSubmit={submit} noValidate aria-label="Open an incident">
-        <ErrorMessage error={create.error} fieldsShown={["title", "description", "severity"]} />
-        {opened && (
-          <p className="notice" role="status">
-            Opened <Link to={`/monitoring/incidents/${opened.id}`}>{opened.title}</Link>.
-          </p>
-        )}
-        <TextField
-          label="Title"
-          name="title"
-          required
-          maxLength={200}
-          error={fieldErrorOf(create.error, "title")}
-        />
-        <TextAreaField
-          label="Description (optional)"
-          name="description"
-          rows={3}
-          error={fieldErrorOf(create.error, "description")}
-        />
-        <SelectField label="Severity" name="severity" defaultValue="medium" options={SEVERITIES} />
-        <button type="submit" disabled={create.isPending}>
-          Open incident
-        </button>
-      </form>
-    </details>
+    <CreatePanel
+      label="Open an incident"
+      mutation={create}
+      bodyOf={(form) => ({
+        title: String(form.get("title") ?? "").trim(),
+        description: String(form.get("description") ?? "").trim() || null,
+        severity: SEVERITIES.find((s) => s === form.get("severity")) ?? "medium",
+      })}
+      saying={(incident) => (
+        <>
+          Opened <Link to={`/monitoring/incidents/${incident.id}`}>{incident.title}</Link>.
+        </>
+      )}
+      fieldsShown={["title", "description", "severity"]}
+      submitLabel="Open incident"
+    >
+      <TextField label="Title" name="title" required maxLength={200} />
+      <TextAreaField label="Description (optional)" name="description" rows={3} />
+      <SelectField label="Severity" name="severity" defaultValue="medium" options={SEVERITIES} />
+    </CreatePanel>
   );
 }

@@ -1,8 +1,10 @@
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { CheckboxField } from "../components/Field";
+import { when } from "../components/format";
 import { PageHeading } from "../components/PageHeading";
-import { Pagination } from "../components/Pagination";
+import { PagedList } from "../components/PagedList";
+import { useAddressFilters } from "../components/useAddressFilters";
 import {
   noteIdOf,
   useMarkAllRead,
@@ -15,20 +17,10 @@ const PAGE_SIZE = 20;
 
 /** My notifications, newest first: mark one or all read; open the note one is about. */
 export default function Notifications() {
-  const [params, setParams] = useSearchParams();
+  const { params, offset, setFilter } = useAddressFilters();
   const unreadOnly = params.get("unread") === "1";
-  const offset = Math.max(0, Number(params.get("offset")) || 0);
   const list = useNotifications({ unread_only: unreadOnly, limit: PAGE_SIZE, offset });
   const markAll = useMarkAllRead();
-
-  function setParam(name: string, value: string) {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    if (name !== "offset") next.delete("offset");
-    setParams(next);
-  }
-
   const items = list.data?.items ?? [];
   return (
     <section>
@@ -38,7 +30,7 @@ export default function Notifications() {
           label="Unread only"
           name="unread_only"
           checked={unreadOnly}
-          onChange={(event) => setParam("unread", event.target.checked ? "1" : "")}
+          onChange={(event) => setFilter("unread", event.target.checked ? "1" : "")}
         />
         <button
           type="button"
@@ -50,25 +42,14 @@ export default function Notifications() {
         </button>
       </div>
       <ErrorMessage error={markAll.error} />
-      {list.data && items.length === 0 && (
-        <p>{unreadOnly ? "Nothing unread." : "No notifications yet."}</p>
-      )}
-      {items.length > 0 && (
-        <ul className="item-list" aria-label="Notifications">
-          {items.map((notification) => (
-            <NotificationItem key={notification.id} notification={notification} />
-          ))}
-        </ul>
-      )}
-      {list.data && list.data.total > PAGE_SIZE && (
-        <Pagination
-          label="Notification pages"
-          total={list.data.total}
-          limit={PAGE_SIZE}
-          offset={offset}
-          onOffsetChange={(value) => setParam("offset", value ? String(value) : "")}
-        />
-      )}
+      <PagedList
+        label="Notifications"
+        page={list.data}
+        pageSize={PAGE_SIZE}
+        empty={unreadOnly ? "Nothing unread." : "No notifications yet."}
+      >
+        {(notification) => <NotificationItem key={notification.id} notification={notification} />}
+      </PagedList>
     </section>
   );
 }
@@ -83,11 +64,7 @@ function NotificationItem({ notification }: { notification: Notification }) {
         {unread && <span className="tag">unread</span>} {notification.title}
       </p>
       <p>{notification.body}</p>
-      <p className="muted small">
-        <time dateTime={notification.created_at}>
-          {new Date(notification.created_at).toLocaleString()}
-        </time>
-      </p>
+      <p className="muted small">{when(notification.created_at)}</p>
       <div className="actions">
         {noteId && (
           <Link to={`/notes/${noteId}`} onClick={() => unread && markRead.mutate(notification.id)}>

@@ -3,9 +3,11 @@ import { useNavigate } from "react-router";
 import { isUnauthorized } from "../api/errors";
 import { useCurrentUser, useLogout } from "../auth/session";
 import { ErrorMessage } from "../components/ErrorMessage";
-import { fieldErrorOf, TextField } from "../components/Field";
+import { PasswordField, TextField } from "../components/Field";
+import { Form, PanelForm } from "../components/Form";
 import { PageHeading } from "../components/PageHeading";
 import type { UserProfile } from "../features/admin/hooks";
+import { ProfileFields } from "../features/admin/ProfileFields";
 import {
   useApiKeys,
   useChangePassword,
@@ -89,42 +91,19 @@ function EditDetails({ profile }: { profile: UserProfile }) {
       { onSuccess: () => setSaved("Saved.") },
     );
   }
-  const error = update.error;
   return (
-    <details className="panel">
-      <summary>Change username or e-mail</summary>
-      <form onSubmit={submit} noValidate aria-label="Change username or e-mail">
-        <ErrorMessage error={error} fieldsShown={["username", "email"]} />
-        {saved && (
-          <p className="notice" role="status">
-            {saved}
-          </p>
-        )}
-        <TextField
-          label="New username"
-          name="username"
-          defaultValue={profile.username}
-          required
-          minLength={3}
-          maxLength={50}
-          autoComplete="username"
-          error={fieldErrorOf(error, "username")}
-        />
-        <TextField
-          label="New e-mail"
-          name="email"
-          type="email"
-          defaultValue={profile.email}
-          required
-          autoComplete="email"
-          hint="A new address has to be verified again."
-          error={fieldErrorOf(error, "email")}
-        />
-        <button type="submit" disabled={update.isPending}>
-          Save details
-        </button>
-      </form>
-    </details>
+    <PanelForm
+      label="Change username or e-mail"
+      onSubmit={submit}
+      error={update.error}
+      fieldsShown={["username", "email"]}
+      notice={saved}
+    >
+      <ProfileFields profile={profile} own />
+      <button type="submit" disabled={update.isPending}>
+        Save details
+      </button>
+    </PanelForm>
   );
 }
 
@@ -147,13 +126,16 @@ function ChangePassword() {
   return (
     <>
       <h2>Change password</h2>
-      <form onSubmit={onSubmit} noValidate aria-label="Change password">
-        <ErrorMessage error={change.error} fieldsShown={["current_password", "new_password"]} />
-        {change.isSuccess && (
-          <p role="status" className="notice">
-            Password changed. Your other sessions were ended and your API keys revoked.
-          </p>
-        )}
+      <Form
+        label="Change password"
+        onSubmit={onSubmit}
+        error={change.error}
+        fieldsShown={["current_password", "new_password"]}
+        notice={
+          change.isSuccess &&
+          "Password changed. Your other sessions were ended and your API keys revoked."
+        }
+      >
         {/* For password managers: which account this password belongs to. */}
         <input
           type="text"
@@ -163,31 +145,16 @@ function ChangePassword() {
           readOnly
           hidden
         />
-        <TextField
+        <PasswordField
           label="Current password"
           name="current_password"
-          type="password"
-          autoComplete="current-password"
-          required
-          error={
-            wrongCurrent
-              ? "This is not your current password."
-              : fieldErrorOf(change.error, "current_password")
-          }
+          error={wrongCurrent ? "This is not your current password." : undefined}
         />
-        <TextField
-          label="New password"
-          name="new_password"
-          type="password"
-          autoComplete="new-password"
-          required
-          hint="8–128 characters with at least three of: lowercase, uppercase, digit, other."
-          error={fieldErrorOf(change.error, "new_password")}
-        />
+        <PasswordField label="New password" name="new_password" isNew />
         <button type="submit" disabled={change.isPending}>
           Change password
         </button>
-      </form>
+      </Form>
     </>
   );
 }
@@ -242,14 +209,13 @@ function ApiKeys() {
           </div>
         </div>
       )}
-      <form onSubmit={onSubmit} noValidate aria-label="Create an API key">
-        <ErrorMessage error={create.error} fieldsShown={["name", "expires_in_days"]} />
-        <TextField
-          label="Key name"
-          name="name"
-          required
-          error={fieldErrorOf(create.error, "name")}
-        />
+      <Form
+        label="Create an API key"
+        onSubmit={onSubmit}
+        error={create.error}
+        fieldsShown={["name", "expires_in_days"]}
+      >
+        <TextField label="Key name" name="name" required />
         <TextField
           label="Expires after (days)"
           name="expires_in_days"
@@ -257,12 +223,11 @@ function ApiKeys() {
           min={1}
           max={3650}
           hint="Leave empty for a key that does not expire."
-          error={fieldErrorOf(create.error, "expires_in_days")}
         />
         <button type="submit" disabled={create.isPending}>
           Create key
         </button>
-      </form>
+      </Form>
       <ErrorMessage error={revoke.error} />
       {keys && keys.length === 0 && <p>No API keys.</p>}
       {keys && keys.length > 0 && (
@@ -351,28 +316,24 @@ function DeleteAccount() {
   return (
     <>
       <h2>Delete account</h2>
-      <form onSubmit={onSubmit} noValidate aria-label="Delete account">
-        <p>This deletes your account and signs you out. It cannot be undone.</p>
-        <ErrorMessage error={remove.error} fieldsShown={["password", "confirmation"]} />
-        <TextField
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          error={fieldErrorOf(remove.error, "password")}
-        />
+      <p>This deletes your account and signs you out. It cannot be undone.</p>
+      <Form
+        label="Delete account"
+        onSubmit={onSubmit}
+        error={remove.error}
+        fieldsShown={["password", "confirmation"]}
+      >
+        <PasswordField label="Password" name="password" />
         <TextField
           label='Type "DELETE" to confirm'
           name="confirmation"
           required
           autoComplete="off"
-          error={fieldErrorOf(remove.error, "confirmation")}
         />
         <button type="submit" className="danger" disabled={remove.isPending}>
           Delete my account
         </button>
-      </form>
+      </Form>
     </>
   );
 }

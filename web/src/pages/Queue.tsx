@@ -1,8 +1,10 @@
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
 import type { Schema } from "../api/client";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { when } from "../components/format";
 import { PageHeading } from "../components/PageHeading";
-import { Pagination } from "../components/Pagination";
+import { PagedList } from "../components/PagedList";
+import { useAddressFilters } from "../components/useAddressFilters";
 import { StatusBadge } from "../features/tasks/StatusBadge";
 import { TASK_STATUSES } from "../features/tasks/hooks";
 import { useDeadLetters, useRetryDeadLetter, useTaskStats } from "../features/queue/hooks";
@@ -71,8 +73,7 @@ function Stats() {
 }
 
 function DeadLetters() {
-  const [params, setParams] = useSearchParams();
-  const offset = Math.max(0, Number(params.get("offset")) || 0);
+  const { offset } = useAddressFilters();
   const letters = useDeadLetters({ limit: PAGE_SIZE, offset });
   return (
     <>
@@ -80,25 +81,14 @@ function DeadLetters() {
       <p className="muted">
         Tasks that used every attempt (or had bad input). Retrying resets their attempts.
       </p>
-      {letters.data && letters.data.items.length === 0 && <p>The dead-letter queue is empty.</p>}
-      {letters.data && letters.data.items.length > 0 && (
-        <>
-          <ul className="item-list" aria-label="Dead letters">
-            {letters.data.items.map((task) => (
-              <DeadLetter key={task.id} task={task} />
-            ))}
-          </ul>
-          {letters.data.total > PAGE_SIZE && (
-            <Pagination
-              label="Dead-letter pages"
-              total={letters.data.total}
-              limit={PAGE_SIZE}
-              offset={offset}
-              onOffsetChange={(value) => setParams(value ? { offset: String(value) } : {})}
-            />
-          )}
-        </>
-      )}
+      <PagedList
+        label="Dead letters"
+        page={letters.data}
+        pageSize={PAGE_SIZE}
+        empty="The dead-letter queue is empty."
+      >
+        {(task) => <DeadLetter key={task.id} task={task} />}
+      </PagedList>
     </>
   );
 }
@@ -114,12 +104,7 @@ function DeadLetter({ task }: { task: Task }) {
         <code>{task.last_error ?? "no error recorded"}</code>
       </p>
       <p className="muted small">
-        {task.current_attempt} of {task.max_attempts} attempts · failed{" "}
-        {task.completed_at ? (
-          <time dateTime={task.completed_at}>{new Date(task.completed_at).toLocaleString()}</time>
-        ) : (
-          "—"
-        )}
+        {task.current_attempt} of {task.max_attempts} attempts · failed {when(task.completed_at)}
       </p>
       <div className="actions">
         <button

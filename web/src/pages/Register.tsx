@@ -2,8 +2,8 @@ import { useMutation } from "@tanstack/react-query";
 import { type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, call } from "../api/client";
-import { ErrorMessage } from "../components/ErrorMessage";
-import { fieldErrorOf, TextField } from "../components/Field";
+import { PasswordField, TextField } from "../components/Field";
+import { Form } from "../components/Form";
 import { PageHeading } from "../components/PageHeading";
 import { useRetryCountdown } from "../components/useRetryCountdown";
 import { useLogin } from "../auth/session";
@@ -41,37 +41,20 @@ export default function Register() {
   return (
     <section className="narrow">
       <PageHeading>Create an account</PageHeading>
-      <form onSubmit={onSubmit} noValidate>
-        <ErrorMessage error={register.error ?? login.error} fieldsShown={FIELDS} />
+      <Form onSubmit={onSubmit} error={register.error ?? login.error} fieldsShown={FIELDS}>
         <TextField
           label="Username"
           name="username"
           autoComplete="username"
           required
           hint="3–50 letters, digits, _ or -."
-          error={fieldErrorOf(register.error, "username")}
         />
-        <TextField
-          label="E-mail"
-          name="email"
-          type="email"
-          autoComplete="email"
-          required
-          error={fieldErrorOf(register.error, "email")}
-        />
-        <TextField
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          required
-          hint="8–128 characters with at least three of: lowercase, uppercase, digit, other."
-          error={fieldErrorOf(register.error, "password")}
-        />
+        <TextField label="E-mail" name="email" type="email" autoComplete="email" required />
+        <PasswordField label="Password" name="password" isNew />
         <button type="submit" disabled={busy || retryIn > 0}>
           {busy ? "Creating…" : "Create account"}
         </button>
-      </form>
+      </Form>
       <p>
         Already registered? <Link to="/sign-in">Sign in</Link>
       </p>

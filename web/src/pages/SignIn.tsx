@@ -1,7 +1,7 @@
 import { type FormEvent } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
-import { ErrorMessage } from "../components/ErrorMessage";
-import { fieldErrorOf, TextField } from "../components/Field";
+import { fieldErrorOf, PasswordField, TextField } from "../components/Field";
+import { Form } from "../components/Form";
 import { PageHeading } from "../components/PageHeading";
 import { useRetryCountdown } from "../components/useRetryCountdown";
 import { safeNext } from "../auth/redirect";
@@ -30,8 +30,7 @@ export default function SignIn() {
     <section className="narrow">
       <PageHeading>Sign in</PageHeading>
       {params.has("next") && <p>Please sign in to continue.</p>}
-      <form onSubmit={onSubmit} noValidate>
-        <ErrorMessage error={login.error} fieldsShown={["username", "email", "password"]} />
+      <Form onSubmit={onSubmit} error={login.error} fieldsShown={["username", "email", "password"]}>
         <TextField
           label="Username or e-mail"
           name="login"
@@ -39,18 +38,11 @@ export default function SignIn() {
           required
           error={fieldErrorOf(login.error, "username") ?? fieldErrorOf(login.error, "email")}
         />
-        <TextField
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          error={fieldErrorOf(login.error, "password")}
-        />
+        <PasswordField label="Password" name="password" />
         <button type="submit" disabled={login.isPending || retryIn > 0}>
           {login.isPending ? "Signing in…" : "Sign in"}
         </button>
-      </form>
+      </Form>
       <p>
         No account yet? <Link to="/register">Register</Link>
       </p>

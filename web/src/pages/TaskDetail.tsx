@@ -1,5 +1,6 @@
 import { Link, useNavigate, useParams } from "react-router";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { when } from "../components/format";
 import { JsonBlock } from "../components/JsonBlock";
 import { Loading } from "../components/Loading";
 import { PageHeading } from "../components/PageHeading";
@@ -17,10 +18,6 @@ const ACTION_LABEL: Record<TaskAction, string> = {
   retry: "Retry task",
   delete: "Delete task",
 };
-
-function when(value: string | null | undefined) {
-  return value ? <time dateTime={value}>{new Date(value).toLocaleString()}</time> : "—";
-}
 
 interface HistoryEntry {
   attempt?: unknown;

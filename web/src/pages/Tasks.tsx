@@ -1,29 +1,24 @@
-import { Link, useSearchParams } from "react-router";
-import { SelectField } from "../components/Field";
+import { Link } from "react-router";
+import type { Schema } from "../api/client";
+import { FilterSelect } from "../components/Filters";
+import { plural } from "../components/format";
 import { PageHeading } from "../components/PageHeading";
 import { Pagination } from "../components/Pagination";
+import { useAddressFilters } from "../components/useAddressFilters";
 import { StatusBadge } from "../features/tasks/StatusBadge";
 import { TASK_STATUSES, TASKS_REFRESH_MS, useTasks, useTaskTypes } from "../features/tasks/hooks";
 
 const PAGE_SIZE = 20;
+type Task = Schema<"TaskResponse">;
 
 /** My tasks (moderators and admins: everyone's), filtered by status and type, paged. */
 export default function Tasks() {
   // The filters live in the address, so a filtered page can be bookmarked and reloaded.
-  const [params, setParams] = useSearchParams();
+  const { params, offset, setOffset } = useAddressFilters();
   const status = TASK_STATUSES.find((s) => s === params.get("status"));
   const taskType = params.get("type") || undefined;
-  const offset = Math.max(0, Number(params.get("offset")) || 0);
   const tasks = useTasks({ status, task_type: taskType, limit: PAGE_SIZE, offset });
   const types = useTaskTypes();
-
-  function setFilter(name: string, value: string) {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    if (name !== "offset") next.delete("offset");
-    setParams(next);
-  }
 
   return (
     <section>
@@ -36,78 +31,73 @@ export default function Tasks() {
         </span>
       </p>
       <div className="filters" role="search" aria-label="Filter tasks">
-        <SelectField
-          label="Status"
-          name="status"
-          value={status ?? ""}
-          onChange={(e) => setFilter("status", e.target.value)}
-          options={[{ value: "", label: "Any status" }, ...TASK_STATUSES]}
-        />
-        <SelectField
+        <FilterSelect label="Status" name="status" any="Any status" options={TASK_STATUSES} />
+        <FilterSelect
           label="Type"
           name="type"
-          value={taskType ?? ""}
-          onChange={(e) => setFilter("type", e.target.value)}
-          options={[
-            { value: "", label: "Any type" },
-            ...(types.data ?? []).map((t) => t.task_type),
-          ]}
+          any="Any type"
+          options={(types.data ?? []).map((t) => t.task_type)}
         />
       </div>
-      {tasks.data && tasks.data.items.length === 0 && (
+      {tasks.data?.items.length === 0 && (
         <p>{status || taskType ? "No tasks match these filters." : "You have no tasks yet."}</p>
       )}
       {tasks.data && tasks.data.items.length > 0 && (
-        <>
-          <div className="table-scroll">
-            <table>
-              <caption className="muted">
-                {tasks.data.total} task{tasks.data.total === 1 ? "" : "s"}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Type</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" className="wide-only">
-                    Priority
-                  </th>
-                  <th scope="col" className="wide-only">
-                    Attempts
-                  </th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {tasks.data.items.map((task) => (
-                  <tr key={task.id}>
-                    <td>
-                      <Link to={`/tasks/${task.id}`}>{task.task_type}</Link>
-                    </td>
-                    <td>
-                      <StatusBadge status={task.status} />
-                    </td>
-                    <td className="wide-only">{task.priority}</td>
-                    <td className="wide-only">
-                      {task.current_attempt}/{task.max_attempts}
-                    </td>
-                    <td>
-                      <time dateTime={task.created_at}>{shortDateTime(task.created_at)}</time>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pagination
-            label="Task pages"
-            total={tasks.data.total}
-            limit={PAGE_SIZE}
-            offset={offset}
-            onOffsetChange={(value) => setFilter("offset", value ? String(value) : "")}
-          />
-        </>
+        <TaskTable tasks={tasks.data.items} total={tasks.data.total} />
+      )}
+      {tasks.data && (
+        <Pagination
+          label="Pages of tasks"
+          total={tasks.data.total}
+          limit={PAGE_SIZE}
+          offset={offset}
+          onOffsetChange={setOffset}
+        />
       )}
     </section>
+  );
+}
+
+/** One page of tasks; the caption counts them all. */
+function TaskTable({ tasks, total }: { tasks: Task[]; total: number }) {
+  return (
+    <div className="table-scroll">
+      <table>
+        <caption className="muted">{plural(total, "task")}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Type</th>
+            <th scope="col">Status</th>
+            <th scope="col" className="wide-only">
+              Priority
+            </th>
+            <th scope="col" className="wide-only">
+              Attempts
+            </th>
+            <th scope="col">Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {tasks.map((task) => (
+            <tr key={task.id}>
+              <td>
+                <Link to={`/tasks/${task.id}`}>{task.task_type}</Link>
+              </td>
+              <td>
+                <StatusBadge status={task.status} />
+              </td>
+              <td className="wide-only">{task.priority}</td>
+              <td className="wide-only">
+                {task.current_attempt}/{task.max_attempts}
+              </td>
+              <td>
+                <time dateTime={task.created_at}>{shortDateTime(task.created_at)}</time>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -2,7 +2,14 @@ import { useState, type FormEvent } from "react";
 import { isApiError } from "../../api/errors";
 import type { Role } from "../../auth/roles";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { CheckboxField, fieldErrorOf, SelectField, TextField } from "../../components/Field";
+import {
+  CheckboxField,
+  fieldErrorOf,
+  PasswordField,
+  SelectField,
+  TextField,
+} from "../../components/Field";
+import { ChangesForm, Form } from "../../components/Form";
 import {
   useDeleteUser,
   useResetPassword,
@@ -13,17 +20,29 @@ import {
 } from "./hooks";
 import { profileChanges } from "./profileChanges";
 import type { UserActions } from "./permissions";
+import { ProfileFields } from "./ProfileFields";
 
 /** A refusal of the state (409: the last admin, oneself) shown beside the control it concerns. */
 function conflictOf(error: unknown): string | undefined {
   return isApiError(error) && error.status === 409 ? error.message : undefined;
 }
 
+/** The forms a row opens under it, and their buttons; screen readers hear whom each is about. */
+const ROW_FORMS = [
+  { form: "reset", text: "Reset password", about: "of ", className: "secondary" },
+  { form: "edit", text: "Edit profile", about: "of ", className: "secondary" },
+  { form: "delete", text: "Delete user", about: "", className: "danger" },
+] as const;
+type RowForm = (typeof ROW_FORMS)[number]["form"];
+
 /** One user for staff: details, and the actions `may` allows, each with its own errors. */
 export function UserRow({ user, may }: { user: UserProfile; may: UserActions }) {
-  const [open, setOpen] = useState<"reset" | "edit" | "delete" | null>(null);
-  const toggle = (form: "reset" | "edit" | "delete") =>
-    setOpen((current) => (current === form ? null : form));
+  const [open, setOpen] = useState<RowForm | null>(null);
+  const offered: Record<RowForm, boolean> = {
+    reset: may.resetPassword,
+    edit: may.editProfile,
+    delete: may.delete,
+  };
   return (
     <li className="item">
       <h2 className="item-title">{user.username}</h2>
@@ -43,36 +62,22 @@ export function UserRow({ user, may }: { user: UserProfile; may: UserActions }) 
       <div className="row-actions">
         {may.changeRole && <RoleForm user={user} roles={may.roles} />}
         {(may.activate || may.deactivate) && <StatusButton user={user} />}
-        {may.resetPassword && (
+        {ROW_FORMS.filter(({ form }) => offered[form]).map(({ form, text, about, className }) => (
           <button
+            key={form}
             type="button"
-            className="secondary"
-            aria-expanded={open === "reset"}
-            onClick={() => toggle("reset")}
+            className={className}
+            aria-expanded={open === form}
+            onClick={() => setOpen((current) => (current === form ? null : form))}
           >
-            Reset password<span className="visually-hidden"> of {user.username}</span>
+            {text}
+            <span className="visually-hidden">
+              {" "}
+              {about}
+              {user.username}
+            </span>
           </button>
-        )}
-        {may.editProfile && (
-          <button
-            type="button"
-            className="secondary"
-            aria-expanded={open === "edit"}
-            onClick={() => toggle("edit")}
-          >
-            Edit profile<span className="visually-hidden"> of {user.username}</span>
-          </button>
-        )}
-        {may.delete && (
-          <button
-            type="button"
-            className="danger"
-            aria-expanded={open === "delete"}
-            onClick={() => toggle("delete")}
-          >
-            Delete user<span className="visually-hidden"> {user.username}</span>
-          </button>
-        )}
+        ))}
       </div>
       {open === "reset" && <ResetPasswordForm user={user} onDone={() => setOpen(null)} />}
       {open === "edit" && <EditProfileForm user={user} onDone={() => setOpen(null)} />}
@@ -149,70 +154,43 @@ function DeleteForm({ user }: { user: UserProfile }) {
     remove.mutate({ hard_delete: hard, reason: reason || null });
   }
   return (
-    <form onSubmit={submit} noValidate aria-label={`Delete ${user.username}`}>
-      <ErrorMessage error={remove.error} fieldsShown={["reason"]} />
+    <Form
+      label={`Delete ${user.username}`}
+      onSubmit={submit}
+      error={remove.error}
+      fieldsShown={["reason"]}
+    >
       <CheckboxField
         label="Remove the record for good (default: keep it for audit, signing in ends)"
         name="hard_delete"
       />
-      <TextField
-        label="Reason (optional, for the audit log)"
-        name="reason"
-        maxLength={500}
-        error={fieldErrorOf(remove.error, "reason")}
-      />
+      <ReasonField />
       <button type="submit" className="danger" disabled={remove.isPending}>
         Delete {user.username}
       </button>
-    </form>
+    </Form>
   );
 }
 
 /** An admin changes another user's username, email or verified mark. */
 function EditProfileForm({ user, onDone }: { user: UserProfile; onDone: () => void }) {
   const update = useUpdateUserProfile(user.id);
-  const [unchanged, setUnchanged] = useState(false);
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const body = profileChanges(user, {
-      username: String(form.get("username") ?? ""),
-      email: String(form.get("email") ?? ""),
-      email_verified: form.get("email_verified") === "on",
-    });
-    setUnchanged(body === null);
-    if (body !== null) update.mutate(body, { onSuccess: onDone });
-  }
   // A taken username or email (409) lands on its field too: the error chain maps the code.
-  const error = update.error;
   return (
-    <form onSubmit={submit} noValidate aria-label={`Edit the profile of ${user.username}`}>
-      <ErrorMessage error={error} fieldsShown={["username", "email"]} />
-      {unchanged && (
-        <p className="notice" role="status">
-          Nothing changed.
-        </p>
-      )}
-      <TextField
-        label="Username"
-        name="username"
-        defaultValue={user.username}
-        required
-        minLength={3}
-        maxLength={50}
-        autoComplete="off"
-        error={fieldErrorOf(error, "username")}
-      />
-      <TextField
-        label="Email"
-        name="email"
-        type="email"
-        defaultValue={user.email}
-        required
-        autoComplete="off"
-        hint="A new address is unverified unless you also tick the box below."
-        error={fieldErrorOf(error, "email")}
-      />
+    <ChangesForm
+      label={`Edit the profile of ${user.username}`}
+      mutation={update}
+      changesOf={(form) =>
+        profileChanges(user, {
+          username: String(form.get("username") ?? ""),
+          email: String(form.get("email") ?? ""),
+          email_verified: form.get("email_verified") === "on",
+        })
+      }
+      onDone={onDone}
+      fieldsShown={["username", "email"]}
+    >
+      <ProfileFields profile={user} own={false} />
       <CheckboxField
         label="Email verified"
         name="email_verified"
@@ -221,7 +199,7 @@ function EditProfileForm({ user, onDone }: { user: UserProfile; onDone: () => vo
       <button type="submit" disabled={update.isPending}>
         Save profile<span className="visually-hidden"> of {user.username}</span>
       </button>
-    </form>
+    </ChangesForm>
   );
 }
 
@@ -241,17 +219,18 @@ function ResetPasswordForm({ user, onDone }: { user: UserProfile; onDone: () => 
     );
   }
   return (
-    <form onSubmit={submit} noValidate aria-label={`Reset the password of ${user.username}`}>
-      {/* The password policy names the field `password` (not the body's `new_password`). */}
-      <ErrorMessage error={reset.error} fieldsShown={["new_password", "password", "reason"]} />
+    <Form
+      label={`Reset the password of ${user.username}`}
+      onSubmit={submit}
+      error={reset.error}
+      // The password policy names the field `password` (not the body's `new_password`).
+      fieldsShown={["new_password", "password", "reason"]}
+    >
       <p className="muted small">Their sessions end and their API keys are revoked.</p>
-      <TextField
+      <PasswordField
         label="New password"
         name="new_password"
-        type="password"
-        autoComplete="new-password"
-        required
-        hint="8–128 characters with at least three of: lowercase, uppercase, digit, other."
+        isNew
         error={fieldErrorOf(reset.error, "new_password") ?? fieldErrorOf(reset.error, "password")}
       />
       <CheckboxField
@@ -259,15 +238,15 @@ function ResetPasswordForm({ user, onDone }: { user: UserProfile; onDone: () => 
         name="require_change"
         defaultChecked
       />
-      <TextField
-        label="Reason (optional, for the audit log)"
-        name="reason"
-        maxLength={500}
-        error={fieldErrorOf(reset.error, "reason")}
-      />
+      <ReasonField />
       <button type="submit" disabled={reset.isPending}>
         Set the new password
       </button>
-    </form>
+    </Form>
   );
+}
+
+/** Why staff did it, kept in the audit log. */
+function ReasonField() {
+  return <TextField label="Reason (optional, for the audit log)" name="reason" maxLength={500} />;
 }

@@ -1,3 +1,4 @@
+import { when } from "../../components/format";
 import type { MonitoringEvent } from "./hooks";
 import { Pill } from "./MonitoringNav";
 
@@ -39,9 +40,7 @@ export function EventItem({
           )}
         </p>
       )}
-      <p className="muted small">
-        <time dateTime={event.recorded_at}>{new Date(event.recorded_at).toLocaleString()}</time>
-      </p>
+      <p className="muted small">{when(event.recorded_at)}</p>
     </li>
   );
 }

@@ -25,7 +25,8 @@ export function ruleFromForm(form: FormData): AlertRuleFields {
   };
 }
 
-const EDITABLE = [
+/** The rule's fields: the form's inputs, and what an edit compares. */
+export const RULE_FIELDS = [
   "name",
   "metric_name",
   "comparator",
@@ -41,7 +42,7 @@ const EDITABLE = [
 /** The `UpdateAlert` body of what differs from `alert`; `null` when nothing does. */
 export function ruleChanges(alert: Alert, rule: AlertRuleFields): Schema<"UpdateAlert"> | null {
   const body: Record<string, unknown> = {};
-  for (const field of EDITABLE) {
+  for (const field of RULE_FIELDS) {
     const now = rule[field] ?? null;
     if (!Object.is(now, alert[field] ?? null)) body[field] = now;
   }

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router";
 import { CheckboxField } from "../../components/Field";
+import { plural, when } from "../../components/format";
 import { Pagination } from "../../components/Pagination";
 import { useDebounced } from "../../components/useDebounced";
 import { AccessBadge } from "./NoteViewer";
@@ -77,7 +78,7 @@ export function NotesList({
             ? typed.trim()
               ? "No notes match this search."
               : "No notes yet."
-            : `${notes.data.total} note${notes.data.total === 1 ? "" : "s"}${notes.isFetching ? " (updating…)" : ""}`}
+            : `${plural(notes.data.total, "note")}${notes.isFetching ? " (updating…)" : ""}`}
       </p>
       {shown.length > 0 && (
         <ul className="item-list" aria-label="Notes">
@@ -88,17 +89,14 @@ export function NotesList({
               </Link>{" "}
               <AccessBadge access={note.access} isPublic={note.is_public} />
               <p className="excerpt">{excerpt(note.content)}</p>
-              <p className="muted small">
-                Updated{" "}
-                <time dateTime={note.updated_at}>{new Date(note.updated_at).toLocaleString()}</time>
-              </p>
+              <p className="muted small">Updated {when(note.updated_at)}</p>
             </li>
           ))}
         </ul>
       )}
-      {notes.data && notes.data.total > NOTES_PAGE_SIZE && (
+      {notes.data && (
         <Pagination
-          label="Note pages"
+          label="Pages of notes"
           total={notes.data.total}
           limit={NOTES_PAGE_SIZE}
           offset={state.offset}

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { fieldErrorOf, SelectField, TextField } from "../../components/Field";
+import { SelectField, TextField } from "../../components/Field";
+import { Form } from "../../components/Form";
 import {
   SHARE_PERMISSIONS,
   useRevokeShare,
@@ -89,37 +90,31 @@ function ShareForm({ noteId }: { noteId: string }) {
   }
   const notFound = share.error && "status" in share.error && share.error.status === 404;
   return (
-    <form onSubmit={submit} noValidate aria-label="Share with a user">
-      <ErrorMessage
-        error={notFound ? null : share.error}
-        fieldsShown={["username", "permission"]}
-      />
-      {done && (
-        <p className="notice" role="status">
-          {done}
-        </p>
-      )}
+    <Form
+      label="Share with a user"
+      onSubmit={submit}
+      error={notFound ? null : share.error}
+      fieldsShown={["username", "permission"]}
+      notice={done}
+    >
       <TextField
         label="Username"
         name="username"
         required
         autoComplete="off"
         maxLength={50}
-        error={
-          notFound ? "No active user has this username." : fieldErrorOf(share.error, "username")
-        }
+        error={notFound ? "No active user has this username." : undefined}
       />
       <SelectField
         label="Permission"
         name="permission"
         defaultValue="read"
         options={permissionOptions}
-        error={fieldErrorOf(share.error, "permission")}
       />
       <button type="submit" disabled={share.isPending}>
         Share
       </button>
-    </form>
+    </Form>
   );
 }
 

@@ -96,15 +96,9 @@ function PayloadInput({
 
   const text = typeof value === "string" ? value : "";
   return (
-    <FieldShell label={label} hint={hint} error={error}>
-      {({ id, describedBy }) => {
-        const common = {
-          id,
-          name: field.name,
-          "aria-describedby": describedBy,
-          "aria-invalid": error ? true : undefined,
-          "aria-required": field.required || undefined,
-        };
+    <FieldShell label={label} name={field.name} hint={hint} error={error}>
+      {(control) => {
+        const common = { ...control, "aria-required": field.required || undefined };
         if (field.kind === "select") {
           return (
             <select {...common} value={text} onChange={(e) => onChange(e.target.value)}>

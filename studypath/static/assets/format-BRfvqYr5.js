@@ -1,0 +1,1 @@
+import{j as e}from"./vendor-dKd0x1-A.js";function i(t,r){return`${t} ${r}${t===1?"":"s"}`}function o(t){return t?e.jsx("time",{dateTime:t,children:new Date(t).toLocaleString()}):"—"}export{i as p,o as w};

@@ -1,1 +1,0 @@
-function n(a,i){const e={},m=i.username.trim(),r=i.email.trim();return m!==a.username&&(e.username=m),r.toLowerCase()!==a.email.toLowerCase()&&(e.email=r),i.email_verified!==a.email_verified&&(e.email_verified=i.email_verified),Object.keys(e).length>0?e:null}export{n as p};

@@ -1,0 +1,32 @@
+import { useSearchParams, type NavigateOptions } from "react-router";
+
+/**
+ * A list page's filters and page offset, kept in the address: a filtered page can be
+ * bookmarked, reloaded and reached again with back and forward.
+ */
+export function useAddressFilters() {
+  const [params, setParams] = useSearchParams();
+  const offset = Math.max(0, Number(params.get("offset")) || 0);
+
+  /** Set each value (an empty one is removed); any change but the offset goes back to page 1. */
+  function setFilters(values: Readonly<Record<string, string>>, options?: NavigateOptions) {
+    setParams((current) => {
+      const next = new URLSearchParams(current);
+      for (const [name, value] of Object.entries(values)) {
+        if (value) next.set(name, value);
+        else next.delete(name);
+      }
+      if (!("offset" in values)) next.delete("offset");
+      return next;
+    }, options);
+  }
+
+  return {
+    params,
+    offset,
+    setFilters,
+    setFilter: (name: string, value: string) => setFilters({ [name]: value }),
+    setOffset: (value: number) => setFilters({ offset: value ? String(value) : "" }),
+    clearFilters: () => setParams(new URLSearchParams()),
+  };
+}
