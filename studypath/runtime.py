@@ -288,21 +288,26 @@ class Workbench:
 
         def decorate(handler: H) -> H:
             self.registry.register(name, description, replace=True, **options)(handler)
-            spec = self.registry.get(name)
-            assert spec is not None
-
-            async def upsert() -> None:
-                async with self.db.engine.begin() as conn:
-                    await registration.register_types(conn, [spec])
-                await self.registry.announce()  # running workers list the type before we return
-
-            self.run(upsert())
-            if self._system is not None:
-                for worker in self._system.workers:
-                    self._system.loop.call_soon_threadsafe(worker.wake)  # type: ignore[union-attr]
+            self._put_to_work(name)
             return handler
 
         return decorate
+
+    def _put_to_work(self, name: str) -> None:
+        """A type just registered in `self.registry`: store it in the database, and have the
+        running workers list it (before this returns) and look for its tasks."""
+        spec = self.registry.get(name)
+        assert spec is not None
+
+        async def upsert() -> None:
+            async with self.db.engine.begin() as conn:
+                await registration.register_types(conn, [spec])
+            await self.registry.announce()  # running workers list the type before we return
+
+        self.run(upsert())
+        if self._system is not None:
+            for worker in self._system.workers:
+                self._system.loop.call_soon_threadsafe(worker.wake)  # type: ignore[union-attr]
 
     def install(self, extension: Any, *, prefix: str = EXTENSION_PREFIX) -> Installation:
         """Plug an extension — a module such as a lab's — into the running system.
@@ -340,13 +345,8 @@ class Workbench:
         )
         try:
             for spec in staged.specs():
-                self.task_handler(
-                    spec.name,
-                    spec.description,
-                    payload=spec.payload_model,
-                    timeout=spec.timeout_seconds,
-                    breaker=spec.breaker,
-                )(spec.handler)
+                self.registry.add(spec, replace=True)  # as the extension declared it
+                self._put_to_work(spec.name)
                 self._extension_types.add(spec.name)
                 installation.handlers[spec.name] = spec.handler
             router = getattr(extension, "router", None)
@@ -498,16 +498,24 @@ def start(
     restart: bool = False,
     **settings: Any,
 ) -> Workbench:
-    """Start the system in a background thread and return its Workbench.
+    """Start the whole system in a background thread (or return the one already running)
+    and return its Workbench.
 
-    - `ephemeral=True`: a temporary data directory (and fast, non-durable database), deleted
-      by `stop()` — what the notebooks use; the port defaults to any free one.
-    - `data_dir`, `port`, `host`, `database_url` and any other setting override the
-      `STUDYPATH_*` environment.
-    Called again while a Workbench runs, it returns that Workbench if the settings are the
-    same; with other settings it raises `SettingsMismatch` naming them, or — `restart=True` —
-    stops the running one and starts a new one.
-    """
+    - `ephemeral=True`: a temporary data directory and a fast, non-durable database, deleted
+      by `wb.stop()` — what the notebooks use; the port defaults to any free one.
+    - `data_dir`: where the embedded database and task files live (default: the
+      `STUDYPATH_DATA_DIR` environment variable, else your user data directory).
+    - `port`, `host`: where the API listens (default 3000 on 127.0.0.1).
+    - `workers`: how many task workers run in the process (0: the API only).
+    - `database_url`: an external PostgreSQL instead of the embedded one.
+    - `restart=True`: if a Workbench with other settings runs, stop it and start anew
+      (without it, asking for other settings raises `SettingsMismatch`, naming them).
+    - `**settings`: any other setting by name (`log_level="DEBUG"`,
+      `password_hash_time_cost=1`, …); see `studypath.config.Settings`. Each overrides its
+      `STUDYPATH_*` environment variable.
+
+    Called again while a Workbench runs with the same settings, it returns that Workbench.
+    `studypath.start` is this function (`import studypath` loads it on first use)."""
     global _current
     with _current_lock:
         running = _current if _current is not None and _current.running else None

@@ -8,6 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from studypath.core.responses import RowOut
 from studypath.core.validation import INTEGER_ONLY, Text, exactly_one_of
 from studypath.identity.roles import Role
 from studypath.identity.schemas import Email, NewPassword, Password, Username, UserProfile
@@ -72,10 +73,7 @@ class CreateApiKey(BaseModel):
     )
 
 
-class ApiKeyInfo(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
+class ApiKeyInfo(RowOut):
     name: str
     key_prefix: str
     created_at: datetime

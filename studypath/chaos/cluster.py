@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -127,20 +128,13 @@ class Cluster:
     def start(self) -> Cluster:
         """Database, proxies, target, API server, workers — each waited for. On failure,
         what was started is stopped again."""
-        try:
+        with self._stopped_on_failure():
             self.root.mkdir(parents=True, exist_ok=True)
             self._start_database()
-            self.target = FlakyTarget().start()
-            self.hook_proxy = FaultProxy(Upstream(port=self.target.port), name="webhook").start()
+            self._start_webhook_target()
             self.api_port = free_port()
             self.server = self.spawn("server")
-            for _ in range(self.config.workers):
-                self.workers.append(self.spawn("worker", wait=False))
-            for worker in self.workers:
-                worker.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
+            self._start_workers()
         return self
 
     def attach(self, api_url: str, database_url: str, admin_password: str) -> Cluster:
@@ -149,7 +143,7 @@ class Cluster:
         their database traffic through its proxy, and injects only the faults it can — it
         cannot stop a database or a server it did not start."""
         parsed = make_url(database_url)
-        try:
+        with self._stopped_on_failure():
             self.root.mkdir(parents=True, exist_ok=True)
             self.direct_url = libpq_url(normalize_url(database_url))
             self.db_proxy = FaultProxy(
@@ -159,16 +153,30 @@ class Cluster:
             self.database_url = libpq_url(parsed.set(host="127.0.0.1", port=self.db_proxy.port))
             self.external_api = api_url.rstrip("/")
             self.admin_password = admin_password
-            self.target = FlakyTarget().start()
-            self.hook_proxy = FaultProxy(Upstream(port=self.target.port), name="webhook").start()
-            for _ in range(self.config.workers):
-                self.workers.append(self.spawn("worker", wait=False))
-            for worker in self.workers:
-                worker.wait_ready()
+            self._start_webhook_target()
+            self._start_workers()
+        return self
+
+    @contextlib.contextmanager
+    def _stopped_on_failure(self) -> Iterator[None]:
+        """Starting is all or nothing: if a step fails, what was started is stopped again."""
+        try:
+            yield
         except BaseException:
             self.stop()
             raise
-        return self
+
+    def _start_webhook_target(self) -> None:
+        """The flaky server webhook tasks call, behind a proxy that can hurt the calls."""
+        self.target = FlakyTarget().start()
+        self.hook_proxy = FaultProxy(Upstream(port=self.target.port), name="webhook").start()
+
+    def _start_workers(self) -> None:
+        """`config.workers` worker processes, started together, then each waited for."""
+        for _ in range(self.config.workers):
+            self.workers.append(self.spawn("worker", wait=False))
+        for worker in self.workers:
+            worker.wait_ready()
 
     def _start_database(self) -> None:
         self.database = EmbeddedPostgres(self.root / "postgres", durable=False)

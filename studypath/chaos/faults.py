@@ -56,16 +56,25 @@ async def _pick_worker(cluster: Cluster, rng: random.Random) -> Node:
 
 
 @dataclass
-class KillWorker:
-    kind: str = "kill-worker"
+class WorkerFault:
+    """A fault done to one worker, chosen when it is injected: `victim`."""
+
     victim: Node | None = None
 
     def target(self) -> str:
         return self.victim.name if self.victim else "a worker"
 
-    async def inject(self, cluster: Cluster, rng: random.Random) -> None:
+    async def _choose_victim(self, cluster: Cluster, rng: random.Random) -> Node:
         self.victim = await _pick_worker(cluster, rng)
-        await asyncio.to_thread(cluster.kill, self.victim)
+        return self.victim
+
+
+@dataclass
+class KillWorker(WorkerFault):
+    kind: str = "kill-worker"
+
+    async def inject(self, cluster: Cluster, rng: random.Random) -> None:
+        await asyncio.to_thread(cluster.kill, await self._choose_victim(cluster, rng))
 
     async def undo(self, cluster: Cluster) -> None:
         victim = self.victim
@@ -78,16 +87,11 @@ class KillWorker:
 
 
 @dataclass
-class PauseWorker:
+class PauseWorker(WorkerFault):
     kind: str = "pause-worker"
-    victim: Node | None = None
-
-    def target(self) -> str:
-        return self.victim.name if self.victim else "a worker"
 
     async def inject(self, cluster: Cluster, rng: random.Random) -> None:
-        self.victim = await _pick_worker(cluster, rng)
-        cluster.pause(self.victim)
+        cluster.pause(await self._choose_victim(cluster, rng))
 
     async def undo(self, cluster: Cluster) -> None:
         if self.victim is not None:

@@ -43,13 +43,14 @@ class Planned:
 @dataclass(frozen=True)
 class Plan:
     """What one run does: its tasks (how many, what share calls the flaky dependency,
-    all at once or spread over the window), its workers and its faults."""
+    all at once or spread over the window), its workers and its faults. A scenario's builder
+    leaves `name` and `description` empty: `scenario_plan` fills them from `SCENARIOS`."""
 
-    name: str
-    description: str
     tasks: int
     duration: float
-    faults: tuple[Planned, ...]
+    faults: tuple[Planned, ...] = ()
+    name: str = ""
+    description: str = ""
     workers: int = 2
     call_share: float = 0.0
     flood: bool = False
@@ -177,14 +178,12 @@ def scenario_plan(name: str, duration: float | None = None, *, seed: int = 0) ->
 
 
 def _baseline(window: float, rng: random.Random) -> Plan:
-    return Plan("", "", tasks=30, duration=window, faults=())
+    return Plan(tasks=30, duration=window)
 
 
 def _db_failure(window: float, rng: random.Random) -> Plan:
     down = min(2.0, window * 0.15)
     return Plan(
-        "",
-        "",
         tasks=40,
         duration=window,
         faults=(
@@ -196,8 +195,6 @@ def _db_failure(window: float, rng: random.Random) -> Plan:
 
 def _server_restart(window: float, rng: random.Random) -> Plan:
     return Plan(
-        "",
-        "",
         tasks=40,
         duration=window,
         faults=(
@@ -209,8 +206,6 @@ def _server_restart(window: float, rng: random.Random) -> Plan:
 
 def _worker_restart(window: float, rng: random.Random) -> Plan:
     return Plan(
-        "",
-        "",
         tasks=40,
         duration=window,
         work_ms=100,
@@ -222,13 +217,11 @@ def _worker_restart(window: float, rng: random.Random) -> Plan:
 
 
 def _task_flood(window: float, rng: random.Random) -> Plan:
-    return Plan("", "", tasks=300, duration=window, flood=True, work_ms=5, api_rate=10, faults=())
+    return Plan(tasks=300, duration=window, flood=True, work_ms=5, api_rate=10)
 
 
 def _circuit_breaker(window: float, rng: random.Random) -> Plan:
     return Plan(
-        "",
-        "",
         tasks=30,
         duration=window,
         call_share=1.0,
@@ -252,8 +245,6 @@ def _mixed(window: float, rng: random.Random) -> Plan:
     ]
     times = _spread(len(kinds), window, rng)
     return Plan(
-        "",
-        "",
         tasks=60,
         duration=window,
         call_share=0.3,
@@ -265,25 +256,14 @@ def _mixed(window: float, rng: random.Random) -> Plan:
 
 
 def _recovery(window: float, rng: random.Random) -> Plan:
-    down = min(2.0, window * 0.2)
-    return Plan(
-        "",
-        "",
-        tasks=40,
-        duration=window,
-        faults=(
-            Planned(_at(window, 0.2), down, DatabaseOutage()),
-            Planned(_at(window, 0.2), down, KillWorker()),
-            Planned(_at(window, 0.2), down, RestartServer()),
-        ),
-    )
+    at, down = _at(window, 0.2), min(2.0, window * 0.2)
+    together = (DatabaseOutage(), KillWorker(), RestartServer())  # all down at once
+    return Plan(tasks=40, duration=window, faults=tuple(Planned(at, down, f) for f in together))
 
 
 def _multi_worker(window: float, rng: random.Random) -> Plan:
     kills = kill_times((window / 5, window / 4), window, rng)
     return Plan(
-        "",
-        "",
         tasks=60,
         duration=window,
         workers=3,
@@ -294,8 +274,6 @@ def _multi_worker(window: float, rng: random.Random) -> Plan:
 
 def _scaling(window: float, rng: random.Random) -> Plan:
     return Plan(
-        "",
-        "",
         tasks=80,
         duration=window,
         workers=1,

@@ -1,12 +1,17 @@
 """Bounded lists: every list endpoint takes `limit` (1-100, default 50) and `offset`, and
-answers one page of rows with the total across all pages in `X-Total-Count`."""
+answers one page of rows with the total across all pages in `X-Total-Count`.
+
+A service reads the page with `one_page` (the page's rows and the total, in one way for
+every list), and the endpoint answers with `paged`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Response
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.core.responses import Envelope, ok
 
@@ -35,6 +40,16 @@ def page_params(
 Page = Annotated[PageParams, Depends(page_params)]
 
 
+async def one_page(
+    session: AsyncSession, query: Select[Row], page: PageParams, *order: Any
+) -> tuple[list[Row], int]:
+    """One page of `query`'s rows, sorted by `order`, and how many rows every page holds
+    together (counted over the same query, so the total matches the filter)."""
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(*order).limit(page.limit).offset(page.offset))
+    return list(rows), int(total or 0)
+
+
 def paged(response: Response, rows: list[Row], total: int) -> Envelope[list[Row]]:
     """The answer of a list endpoint: this page's `rows` in the envelope, and `total` (the
     rows on every page) in `X-Total-Count`, so a client can draw its pager."""
@@ -49,6 +64,7 @@ __all__ = [
     "Page",
     "PageParams",
     "Row",
+    "one_page",
     "page_params",
     "paged",
 ]

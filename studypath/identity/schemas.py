@@ -7,20 +7,18 @@ from the database).
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
 )
 
+from studypath.core.responses import RowOut
 from studypath.core.validation import SchemaSays, Text, check_text
 from studypath.identity.passwords import MAX_LENGTH, MIN_LENGTH
 from studypath.identity.roles import Role
@@ -58,10 +56,7 @@ NewPassword = Annotated[
 ]
 
 
-class UserProfile(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
+class UserProfile(RowOut):
     username: str
     email: str
     role: Role

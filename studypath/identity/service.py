@@ -23,13 +23,15 @@ from studypath.identity.roles import Role
 from studypath.telemetry.tracing import traced
 
 
-def check_password_policy(password: str) -> None:
+def check_password_policy(password: str, *, field: str = "password") -> None:
+    """400 listing every rule `password` breaks, each detail naming `field`: the request's
+    own name for it (`password` at registration, `new_password` when it is changed)."""
     problems = policy_violations(password)
     if problems:
         raise AppError(
             ErrorCode.VALIDATION_FAILED,
             "Password " + "; ".join(problems),
-            details=[{"field": "password", "message": problem} for problem in problems],
+            details=[{"field": field, "message": problem} for problem in problems],
         )
 
 

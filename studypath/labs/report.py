@@ -18,11 +18,8 @@ def text_report(run: LabRun) -> str:
     (A tests lab: each mutant, killed or survived — see `mutation_report`.)"""
     if run.lab.grades_tests:
         return mutation_report(run)
-    lab = run.lab
-    lines = [f"{lab.name} · {lab.title} (guide week {lab.week})", f"checked: {run.path}", ""]
-    if run.setup_error:
-        lines += [f"setup failed: {run.setup_error}", ""]
-    width = max((len(result.name) for result in run.results), default=10)
+    lines = _heading(run, "checked", "setup failed")
+    width = _name_width(run)
     for result in run.results:
         hidden = " (hidden)" if result.hidden else ""
         if not result.ran:
@@ -44,11 +41,8 @@ KILLED, SURVIVED = "killed", "SURVIVED"
 def mutation_report(run: LabRun) -> str:
     """A tests lab: each mutant, killed (and by which test) or survived (with its hint:
     the bug none of the tests noticed); then the mutation score."""
-    lab = run.lab
-    lines = [f"{lab.name} · {lab.title} (guide week {lab.week})", f"tests in: {run.path}", ""]
-    if run.setup_error:
-        lines += [f"not graded: {run.setup_error}", ""]
-    width = max((len(result.name) for result in run.results), default=10)
+    lines = _heading(run, "tests in", "not graded")
+    width = _name_width(run)
     for result in run.results:
         if not result.ran:
             lines.append(f" ----     {result.name:<{width}}  not run")
@@ -62,6 +56,20 @@ def mutation_report(run: LabRun) -> str:
         f"mutation score: {run.passed}/{run.total} mutants killed ({run.score:.0f} %)",
     ]
     return "\n".join(lines)
+
+
+def _heading(run: LabRun, path_label: str, setup_label: str) -> list[str]:
+    """A report's first lines: the lab, where its copy is, and why setup failed (if it did)."""
+    lab = run.lab
+    lines = [f"{lab.name} · {lab.title} (guide week {lab.week})", f"{path_label}: {run.path}", ""]
+    if run.setup_error:
+        lines += [f"{setup_label}: {run.setup_error}", ""]
+    return lines
+
+
+def _name_width(run: LabRun) -> int:
+    """The longest check name: the column the results line up in."""
+    return max((len(result.name) for result in run.results), default=10)
 
 
 def _indented(text: str, spaces: int) -> str:

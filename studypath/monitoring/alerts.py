@@ -40,8 +40,6 @@ from studypath.monitoring.models import (
     Event,
     EventLevel,
     EventType,
-    Incident,
-    IncidentStatus,
 )
 
 EVALUATION_LOCK = 7_420_003
@@ -158,7 +156,7 @@ async def _transition(
         payload={"value": value, "threshold": alert.threshold, "before": before.value},
     )
     if after is AlertStatus.FIRING and alert.opens_incident:
-        await _open_incident(session, alert)
+        await service.open_incident_for(session, alert)
 
 
 def _reading(alert: Alert, value: float | None) -> str:
@@ -169,28 +167,6 @@ def _reading(alert: Alert, value: float | None) -> str:
         return f"{measured}: no data, {rule}"
     met = COMPARATORS[alert.comparator](value, alert.threshold)
     return f"{measured} = {value:g}, {rule} {'met' if met else 'not met'}"
-
-
-async def _open_incident(session: AsyncSession, alert: Alert) -> None:
-    still_open = await session.scalar(
-        select(Incident.id).where(
-            Incident.alert_id == alert.id,
-            Incident.status.in_([IncidentStatus.OPEN, IncidentStatus.INVESTIGATING]),
-        )
-    )
-    if still_open is not None:
-        return
-    incident = Incident(
-        title=f"Alert firing: {alert.name}",
-        severity=alert.severity,
-        description=alert.description,
-        alert_id=alert.id,
-        created_by=alert.created_by,
-    )
-    session.add(incident)
-    await session.flush()
-    await session.refresh(incident)
-    await service.incident_event(session, incident, f"opened by alert {alert.name!r}", None)
 
 
 async def evaluate_all(db: Database) -> list[Evaluation]:

@@ -6,7 +6,7 @@ import hmac
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from studypath.auth.dependencies import (
     CurrentUser,
@@ -19,15 +19,12 @@ from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.core.state import State, app_state
-from studypath.core.validation import Text, ZonedDateTime
 from studypath.identity.roles import Role
 from studypath.monitoring import prometheus, service
+from studypath.monitoring.filters import EventFilter, MetricFilter
 from studypath.monitoring.models import (
     AlertStatus,
-    EventLevel,
-    EventType,
     IncidentStatus,
-    MetricType,
 )
 from studypath.monitoring.schemas import (
     AlertOut,
@@ -47,19 +44,9 @@ from studypath.telemetry.tracing import TracedRoute
 
 router = APIRouter(prefix=f"{API_PREFIX}/monitoring", tags=["monitoring"], route_class=TracedRoute)
 
-TagFilter = Annotated[
-    Text | None,
-    Query(
-        max_length=2000,
-        description=f"`key:value,key2:value2` — all must match; at most "
-        f"{service.MAX_TAG_FILTERS} keys, each at most once (else 400). Empty: no filter.",
-        json_schema_extra={"pattern": service.TAG_FILTER_PATTERN},
-    ),
-]
-TimeBound = Annotated[
-    ZonedDateTime | None,
-    Query(description="RFC 3339, with `Z` or an offset (e.g. 2024-05-01T12:00:00Z)."),
-]
+# The listings' query parameters, each read into one filter (`filters.py`).
+EventsWanted = Annotated[EventFilter, Depends()]
+MetricsWanted = Annotated[MetricFilter, Depends()]
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -77,29 +64,10 @@ async def create_event(
 
 @router.get("/events", response_model=Envelope[list[EventOut]])
 async def list_events(
-    principal: CurrentUser,
-    db: DbSession,
-    page: Page,
-    response: Response,
-    event_type: EventType | None = None,
-    source: Annotated[Text | None, Query(max_length=200)] = None,
-    level: EventLevel | None = None,
-    tags: TagFilter = None,
-    start_time: TimeBound = None,
-    end_time: TimeBound = None,
+    principal: CurrentUser, db: DbSession, page: Page, response: Response, wanted: EventsWanted
 ) -> Envelope[list[EventOut]]:
     """Newest first. Yours, or everyone's for moderators and admins."""
-    events, total = await service.list_events(
-        db,
-        principal,
-        page,
-        event_type=event_type,
-        source=source,
-        level=level,
-        tags=service.parse_tag_filter(tags) if tags else None,
-        since=start_time,
-        until=end_time,
-    )
+    events, total = await service.list_events(db, principal, page, wanted)
     return paged(response, [EventOut.model_validate(event) for event in events], total)
 
 
@@ -124,26 +92,9 @@ async def create_metric(
 
 @router.get("/metrics", response_model=Envelope[list[MetricOut]])
 async def list_metrics(
-    principal: CurrentUser,
-    db: DbSession,
-    page: Page,
-    response: Response,
-    name: Annotated[Text | None, Query(max_length=200)] = None,
-    metric_type: MetricType | None = None,
-    labels: TagFilter = None,
-    start_time: TimeBound = None,
-    end_time: TimeBound = None,
+    principal: CurrentUser, db: DbSession, page: Page, response: Response, wanted: MetricsWanted
 ) -> Envelope[list[MetricOut]]:
-    metrics, total = await service.list_metrics(
-        db,
-        principal,
-        page,
-        name=name,
-        metric_type=metric_type,
-        labels=service.parse_tag_filter(labels) if labels else None,
-        since=start_time,
-        until=end_time,
-    )
+    metrics, total = await service.list_metrics(db, principal, page, wanted)
     return paged(response, [MetricOut.model_validate(metric) for metric in metrics], total)
 
 

@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from studypath.core.responses import RowOut
 from studypath.core.validation import (
     INTEGER_ONLY,
     FiniteFloat,
@@ -173,10 +174,7 @@ class CreateEvent(BaseModel):
     recorded_at: IsoDateTime | None = Field(default=None, description=RECORDED_AT)
 
 
-class EventOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
+class EventOut(RowOut):
     event_type: EventType
     source: str
     message: str | None
@@ -202,10 +200,7 @@ class CreateMetric(BaseModel):
     recorded_at: IsoDateTime | None = Field(default=None, description=RECORDED_AT)
 
 
-class MetricOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
+class MetricOut(RowOut):
     name: str
     metric_type: MetricType
     value: float
@@ -400,10 +395,7 @@ class UpdateAlert(BaseModel):
         return changes
 
 
-class AlertOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
+class AlertOut(RowOut):
     name: str
     description: str | None
     metric_name: str
@@ -467,10 +459,7 @@ class UpdateIncident(BaseModel):
     )
 
 
-class IncidentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
+class IncidentOut(RowOut):
     title: str
     description: str | None
     severity: IncidentSeverity

@@ -25,14 +25,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.core.clock import utcnow
 from studypath.core.errors import AppError, ErrorCode, not_found
-from studypath.core.pagination import PageParams
+from studypath.core.pagination import PageParams, one_page
 from studypath.identity.models import User
 from studypath.identity.roles import Role
+from studypath.monitoring.filters import (
+    EventFilter,
+    MetricFilter,
+    RecordedFilter,
+    parse_tag_filter,
+)
 from studypath.monitoring.models import (
     Alert,
     AlertStatus,
@@ -73,40 +79,9 @@ GENERIC_METRIC_PREFIXES = (
     "queue_size",
     "client_",
 )
-MAX_TAG_FILTERS = 20
-# The filter's form as a JSON Schema pattern (the OpenAPI document states it; the parser
-# below is what checks it, and says what is wrong). An item is `key:value`: the key has no
-# `:` or `,`, the value no `,`, and each has a character that is not white space; an empty
-# filter is no filter. It cannot say "each key at most once", so a repeated key is a 400 the
-# schema does not show.
-_TAG_KEY_TEXT = r"[^,:\x00]*[^,:\s\x00][^,:\x00]*"
-_TAG_VALUE_TEXT = r"[^,\x00]*[^,\s\x00][^,\x00]*"
-_TAG_ITEM = f"{_TAG_KEY_TEXT}:{_TAG_VALUE_TEXT}"
-TAG_FILTER_PATTERN = f"^(?:{_TAG_ITEM}(?:,{_TAG_ITEM}){{0,{MAX_TAG_FILTERS - 1}}})?$"
 
 
-# --- the tag filter `k:v,k2:v2` ---------------------------------------------------------------
-def parse_tag_filter(text_filter: str) -> dict[str, str]:
-    """`env:prod,team:search` → {"env": "prod", "team": "search"}; a clear 400 otherwise."""
-    tags: dict[str, str] = {}
-    for part in text_filter.split(","):
-        key, colon, value = part.strip().partition(":")
-        key, value = key.strip(), value.strip()
-        if not colon or not key or not value:
-            raise AppError(
-                ErrorCode.VALIDATION_FAILED,
-                f"tags filter {text_filter!r}: each item must be key:value, "
-                "separated by commas (e.g. env:prod,team:search)",
-                details=[{"field": "tags", "message": f"bad item {part!r}"}],
-            )
-        if key in tags:
-            raise AppError(ErrorCode.VALIDATION_FAILED, f"tags filter: key {key!r} given twice")
-        tags[key] = value
-    if len(tags) > MAX_TAG_FILTERS:
-        raise AppError(ErrorCode.VALIDATION_FAILED, f"tags filter: at most {MAX_TAG_FILTERS} keys")
-    return tags
-
-
+# --- the tag filter `k:v,k2:v2` (its grammar: `filters.py`) -------------------------------
 def _tags_match(column: Any, tags: dict[str, str]) -> Any:
     """Tag values are compared as text, so `count:3` matches 3 and "3"."""
     return [column[key].astext == value for key, value in tags.items()]
@@ -118,6 +93,18 @@ def _is_staff(actor: Actor) -> bool:
 
 def _forbidden(message: str) -> AppError:
     return AppError(ErrorCode.FORBIDDEN, message)
+
+
+RowT = TypeVar("RowT", Event, Metric, Alert, Incident)
+
+
+async def _insert(session: AsyncSession, row: RowT) -> RowT:
+    """Store a new row in the caller's transaction; it comes back as stored (its id, status
+    and times set by the database)."""
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return row
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -199,10 +186,7 @@ async def record_event(
     )
     if recorded_at is not None:
         event.recorded_at = recorded_at
-    session.add(event)
-    await session.flush()
-    await session.refresh(event)
-    return event
+    return await _insert(session, event)
 
 
 @traced
@@ -215,59 +199,46 @@ async def create_event(session: AsyncSession, actor: Actor, username: str, **fie
 RecordedT = TypeVar("RecordedT", bound=Recorded)
 
 
-async def _page(
-    session: AsyncSession, query: Select[Any], order: Any, page: PageParams
-) -> tuple[list[Any], int]:
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(order).limit(page.limit).offset(page.offset))
-    return list(rows), int(total or 0)
-
-
 async def _list_recorded(
     session: AsyncSession,
     actor: Actor,
     page: PageParams,
     model: type[RecordedT],
+    wanted: RecordedFilter,
     *,
     equal: Sequence[tuple[Any, object]],
-    tags: tuple[Any, dict[str, str] | None],
-    since: datetime | None,
-    until: datetime | None,
+    tags: tuple[Any, str | None],
 ) -> tuple[list[RecordedT], int]:
     """Events and stored metrics are listed alike: the writer's own rows (staff: all), each
-    `(column, value)` in `equal` whose value was given, every `key:value` of the tag filter on
-    the tags column, the time window on `recorded_at`; newest first, one page and the total."""
+    `(column, value)` in `equal` whose value was given, every `key:value` of the tag filter
+    `(column, text)` on that column, `wanted`'s time window on `recorded_at`; newest first,
+    one page and the total."""
     query = select(model)
     if not _is_staff(actor):
         query = query.where(model.created_by == actor.user_id)
     query = query.where(*(column == value for column, value in equal if value is not None))
-    tags_column, wanted = tags
-    if wanted:
-        query = query.where(*_tags_match(tags_column, wanted))
-    if since is not None:
-        query = query.where(model.recorded_at >= since)
-    if until is not None:
-        query = query.where(model.recorded_at <= until)
-    return await _page(session, query, model.recorded_at.desc(), page)
+    tags_column, tag_filter = tags
+    if tag_filter:
+        query = query.where(*_tags_match(tags_column, parse_tag_filter(tag_filter)))
+    if wanted.start_time is not None:
+        query = query.where(model.recorded_at >= wanted.start_time)
+    if wanted.end_time is not None:
+        query = query.where(model.recorded_at <= wanted.end_time)
+    return await one_page(session, query, page, model.recorded_at.desc())
 
 
 @traced
 async def list_events(
-    session: AsyncSession,
-    actor: Actor,
-    page: PageParams,
-    *,
-    event_type: EventType | None = None,
-    source: str | None = None,
-    level: EventLevel | None = None,
-    tags: dict[str, str] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    session: AsyncSession, actor: Actor, page: PageParams, wanted: EventFilter
 ) -> tuple[list[Event], int]:
     """Newest first. Users see the events they wrote; moderators and admins see all."""
-    equal = [(Event.event_type, event_type), (Event.source, source), (Event.level, level)]
+    equal = [
+        (Event.event_type, wanted.event_type),
+        (Event.source, wanted.source),
+        (Event.level, wanted.level),
+    ]
     return await _list_recorded(
-        session, actor, page, Event, equal=equal, tags=(Event.tags, tags), since=since, until=until
+        session, actor, page, Event, wanted, equal=equal, tags=(Event.tags, wanted.tags)
     )
 
 
@@ -331,64 +302,60 @@ async def create_metric(
     checked = _check_time(recorded_at)
     if checked is not None:
         metric.recorded_at = checked
-    session.add(metric)
-    await session.flush()
-    await session.refresh(metric)
-    return metric
+    return await _insert(session, metric)
 
 
 @traced
 async def list_metrics(
-    session: AsyncSession,
-    actor: Actor,
-    page: PageParams,
-    *,
-    name: str | None = None,
-    metric_type: MetricType | None = None,
-    labels: dict[str, str] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    session: AsyncSession, actor: Actor, page: PageParams, wanted: MetricFilter
 ) -> tuple[list[Metric], int]:
     """Newest first. Users see the samples they stored; moderators and admins see all."""
-    equal = [(Metric.name, name), (Metric.metric_type, metric_type)]
+    equal = [(Metric.name, wanted.name), (Metric.metric_type, wanted.metric_type)]
     return await _list_recorded(
-        session,
-        actor,
-        page,
-        Metric,
-        equal=equal,
-        tags=(Metric.labels, labels),
-        since=since,
-        until=until,
+        session, actor, page, Metric, wanted, equal=equal, tags=(Metric.labels, wanted.labels)
     )
+
+
+# --- alerts and incidents: every signed-in user reads them all ------------------------------
+SharedT = TypeVar("SharedT", Alert, Incident)
+
+
+async def _shared_row(session: AsyncSession, model: type[SharedT], row_id: uuid.UUID) -> SharedT:
+    """The alert or incident with this id, as stored now; 404 naming the kind otherwise."""
+    row = await session.get(model, row_id, populate_existing=True)
+    if row is None:
+        raise not_found(model.__name__)
+    return row
+
+
+async def _list_shared(
+    session: AsyncSession, page: PageParams, model: type[SharedT], status: Any, order: Any
+) -> tuple[list[SharedT], int]:
+    """One page of alerts or incidents, those in `status` only when it is given."""
+    query = select(model)
+    if status is not None:
+        query = query.where(model.status == status)
+    return await one_page(session, query, page, order)
 
 
 # --- alerts -----------------------------------------------------------------------------------
 @traced
 async def create_alert(session: AsyncSession, actor: Actor, **rule: Any) -> Alert:
     alert = Alert(**rule, created_by=actor.user_id)
-    session.add(alert)
-    await session.flush()
-    await session.refresh(alert)
-    return alert
+    return await _insert(session, alert)
 
 
 @traced
 async def get_alert(session: AsyncSession, alert_id: uuid.UUID) -> Alert:
-    alert = await session.get(Alert, alert_id, populate_existing=True)
-    if alert is None:
-        raise not_found("Alert")
-    return alert
+    return await _shared_row(session, Alert, alert_id)
 
 
 @traced
 async def list_alerts(
     session: AsyncSession, page: PageParams, *, status: AlertStatus | None = None
 ) -> tuple[list[Alert], int]:
-    query = select(Alert)
-    if status is not None:
-        query = query.where(Alert.status == status)
-    return await _page(session, query, Alert.created_at, page)
+    """Oldest first."""
+    return await _list_shared(session, page, Alert, status, Alert.created_at)
 
 
 @traced
@@ -442,37 +409,58 @@ async def create_incident(
     created_by: uuid.UUID | None,
     alert_id: uuid.UUID | None = None,
 ) -> Incident:
-    incident = Incident(
-        title=title,
-        description=description,
-        severity=severity,
-        created_by=created_by,
-        alert_id=alert_id,
+    """An incident someone opened (`created_by`), its first timeline event saying so."""
+    incident = await _insert(
+        session,
+        Incident(
+            title=title,
+            description=description,
+            severity=severity,
+            created_by=created_by,
+            alert_id=alert_id,
+        ),
     )
-    session.add(incident)
-    await session.flush()
-    await session.refresh(incident)
     await incident_event(session, incident, f"incident opened: {title}", created_by)
     await session.refresh(incident)
     return incident
 
 
+async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident | None:
+    """The incident a firing alert opens (owned by the alert's creator) — unless one it
+    opened is still open or investigated: then None."""
+    still_open = await session.scalar(
+        select(Incident.id).where(
+            Incident.alert_id == alert.id,
+            Incident.status.in_([IncidentStatus.OPEN, IncidentStatus.INVESTIGATING]),
+        )
+    )
+    if still_open is not None:
+        return None
+    incident = await _insert(
+        session,
+        Incident(
+            title=f"Alert firing: {alert.name}",
+            severity=alert.severity,
+            description=alert.description,
+            alert_id=alert.id,
+            created_by=alert.created_by,
+        ),
+    )
+    await incident_event(session, incident, f"opened by alert {alert.name!r}", None)
+    return incident
+
+
 @traced
 async def get_incident(session: AsyncSession, incident_id: uuid.UUID) -> Incident:
-    incident = await session.get(Incident, incident_id, populate_existing=True)
-    if incident is None:
-        raise not_found("Incident")
-    return incident
+    return await _shared_row(session, Incident, incident_id)
 
 
 @traced
 async def list_incidents(
     session: AsyncSession, page: PageParams, *, status: IncidentStatus | None = None
 ) -> tuple[list[Incident], int]:
-    query = select(Incident)
-    if status is not None:
-        query = query.where(Incident.status == status)
-    return await _page(session, query, Incident.started_at.desc(), page)
+    """Newest first."""
+    return await _list_shared(session, page, Incident, status, Incident.started_at.desc())
 
 
 @traced
@@ -574,12 +562,10 @@ __all__ = [
     "GENERIC_METRIC_PREFIXES",
     "GENERIC_SOURCE_PREFIXES",
     "LEADING_WORD",
-    "MAX_TAG_FILTERS",
     "RESERVED_METRIC_PREFIXES",
     "RESERVED_SOURCES",
     "STAFF_METRIC_PREFIXES",
     "STAFF_SOURCE_PREFIXES",
-    "TAG_FILTER_PATTERN",
     "check_event_source",
     "check_metric_name",
     "create_alert",
@@ -598,8 +584,8 @@ __all__ = [
     "list_events",
     "list_incidents",
     "list_metrics",
+    "open_incident_for",
     "own_metric_prefixes",
-    "parse_tag_filter",
     "record_event",
     "stats",
     "update_alert",

@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from studypath.core.responses import RowOut
 from studypath.core.validation import StrictBool, Text, absent, check_text, exactly_one_of
 from studypath.notes.models import SharePermission
 
@@ -51,10 +52,7 @@ class UpdateNote(BaseModel):
     is_public: StrictBool = absent(description="The owner only.")
 
 
-class NoteOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
+class NoteOut(RowOut):
     owner_id: uuid.UUID
     title: str
     content: str
@@ -87,10 +85,7 @@ class ShareNote(BaseModel):
         return self
 
 
-class ShareOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
+class ShareOut(RowOut):
     note_id: uuid.UUID
     shared_with: uuid.UUID
     shared_by: uuid.UUID | None

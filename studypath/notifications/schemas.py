@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from studypath.core.responses import RowOut
 
 
-class NotificationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
+class NotificationOut(RowOut):
     kind: str
     title: str
     body: str

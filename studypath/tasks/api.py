@@ -25,15 +25,18 @@ from studypath.tasks.registry import Creator
 from studypath.tasks.schemas import (
     CreateTask,
     RegisterTaskType,
+    TaskFilter,
     TaskResponse,
     TaskStats,
-    TaskTypeFilter,
     TaskTypeInfo,
 )
-from studypath.tasks.states import TaskPriority, TaskStatus
+from studypath.tasks.states import TaskStatus
 from studypath.telemetry.tracing import TracedRoute
 
 router = APIRouter(prefix=f"{API_PREFIX}/tasks", tags=["tasks"], route_class=TracedRoute)
+
+# `task_type`, `status`, `priority`: the list's query parameters, read into one `TaskFilter`.
+TasksWanted = Annotated[TaskFilter, Depends()]
 
 
 def task_out(task: Task) -> TaskResponse:
@@ -107,14 +110,8 @@ async def create_task(
     payload (the email type's rules for users)."""
     task = await service.create_task(
         db,
-        task_type=body.task_type,
-        payload=body.payload,
+        **dict(body),  # task_type, payload, priority, … as validated (not dumped to JSON)
         created_by=principal.user_id,
-        priority=body.priority,
-        scheduled_at=body.scheduled_at,
-        metadata=body.metadata,
-        max_attempts=body.max_attempts,
-        retry_strategy=body.retry_strategy,
         creator=Creator(user_id=principal.user_id, role=principal.role, email=principal.email),
         registry=state.registry,
     )
@@ -123,19 +120,11 @@ async def create_task(
 
 @router.get("", response_model=Envelope[list[TaskResponse]])
 async def list_tasks(
-    principal: CurrentUser,
-    db: DbSession,
-    page: Page,
-    response: Response,
-    task_type: TaskTypeFilter | None = None,
-    status: TaskStatus | None = None,
-    priority: TaskPriority | None = None,
+    principal: CurrentUser, db: DbSession, page: Page, response: Response, wanted: TasksWanted
 ) -> Envelope[list[TaskResponse]]:
     """Your tasks (moderators and admins: everyone's), critical first, then oldest.
     Total in `X-Total-Count`."""
-    tasks, total = await service.list_tasks(
-        db, principal, page, task_type=task_type, status=status, priority=priority
-    )
+    tasks, total = await service.list_tasks(db, principal, page, wanted)
     return paged(response, [task_out(task) for task in tasks], total)
 
 
@@ -150,7 +139,8 @@ async def dead_letter(
     principal: CurrentUser, db: DbSession, page: Page, response: Response
 ) -> Envelope[list[TaskResponse]]:
     """Failed tasks (out of attempts), with their error history. Yours, or all for staff."""
-    tasks, total = await service.list_tasks(db, principal, page, status=TaskStatus.DEAD_LETTER)
+    dead = TaskFilter(status=TaskStatus.DEAD_LETTER)
+    tasks, total = await service.list_tasks(db, principal, page, dead)
     return paged(response, [task_out(task) for task in tasks], total)
 
 

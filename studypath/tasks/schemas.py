@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from studypath.core.responses import RowOut
 from studypath.core.validation import IsoDateTime, JsonInt, Text, bounded_json, check_text
 from studypath.tasks.retry import RetryStrategy
 from studypath.tasks.states import TaskPriority, TaskStatus
@@ -55,10 +57,16 @@ class CreateTask(BaseModel):
     )
 
 
-class TaskResponse(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+@dataclass(frozen=True)
+class TaskFilter:
+    """Which tasks a listing shows (`GET /tasks`'s query parameters); None: any."""
 
-    id: uuid.UUID
+    task_type: TaskTypeFilter | None = None
+    status: TaskStatus | None = None
+    priority: TaskPriority | None = None
+
+
+class TaskResponse(RowOut):
     task_type: str
     status: TaskStatus
     priority: TaskPriority

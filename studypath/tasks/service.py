@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.core.clock import utcnow
 from studypath.core.db import after_commit
 from studypath.core.errors import AppError, ErrorCode, not_found
-from studypath.core.pagination import PageParams
+from studypath.core.pagination import PageParams, one_page
 from studypath.identity.roles import Role
 from studypath.rbac.policy import Actor, can_access_owned
 from studypath.tasks.errors import TaskErrorCode
@@ -37,7 +37,7 @@ from studypath.tasks.registry import (
     required_role,
 )
 from studypath.tasks.retry import DEFAULT_STRATEGY, RetryStrategy
-from studypath.tasks.schemas import MAX_METADATA_BYTES, MAX_PAYLOAD_BYTES
+from studypath.tasks.schemas import MAX_METADATA_BYTES, MAX_PAYLOAD_BYTES, TaskFilter
 from studypath.tasks.states import TaskPriority, TaskStatus
 from studypath.tasks.stats import count_by_status
 from studypath.tasks.workers import live_workers
@@ -350,28 +350,17 @@ def _scoped(actor: Actor) -> Select[Task]:
 
 @traced
 async def list_tasks(
-    session: AsyncSession,
-    actor: Actor,
-    page: PageParams,
-    *,
-    task_type: str | None = None,
-    status: TaskStatus | None = None,
-    priority: TaskPriority | None = None,
+    session: AsyncSession, actor: Actor, page: PageParams, wanted: TaskFilter
 ) -> tuple[list[Task], int]:
+    """The actor's tasks (staff: everyone's) that match `wanted`: critical first, then oldest."""
     query = _scoped(actor)
-    if task_type is not None:
-        query = query.where(Task.task_type == task_type)
-    if status is not None:
-        query = query.where(Task.status == status)
-    if priority is not None:
-        query = query.where(Task.priority == priority)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(Task.priority_rank.desc(), Task.created_at, Task.id)
-        .limit(page.limit)
-        .offset(page.offset)
-    )
-    return list(rows), int(total or 0)
+    if wanted.task_type is not None:
+        query = query.where(Task.task_type == wanted.task_type)
+    if wanted.status is not None:
+        query = query.where(Task.status == wanted.status)
+    if wanted.priority is not None:
+        query = query.where(Task.priority == wanted.priority)
+    return await one_page(session, query, page, Task.priority_rank.desc(), Task.created_at, Task.id)
 
 
 @traced

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 
 from studypath.auth.cookies import clear_session_cookie
 from studypath.auth.dependencies import (
@@ -18,7 +18,6 @@ from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
-from studypath.core.validation import Text
 from studypath.identity import service as identity_service
 from studypath.identity.errors import UserErrorCode
 from studypath.identity.models import User
@@ -37,11 +36,15 @@ from studypath.users.schemas import (
     SetRole,
     SetStatus,
     UpdateOwnProfile,
+    UserFilter,
     UserStats,
 )
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"], route_class=TracedRoute)
 admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], route_class=TracedRoute)
+
+# `role`, `is_active`, `search`: the list's query parameters, read into one `UserFilter`.
+UsersWanted = Annotated[UserFilter, Depends()]
 
 
 async def own_account(principal: CurrentUser, db: DbSession) -> User:
@@ -118,20 +121,12 @@ async def delete_own_account(
 # --- moderation ----------------------------------------------------------------------------
 @router.get("", response_model=Envelope[list[UserProfile]])
 async def list_users(
-    actor: Moderator,
-    db: DbSession,
-    page: Page,
-    response: Response,
-    role: Role | None = None,
-    is_active: bool | None = None,
-    search: Annotated[Text | None, Query(max_length=100)] = None,
+    actor: Moderator, db: DbSession, page: Page, response: Response, wanted: UsersWanted
 ) -> Envelope[list[UserProfile]]:
     """Users, oldest first (moderators do not see admins). Total in `X-Total-Count`.
     `search` matches part of a username or email literally (`_` and `%` are plain
     characters)."""
-    users, total = await service.list_users(
-        db, actor, page, role=role, is_active=is_active, search=search
-    )
+    users, total = await service.list_users(db, actor, page, wanted)
     return paged(response, [profile(user) for user in users], total)
 
 

@@ -8,8 +8,10 @@ from the database) and every flag a `StrictBool`. Optional fields the guide's sy
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from studypath.core.validation import StrictBool, Text
@@ -89,6 +91,16 @@ class DeleteUser(BaseModel):
     hard_delete: StrictBool | None = Field(
         default=None, description="Remove the row (default: soft delete, the row stays)."
     )
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    """Which users a listing shows (`GET /users`'s query parameters); None: any. `search`
+    matches part of a username or email literally (`_` and `%` are plain characters)."""
+
+    role: Role | None = None
+    is_active: bool | None = None
+    search: Annotated[Text | None, Query(max_length=100)] = None
 
 
 class RegistrationCounts(BaseModel):

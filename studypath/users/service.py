@@ -15,7 +15,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.auth import keys as auth_keys
@@ -24,7 +24,7 @@ from studypath.auth.errors import AuthErrorCode
 from studypath.core.clock import utcnow
 from studypath.core.db import after_commit
 from studypath.core.errors import AppError, ErrorCode, not_found
-from studypath.core.pagination import PageParams
+from studypath.core.pagination import PageParams, one_page
 from studypath.core.security import hash_password_async, verify_password_async
 from studypath.identity.errors import UserErrorCode
 from studypath.identity.models import User
@@ -38,6 +38,7 @@ from studypath.identity.service import (
 )
 from studypath.rbac.policy import Actor, can_moderate_user, can_view_user
 from studypath.telemetry.tracing import traced
+from studypath.users.schemas import UserFilter
 
 audit_log = logging.getLogger("studypath.audit")
 LIKE_ESCAPE = "\\"
@@ -85,7 +86,7 @@ async def change_own_password(
         raise AppError(AuthErrorCode.INVALID_CREDENTIALS, "Current password is wrong")
     if current == new:
         raise AppError(ErrorCode.VALIDATION_FAILED, "New password must differ from the current one")
-    check_password_policy(new)
+    check_password_policy(new, field="new_password")
     user.password_hash = await hash_password_async(new)
     user.password_change_required = False
     ended = await auth_sessions.end_user_sessions(db, user.id, keep=keep_session)
@@ -176,7 +177,7 @@ async def reset_password(
             "You cannot reset your own password: use PUT /users/me/password",
         )
     user = await moderated_user(db, actor, user_id)
-    check_password_policy(new_password)
+    check_password_policy(new_password, field="new_password")
     user.password_hash = await hash_password_async(new_password)
     user.password_change_required = require_change
     ended = await auth_sessions.end_user_sessions(db, user.id)
@@ -259,43 +260,27 @@ def like_literal(text_: str) -> str:
     )
 
 
-def _list_query(
-    actor: Actor, role: Role | None, is_active: bool | None, search: str | None
-) -> Select[Any]:
+@traced
+async def list_users(
+    db: AsyncSession, actor: Actor, page: PageParams, wanted: UserFilter
+) -> tuple[list[User], int]:
+    """Users that match `wanted`, oldest first; moderators do not see admins (hidden: 404)."""
     query = select(User).where(User.deleted_at.is_(None))
-    if actor.role is not Role.ADMIN:  # moderators do not see admins (they are hidden: 404)
+    if actor.role is not Role.ADMIN:
         query = query.where(User.role != Role.ADMIN)
-    if role is not None:
-        query = query.where(User.role == role)
-    if is_active is not None:
-        query = query.where(User.is_active.is_(is_active))
-    if search:
-        pattern = f"%{like_literal(search.lower())}%"
+    if wanted.role is not None:
+        query = query.where(User.role == wanted.role)
+    if wanted.is_active is not None:
+        query = query.where(User.is_active.is_(wanted.is_active))
+    if wanted.search:
+        pattern = f"%{like_literal(wanted.search.lower())}%"
         query = query.where(
             or_(
                 func.lower(User.username).like(pattern, escape=LIKE_ESCAPE),
                 func.lower(User.email).like(pattern, escape=LIKE_ESCAPE),
             )
         )
-    return query
-
-
-@traced
-async def list_users(
-    db: AsyncSession,
-    actor: Actor,
-    page: PageParams,
-    *,
-    role: Role | None = None,
-    is_active: bool | None = None,
-    search: str | None = None,
-) -> tuple[list[User], int]:
-    query = _list_query(actor, role, is_active, search)
-    total = await db.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await db.scalars(
-        query.order_by(User.created_at, User.id).limit(page.limit).offset(page.offset)
-    )
-    return list(rows), int(total or 0)
+    return await one_page(db, query, page, User.created_at, User.id)
 
 
 @traced

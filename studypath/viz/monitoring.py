@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import html
 import inspect
 import math
 import re
@@ -33,51 +32,8 @@ from studypath.monitoring import api as monitoring_api
 from studypath.monitoring.alerts import next_status
 from studypath.monitoring.models import Alert, AlertStatus
 from studypath.viz.mermaid import Mermaid, escape
+from studypath.viz.table import Table
 from studypath.viz.traces import TraceView, layer_of
-
-
-# --------------------------------------------------------------------------- tables
-@dataclass
-class Table:
-    """Rows of plain values; an HTML table in a notebook, aligned text elsewhere."""
-
-    rows: list[dict[str, Any]]
-
-    def _repr_html_(self) -> str:
-        if not self.rows:
-            return "<p>(no rows)</p>"
-        head = "".join(f"<th>{html.escape(key)}</th>" for key in self.rows[0])
-        body = "".join(
-            "<tr>"
-            + "".join(
-                f"<td style='text-align:left'>{html.escape(_shown(v))}</td>" for v in row.values()
-            )
-            + "</tr>"
-            for row in self.rows
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-    def __repr__(self) -> str:
-        if not self.rows:
-            return "(no rows)"
-        keys = list(self.rows[0])
-        widths = {k: max(len(k), *(len(_shown(row.get(k))) for row in self.rows)) for k in keys}
-        lines = ["  ".join(k.ljust(widths[k]) for k in keys).rstrip()]
-        for row in self.rows:
-            lines.append("  ".join(_shown(row.get(k)).ljust(widths[k]) for k in keys).rstrip())
-        return "\n".join(lines)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def column(self, key: str) -> list[Any]:
-        return [row.get(key) for row in self.rows]
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    return "" if value is None else str(value)
 
 
 # --------------------------------------------------------------------------- alert states

@@ -12,16 +12,16 @@ request that created it; it is drawn after that request, as the Worker picking i
 
 from __future__ import annotations
 
-import html
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
 from studypath.telemetry.tracing import LAYER
 from studypath.viz.mermaid import Mermaid, escape, mermaid
+from studypath.viz.table import Table
 
 PARTICIPANTS = {
     "client": "Client",
@@ -144,33 +144,20 @@ class TraceView:
         return mermaid("\n".join(header + lines))
 
 
-@dataclass
-class TraceTable:
-    """Rows of span timings; shows as an HTML table in a notebook."""
+@dataclass(repr=False)
+class TraceTable(Table):
+    """Rows of span timings; shows as an HTML table in a notebook (cells as they are, white
+    space kept: the span column is indented by depth)."""
 
-    rows: list[dict[str, Any]]
+    EMPTY: ClassVar[str] = "(no spans)"
+    CELL_STYLE: ClassVar[str] = "text-align:left;white-space:pre"
 
-    def _repr_html_(self) -> str:
-        if not self.rows:
-            return "<p>(no spans)</p>"
-        head = "".join(f"<th>{html.escape(key)}</th>" for key in self.rows[0])
-        body = "".join(
-            "<tr>"
-            + "".join(
-                f"<td style='text-align:left;white-space:pre'>{html.escape(str(v))}</td>"
-                for v in row.values()
-            )
-            + "</tr>"
-            for row in self.rows
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    def cell(self, value: Any) -> str:
+        return str(value)
 
     def __repr__(self) -> str:
         lines = [
             f"{r['start_ms']:>9.2f} ms {r['duration_ms']:>8.2f} ms  {r['layer']:<8} {r['span']}"
             for r in self.rows
         ]
-        return "\n".join(lines) or "(no spans)"
-
-    def __len__(self) -> int:
-        return len(self.rows)
+        return "\n".join(lines) or self.EMPTY

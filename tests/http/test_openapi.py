@@ -15,8 +15,8 @@ import pytest
 from studypath.app import create_app
 from studypath.config import Settings
 from studypath.core.errors import AppError
+from studypath.monitoring.filters import parse_tag_filter
 from studypath.monitoring.schemas import check_label_name, parse_query
-from studypath.monitoring.service import parse_tag_filter
 from studypath.openapi import API_KEY_HEADER, BEARER, COOKIE, ERROR_SCHEMA, openapi_text
 
 ERROR_REF = f"#/components/schemas/{ERROR_SCHEMA}"

@@ -115,6 +115,28 @@ async def test_change_password_errors(
     await sign_in(client, "alice")  # nothing changed: the old password still works
 
 
+async def test_a_weak_new_password_is_refused_naming_the_request_field(
+    client: httpx.AsyncClient, session: AsyncSession, cast: dict[str, dict[str, str]]
+) -> None:
+    """The policy's 400 names the field the request sent: `new_password`, not `password`."""
+    bob = await user_id(session, "bob")
+    for method, path, headers, body in (
+        (
+            "PUT",
+            "/api/v1/users/me/password",
+            cast["alice"],
+            {"current_password": DEFAULT_PASSWORD, "new_password": "short"},
+        ),
+        ("POST", f"/api/v1/users/{bob}/reset-password", cast["root"], {"new_password": "short"}),
+    ):
+        response = await client.request(method, path, headers=headers, json=body)
+        assert response.status_code == 400, (path, response.text)
+        details = response.json()["error"]["details"]
+        assert details and {detail["field"] for detail in details} == {"new_password"}, path
+    await sign_in(client, "alice")  # nothing changed: the old passwords still work
+    await sign_in(client, "bob")
+
+
 async def test_delete_own_account(
     client: httpx.AsyncClient, session: AsyncSession, cast: dict[str, dict[str, str]]
 ) -> None:
