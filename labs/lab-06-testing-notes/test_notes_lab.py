@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from studypath.identity.models import User
-from studypath.notes.models import Note
 from studypath.testing import TestApp, authenticated_user, make_note
 
 NOTES = "/api/v1/notes"
@@ -148,9 +146,9 @@ async def test_only_the_owner_deletes_a_note(app: TestApp) -> None:
 class Shared:
     """What most sharing tests start from: Alice's note, shared with Bob."""
 
-    note: Note
+    note_url: str  # /api/v1/notes/{id}
     alice_token: str
-    bob: User
+    bob_id: str
     bob_token: str
 
 
@@ -164,7 +162,7 @@ async def alice_shares_a_note_with_bob(app: TestApp, permission: str = "read") -
     share = {"username": bob.username, "permission": permission}
     shared = await app.post_json(f"{NOTES}/{note.id}/share", share, token=alice_token)
     assert shared.is_success, shared.text
-    return Shared(note, alice_token, bob, bob_token)
+    return Shared(f"{NOTES}/{note.id}", alice_token, str(bob.id), bob_token)
 
 
 async def test_a_read_share_lets_the_recipient_read_but_not_edit(app: TestApp) -> None:
@@ -207,12 +205,11 @@ async def test_a_recipient_cannot_share_on_or_delete(app: TestApp) -> None:
     ### BEGIN SOLUTION Step 7
     shared = await alice_shares_a_note_with_bob(app, permission="edit")
     carol, _carol_token = await authenticated_user(app)
-    note_url = f"{NOTES}/{shared.note.id}"
 
     share_on = await app.post_json(
-        f"{note_url}/share", {"username": carol.username}, token=shared.bob_token
+        f"{shared.note_url}/share", {"username": carol.username}, token=shared.bob_token
     )
-    delete = await app.delete(note_url, token=shared.bob_token)
+    delete = await app.delete(shared.note_url, token=shared.bob_token)
 
     assert share_on.status_code == 403
     assert delete.status_code == 403
@@ -223,10 +220,9 @@ async def test_revoking_a_share_ends_the_access(app: TestApp) -> None:
     """After DELETE /notes/{id}/share/{user_id}, the recipient gets 404."""
     ### BEGIN SOLUTION Step 7
     shared = await alice_shares_a_note_with_bob(app)
-    note_url = f"{NOTES}/{shared.note.id}"
 
-    revoked = await app.delete(f"{note_url}/share/{shared.bob.id}", token=shared.alice_token)
-    read = await app.get_with_auth(note_url, shared.bob_token)
+    revoked = await app.delete(f"{shared.note_url}/share/{shared.bob_id}", token=shared.alice_token)
+    read = await app.get_with_auth(shared.note_url, shared.bob_token)
 
     assert revoked.status_code == 204
     assert read.status_code == 404
@@ -237,10 +233,9 @@ async def test_only_the_owner_makes_a_note_public(app: TestApp) -> None:
     """An `edit` recipient changes the title, but `is_public` is the owner's: 403."""
     ### BEGIN SOLUTION Step 7
     shared = await alice_shares_a_note_with_bob(app, permission="edit")
-    note_url = f"{NOTES}/{shared.note.id}"
 
-    retitled = await app.put_json(note_url, {"title": "ours"}, token=shared.bob_token)
-    published = await app.put_json(note_url, {"is_public": True}, token=shared.bob_token)
+    retitled = await app.put_json(shared.note_url, {"title": "ours"}, token=shared.bob_token)
+    published = await app.put_json(shared.note_url, {"is_public": True}, token=shared.bob_token)
 
     assert retitled.status_code == 200
     assert published.status_code == 403
