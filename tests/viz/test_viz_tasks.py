@@ -242,7 +242,11 @@ def test_journey_follows_the_request_then_every_attempt() -> None:
     entries = [sql_entry(s) for s in statements]
     entries.append(
         request_end(
-            "POST", "/api/v1/tasks", "studypath.tasks.api.create_task", status=200, duration_ms=4.2
+            "POST",
+            "/api/v1/tasks",
+            endpoint="studypath.tasks.api.create_task",
+            status=200,
+            duration_ms=4.2,
         )
     )
     task = task_row(
