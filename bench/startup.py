@@ -28,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import os
-import signal
 import statistics
 import subprocess
 import tempfile
@@ -39,7 +38,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench.studypath_process import free_port
+from bench.studypath_process import free_port, stop
 
 READY_TIMEOUT = 90.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -106,15 +105,6 @@ def wait_ready(
                 pass
             time.sleep(0.02)
     raise RuntimeError(f"studypath up was not ready in {READY_TIMEOUT} s:\n{log_path.read_text()}")
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    server.send_signal(signal.SIGINT)  # what Ctrl-C does: stops the database too
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 KERNEL_START = textwrap.dedent(

@@ -52,12 +52,18 @@ def studypath_up(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[
             )
             yield url
         finally:
-            server.send_signal(signal.SIGINT)  # what Ctrl-C does: stops the database too
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
+
+
+def stop(server: subprocess.Popen[bytes], within: float = 30.0) -> None:
+    """Stop `studypath up` the way Ctrl-C does, so it stops its database too; kill it only
+    if it has not exited `within` seconds."""
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def is_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> bool:

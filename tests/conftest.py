@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -32,6 +33,17 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("STUDYPATH_"):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A local TCP port that accepts connections but never answers: a client's connect has
+    to time out there (the way a firewalled or hung database host behaves)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    yield int(listener.getsockname()[1])
+    listener.close()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ report shows for a mutant that survives.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -124,13 +125,25 @@ def anyone_deletes(patch: pytest.MonkeyPatch) -> None:
 
 
 # ---------------------------------------------------------------------- sharing
-@mutant("a recipient with 'read' permission can change the note")
-def read_share_can_edit(patch: pytest.MonkeyPatch) -> None:
+UPDATE_CHECKS = ("may change", "may publish")
+
+
+def update_note_without(
+    dropped: str,
+) -> Callable[
+    [AsyncSession, uuid.UUID, uuid.UUID, dict[str, Any]], Awaitable[tuple[models.Note, str]]
+]:
+    """`service.update_note` with one of its two checks left out: "may change" (a read
+    share may not change the note) or "may publish" (only the owner sets `is_public`)."""
+    assert dropped in UPDATE_CHECKS, dropped
+
     async def update_note(
         session: AsyncSession, user_id: uuid.UUID, note_id: uuid.UUID, changes: dict[str, Any]
     ) -> tuple[models.Note, str]:
         note, access = await service.get_note(session, user_id, note_id)
-        if "is_public" in changes and access != "owner":
+        if dropped != "may change" and access not in ("owner", "edit"):
+            raise AppError(ErrorCode.FORBIDDEN, "You may read this note but not change it")
+        if dropped != "may publish" and "is_public" in changes and access != "owner":
             raise AppError(ErrorCode.FORBIDDEN, "Only the owner decides whether a note is public")
         for key, value in changes.items():
             setattr(note, key, value)
@@ -138,7 +151,12 @@ def read_share_can_edit(patch: pytest.MonkeyPatch) -> None:
         await session.refresh(note)
         return note, access
 
-    patch.setattr(service, "update_note", update_note)
+    return update_note
+
+
+@mutant("a recipient with 'read' permission can change the note")
+def read_share_can_edit(patch: pytest.MonkeyPatch) -> None:
+    patch.setattr(service, "update_note", update_note_without("may change"))
 
 
 @mutant("a user a note is shared with can share it on and delete it, as if they owned it")
@@ -184,19 +202,7 @@ def include_public_ignored(patch: pytest.MonkeyPatch) -> None:
 
 @mutant("a recipient with 'edit' permission can make the note public (only its owner may)")
 def editor_makes_public(patch: pytest.MonkeyPatch) -> None:
-    async def update_note(
-        session: AsyncSession, user_id: uuid.UUID, note_id: uuid.UUID, changes: dict[str, Any]
-    ) -> tuple[models.Note, str]:
-        note, access = await service.get_note(session, user_id, note_id)
-        if access not in ("owner", "edit"):
-            raise AppError(ErrorCode.FORBIDDEN, "You may read this note but not change it")
-        for key, value in changes.items():
-            setattr(note, key, value)
-        await session.flush()
-        await session.refresh(note)
-        return note, access
-
-    patch.setattr(service, "update_note", update_note)
+    patch.setattr(service, "update_note", update_note_without("may publish"))
 
 
 # ---------------------------------------------------------------------- pagination

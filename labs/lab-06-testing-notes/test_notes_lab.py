@@ -8,6 +8,8 @@ notes feature and fail on each of its mutants — copies with one small bug each
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from studypath.testing import TestApp, authenticated_user, make_note
 
 NOTES = "/api/v1/notes"
@@ -140,6 +142,29 @@ async def test_only_the_owner_deletes_a_note(app: TestApp) -> None:
 
 
 # ---------------------------------------------------------------------- sharing
+@dataclass
+class Shared:
+    """What most sharing tests start from: Alice's note, shared with Bob."""
+
+    note_url: str  # /api/v1/notes/{id}
+    alice_token: str
+    bob_id: str
+    bob_token: str
+
+
+async def alice_shares_a_note_with_bob(app: TestApp, permission: str = "read") -> Shared:
+    """Arrange, for the sharing tests that act after the share: two signed-in users, and
+    Alice's note shared with Bob through `POST /notes/{id}/share` (a test of the share
+    request itself writes the request out)."""
+    alice, alice_token = await authenticated_user(app)
+    bob, bob_token = await authenticated_user(app)
+    note = await make_note(app, alice)
+    share = {"username": bob.username, "permission": permission}
+    shared = await app.post_json(f"{NOTES}/{note.id}/share", share, token=alice_token)
+    assert shared.is_success, shared.text
+    return Shared(f"{NOTES}/{note.id}", alice_token, str(bob.id), bob_token)
+
+
 async def test_a_read_share_lets_the_recipient_read_but_not_edit(app: TestApp) -> None:
     """Shared to read: GET is 200 with access "read"; PUT is 403."""
     ### BEGIN SOLUTION Step 7
@@ -178,17 +203,13 @@ async def test_a_share_permission_is_read_or_edit(app: TestApp) -> None:
 async def test_a_recipient_cannot_share_on_or_delete(app: TestApp) -> None:
     """Even with `edit`, a recipient may not share the note or delete it: 403."""
     ### BEGIN SOLUTION Step 7
-    alice, alice_token = await authenticated_user(app)
-    bob, bob_token = await authenticated_user(app)
+    shared = await alice_shares_a_note_with_bob(app, permission="edit")
     carol, _carol_token = await authenticated_user(app)
-    note = await make_note(app, alice)
-    share = {"username": bob.username, "permission": "edit"}
-    assert (await app.post_json(f"{NOTES}/{note.id}/share", share, token=alice_token)).is_success
 
     share_on = await app.post_json(
-        f"{NOTES}/{note.id}/share", {"username": carol.username}, token=bob_token
+        f"{shared.note_url}/share", {"username": carol.username}, token=shared.bob_token
     )
-    delete = await app.delete(f"{NOTES}/{note.id}", token=bob_token)
+    delete = await app.delete(shared.note_url, token=shared.bob_token)
 
     assert share_on.status_code == 403
     assert delete.status_code == 403
@@ -198,14 +219,10 @@ async def test_a_recipient_cannot_share_on_or_delete(app: TestApp) -> None:
 async def test_revoking_a_share_ends_the_access(app: TestApp) -> None:
     """After DELETE /notes/{id}/share/{user_id}, the recipient gets 404."""
     ### BEGIN SOLUTION Step 7
-    alice, alice_token = await authenticated_user(app)
-    bob, bob_token = await authenticated_user(app)
-    note = await make_note(app, alice)
-    share = {"username": bob.username}
-    assert (await app.post_json(f"{NOTES}/{note.id}/share", share, token=alice_token)).is_success
+    shared = await alice_shares_a_note_with_bob(app)
 
-    revoked = await app.delete(f"{NOTES}/{note.id}/share/{bob.id}", token=alice_token)
-    read = await app.get_with_auth(f"{NOTES}/{note.id}", bob_token)
+    revoked = await app.delete(f"{shared.note_url}/share/{shared.bob_id}", token=shared.alice_token)
+    read = await app.get_with_auth(shared.note_url, shared.bob_token)
 
     assert revoked.status_code == 204
     assert read.status_code == 404
@@ -215,14 +232,10 @@ async def test_revoking_a_share_ends_the_access(app: TestApp) -> None:
 async def test_only_the_owner_makes_a_note_public(app: TestApp) -> None:
     """An `edit` recipient changes the title, but `is_public` is the owner's: 403."""
     ### BEGIN SOLUTION Step 7
-    alice, alice_token = await authenticated_user(app)
-    bob, bob_token = await authenticated_user(app)
-    note = await make_note(app, alice)
-    share = {"username": bob.username, "permission": "edit"}
-    assert (await app.post_json(f"{NOTES}/{note.id}/share", share, token=alice_token)).is_success
+    shared = await alice_shares_a_note_with_bob(app, permission="edit")
 
-    retitled = await app.put_json(f"{NOTES}/{note.id}", {"title": "ours"}, token=bob_token)
-    published = await app.put_json(f"{NOTES}/{note.id}", {"is_public": True}, token=bob_token)
+    retitled = await app.put_json(shared.note_url, {"title": "ours"}, token=shared.bob_token)
+    published = await app.put_json(shared.note_url, {"is_public": True}, token=shared.bob_token)
 
     assert retitled.status_code == 200
     assert published.status_code == 403

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +84,16 @@ class TestPostgres:
         )
         self.timings.clones.append(time.perf_counter() - started)
         return self.url_for(name)
+
+    @contextmanager
+    def cloned(self) -> Iterator[str]:
+        """`clone()` for the length of a `with` block, dropped when it ends (a fixture's
+        database: `with postgres.cloned() as url: yield url`)."""
+        url = self.clone()
+        try:
+            yield url
+        finally:
+            self.drop(url)
 
     def drop(self, url: str) -> None:
         """Drop a test's database, closing any connection still open to it."""

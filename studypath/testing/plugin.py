@@ -65,9 +65,8 @@ def postgres(
 @pytest.fixture
 def database_url(postgres: TestPostgres) -> Iterator[str]:
     """A database of this test's own, cloned from the migrated template; dropped after."""
-    url = postgres.clone()
-    yield url
-    postgres.drop(url)
+    with postgres.cloned() as url:
+        yield url
 
 
 @pytest.fixture

@@ -46,8 +46,23 @@ async def token_for(client: httpx.AsyncClient, username: str = "alice") -> str:
     return token
 
 
+@pytest.fixture
+async def token(client: httpx.AsyncClient) -> str:
+    """alice, registered and signed in: her session token."""
+    await register(client)
+    return await token_for(client)
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def new_api_key(client: httpx.AsyncClient, token: str, name: str = "k") -> str:
+    """A key created by the session `token`; the secret, shown this once."""
+    response = await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": name})
+    assert response.status_code == 200, response.text
+    key: str = response.json()["data"]["key"]
+    return key
 
 
 # --- register / login / me / logout --------------------------------------------------------
@@ -113,18 +128,18 @@ async def test_unknown_user_and_wrong_password_answer_the_same(client: httpx.Asy
 
 
 class RecordingHasher(PasswordHasher):
-    """The configured argon2id hasher, noting the hash each verification checks against."""
+    """An argon2 hasher noting the hash each verification checks against."""
 
-    def __init__(self, like: PasswordHasher) -> None:
-        super().__init__(
-            time_cost=like.time_cost,
-            memory_cost=like.memory_cost,
-            parallelism=like.parallelism,
-            hash_len=like.hash_len,
-            salt_len=like.salt_len,
-            type=like.type,
-        )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.verified: list[str] = []
+
+    @classmethod
+    def like(cls, hasher: PasswordHasher) -> RecordingHasher:
+        """One with `hasher`'s parameters (as a hash it makes states them)."""
+        copy = cls.from_parameters(extract_parameters(hasher.hash("probe")))
+        assert isinstance(copy, cls)
+        return copy
 
     def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         self.verified.append(hash if isinstance(hash, str) else hash.decode())
@@ -138,7 +153,7 @@ async def test_unknown_user_costs_one_verification_like_a_wrong_password(
     against a dummy hash): an attacker cannot time out which accounts exist.
     (bench/auth.py prints the two costs.)"""
     await register(client)
-    hasher = RecordingHasher(security._hasher)
+    hasher = RecordingHasher.like(security._hasher)
     monkeypatch.setattr(security, "_hasher", hasher)
 
     await login(client, "alice", "Wrong-Pass-42")
@@ -240,20 +255,16 @@ async def test_bad_credentials_are_401_envelopes(
 
 # --- the token lifecycle ------------------------------------------------------------------------
 async def test_expired_session_is_rejected(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, token: str
 ) -> None:
-    await register(client)
-    token = await token_for(client)
     await session.execute(update(Session).values(expires_at=utcnow() - timedelta(seconds=1)))
     await session.commit()
     assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
 
 
 async def test_idle_session_is_rejected(
-    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, token: str
 ) -> None:
-    await register(client)
-    token = await token_for(client)
     idle = timedelta(seconds=settings.session_idle_timeout_seconds + 1)
     await session.execute(update(Session).values(last_activity_at=utcnow() - idle))
     await session.commit()
@@ -261,10 +272,8 @@ async def test_idle_session_is_rejected(
 
 
 async def test_activity_is_written_at_most_once_per_resolution(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, token: str
 ) -> None:
-    await register(client)
-    token = await token_for(client)
     ten_minutes_ago = utcnow() - timedelta(minutes=10)
     await session.execute(update(Session).values(last_activity_at=ten_minutes_ago))
     await session.commit()
@@ -335,12 +344,10 @@ async def test_deactivation_and_reset_end_sessions(
 
 
 async def test_refresh_right_after_login_then_cooldown_from_the_last_refresh(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, token: str
 ) -> None:
     """As the guide's system: a never-refreshed session refreshes at once (the reference
     script does this right after login); then 409 within 5 minutes of the LAST refresh."""
-    await register(client)
-    token = await token_for(client)
     await session.execute(update(Session).values(expires_at=utcnow() + timedelta(hours=1)))
     await session.commit()
 
@@ -385,13 +392,9 @@ async def test_expired_sessions_are_purged_by_the_server(
 
 # --- the database never holds a usable secret -----------------------------------------------------
 async def test_database_holds_only_hashes_of_tokens_and_keys(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, token: str
 ) -> None:
-    await register(client)
-    token = await token_for(client)
-    key = (
-        await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": "ci"})
-    ).json()["data"]["key"]
+    key = await new_api_key(client, token, "ci")
 
     session_rows = (await session.execute(text("SELECT * FROM sessions"))).mappings().all()
     key_rows = (await session.execute(text("SELECT * FROM api_keys"))).mappings().all()
@@ -482,9 +485,9 @@ async def test_throttle_state_is_shared_by_server_processes(settings: Settings) 
 
 
 # --- API keys ----------------------------------------------------------------------------------
-async def test_api_key_lifecycle(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    await register(client)
-    token = await token_for(client)
+async def test_api_key_lifecycle(
+    client: httpx.AsyncClient, session: AsyncSession, token: str
+) -> None:
     created = await client.post(
         "/api/v1/api-keys", headers=bearer(token), json={"name": "deploy", "expires_in_days": 30}
     )
@@ -514,13 +517,9 @@ async def test_api_key_lifecycle(client: httpx.AsyncClient, session: AsyncSessio
 
 
 async def test_expired_api_key_is_rejected(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, token: str
 ) -> None:
-    await register(client)
-    token = await token_for(client)
-    key = (
-        await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": "short"})
-    ).json()["data"]["key"]
+    key = await new_api_key(client, token, "short")
     await session.execute(update(ApiKey).values(expires_at=utcnow() - timedelta(seconds=1)))
     await session.commit()
     assert (await client.get("/api/v1/auth/me", headers={"X-API-Key": key})).status_code == 401
@@ -534,9 +533,7 @@ async def test_api_key_acts_with_the_owners_current_role(
 
     user = await make_user(session, username="mod", role=Role.MODERATOR)
     token = (await login(client, "mod", DEFAULT_PASSWORD)).json()["data"]["session_token"]
-    key = (await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": "k"})).json()[
-        "data"
-    ]["key"]
+    key = await new_api_key(client, token)
     assert (await client.get("/api/v1/users", headers={"X-API-Key": key})).status_code == 200
 
     await session.execute(update(User).where(User.id == user.id).values(role=Role.USER))
@@ -545,13 +542,9 @@ async def test_api_key_acts_with_the_owners_current_role(
 
 
 async def test_api_key_cannot_manage_keys_sessions_or_the_account(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, token: str
 ) -> None:
-    await register(client)
-    token = await token_for(client)
-    key = (await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": "k"})).json()[
-        "data"
-    ]["key"]
+    key = await new_api_key(client, token)
     headers = {"X-API-Key": key}
     assert (
         await client.post("/api/v1/api-keys", headers=headers, json={"name": "x"})
@@ -575,12 +568,8 @@ def from_address(address: str) -> dict[str, str]:
     return {"X-Forwarded-For": address}
 
 
-async def test_logout_all_revokes_api_keys(client: httpx.AsyncClient) -> None:
-    await register(client)
-    token = await token_for(client)
-    key = (await client.post("/api/v1/api-keys", headers=bearer(token), json={"name": "k"})).json()[
-        "data"
-    ]["key"]
+async def test_logout_all_revokes_api_keys(client: httpx.AsyncClient, token: str) -> None:
+    key = await new_api_key(client, token)
     response = await client.post("/api/v1/auth/logout-all", headers=bearer(token))
     assert response.json()["message"] == "Ended 1 session(s) and revoked 1 API key(s)"
     assert (await client.get("/api/v1/auth/me", headers={"X-API-Key": key})).status_code == 401
@@ -756,19 +745,17 @@ async def test_login_with_nul_or_lone_surrogate_is_400_and_not_counted(
     assert (await login(client)).status_code == 200
 
 
-async def test_api_key_routes_use_the_uuid_converter(client: httpx.AsyncClient) -> None:
-    await register(client)
-    token = await token_for(client)
+async def test_api_key_routes_use_the_uuid_converter(client: httpx.AsyncClient, token: str) -> None:
     response = await client.delete("/api/v1/api-keys/not-a-uuid", headers=bearer(token))
     assert response.status_code in (404, 405)
     assert response.json()["error"]["code"] in ("NOT_FOUND", "METHOD_NOT_ALLOWED")
 
 
 @pytest.mark.parametrize("days", [True, "30"])
-async def test_api_key_lifetime_is_a_json_integer(client: httpx.AsyncClient, days: Any) -> None:
+async def test_api_key_lifetime_is_a_json_integer(
+    client: httpx.AsyncClient, days: Any, token: str
+) -> None:
     """Lax pydantic read `true` as 1 day and `"30"` as 30; the schema says integer."""
-    await register(client)
-    token = await token_for(client)
     response = await client.post(
         "/api/v1/api-keys", headers=bearer(token), json={"name": "ci", "expires_in_days": days}
     )

@@ -56,8 +56,13 @@ def as_cookie(token: str, **headers: str) -> dict[str, str]:
     return {"Cookie": f"{SESSION_COOKIE}={token}", **headers}
 
 
+def as_bearer(token: str) -> dict[str, str]:
+    """The header a script client sends: the token, no cookie."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 async def note_count(client: httpx.AsyncClient, token: str) -> int:
-    listed = await client.get("/api/v1/notes", headers={"Authorization": f"Bearer {token}"})
+    listed = await client.get("/api/v1/notes", headers=as_bearer(token))
     return int(listed.headers["x-total-count"])
 
 
@@ -188,9 +193,7 @@ async def test_an_api_key_header_wins_over_the_cookie(
 ) -> None:
     await make_user(session, username="bob")
     bob = (await login(client, "bob")).json()["data"]["session_token"]
-    key = await client.post(
-        "/api/v1/api-keys", json={"name": "ci"}, headers={"Authorization": f"Bearer {bob}"}
-    )
+    key = await client.post("/api/v1/api-keys", json={"name": "ci"}, headers=as_bearer(bob))
     me = await client.get(
         "/api/v1/auth/me", headers=as_cookie(token, **{"X-API-Key": key.json()["data"]["key"]})
     )
@@ -200,9 +203,7 @@ async def test_an_api_key_header_wins_over_the_cookie(
 async def test_an_api_key_in_the_cookie_is_no_session(
     client: httpx.AsyncClient, token: str
 ) -> None:
-    key = await client.post(
-        "/api/v1/api-keys", json={"name": "ci"}, headers={"Authorization": f"Bearer {token}"}
-    )
+    key = await client.post("/api/v1/api-keys", json={"name": "ci"}, headers=as_bearer(token))
     response = await client.get("/api/v1/auth/me", headers=as_cookie(key.json()["data"]["key"]))
     assert response.status_code == 401
 
@@ -238,9 +239,7 @@ async def test_logging_out_drops_the_cookie_and_ends_the_session(
 async def test_logging_out_with_the_bearer_token_drops_the_cookie_too(
     client: httpx.AsyncClient, token: str
 ) -> None:
-    response = await client.post(
-        "/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"}
-    )
+    response = await client.post("/api/v1/auth/logout", headers=as_bearer(token))
     assert response.status_code == 200
     assert session_cookie(response)["max-age"] == "0"
 
@@ -285,8 +284,6 @@ async def test_refreshing_through_the_cookie_renews_it(
 async def test_refreshing_with_the_bearer_token_sets_no_cookie(
     client: httpx.AsyncClient, token: str
 ) -> None:
-    response = await client.post(
-        "/api/v1/auth/refresh", headers={"Authorization": f"Bearer {token}"}
-    )
+    response = await client.post("/api/v1/auth/refresh", headers=as_bearer(token))
     assert response.status_code == 200
     assert response.headers.get_list("set-cookie") == []

@@ -6,6 +6,8 @@ import asyncio
 import random
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import httpx
 import psutil
@@ -16,6 +18,7 @@ from studypath.chaos import Cluster
 from studypath.chaos.faults import (
     DatabaseOutage,
     ExhaustConnections,
+    Fault,
     KillWorker,
     PauseWorker,
     RestartServer,
@@ -27,6 +30,7 @@ from studypath.chaos.target import FlakyTarget, TargetBehaviour
 from studypath.chaos.timeline import Timeline
 
 RNG = random.Random(1)
+F = TypeVar("F", bound=Fault)
 
 
 # ---------------------------------------------------------------------- the network proxy
@@ -144,6 +148,17 @@ def test_the_flaky_target_fails_as_told_and_counts_duplicates() -> None:
 
 
 # ---------------------------------------------------------------------- processes
+@asynccontextmanager
+async def injected(fault: F, cluster: Cluster) -> AsyncIterator[F]:
+    """`fault`, injected for the block and undone however the block ends (a failed assertion
+    too): the tests after this one share the cluster."""
+    await fault.inject(cluster, RNG)
+    try:
+        yield fault
+    finally:
+        await fault.undo(cluster)
+
+
 async def test_kill_worker_kills_and_its_undo_starts_another(cluster: Cluster) -> None:
     fault = KillWorker()
     await fault.inject(cluster, RNG)
@@ -169,13 +184,9 @@ async def process_status(pid: int, wanted: bool) -> str:
 
 
 async def test_pause_worker_stops_the_process_and_undo_continues_it(cluster: Cluster) -> None:
-    fault = PauseWorker()
-    await fault.inject(cluster, RNG)
-    assert fault.victim is not None
-    try:
+    async with injected(PauseWorker(), cluster) as fault:
+        assert fault.victim is not None
         assert await process_status(fault.victim.pid, True) == psutil.STATUS_STOPPED
-    finally:
-        await fault.undo(cluster)
     assert await process_status(fault.victim.pid, False) != psutil.STATUS_STOPPED
 
 
@@ -207,6 +218,13 @@ def through_proxy(cluster: Cluster) -> psycopg.Connection:
     return psycopg.connect(cluster.database_url, autocommit=True, connect_timeout=3)
 
 
+def answers_queries(cluster: Cluster) -> bool:
+    """A new connection through the proxy runs `SELECT 1`: the database is back for the
+    tests that share this cluster after this one."""
+    with through_proxy(cluster) as conn:
+        return conn.execute("SELECT 1").fetchone() == (1,)
+
+
 async def test_terminate_backends_ends_the_systems_connections(cluster: Cluster) -> None:
     victim = through_proxy(cluster)
     fault = TerminateBackends()
@@ -215,47 +233,31 @@ async def test_terminate_backends_ends_the_systems_connections(cluster: Cluster)
     with pytest.raises(psycopg.OperationalError):
         victim.execute("SELECT 1")
     victim.close()
-    with through_proxy(cluster) as fresh:  # nothing to undo: new connections work
-        assert fresh.execute("SELECT 1").fetchone() == (1,)
+    assert answers_queries(cluster)  # nothing to undo: new connections work
 
 
 async def test_a_database_outage_stops_postgres_and_undo_starts_it(cluster: Cluster) -> None:
-    fault = DatabaseOutage()
-    await fault.inject(cluster, RNG)
-    try:
+    async with injected(DatabaseOutage(), cluster):
         assert cluster.database is not None and not cluster.database.server_running()
         with pytest.raises(psycopg.OperationalError):
             through_proxy(cluster)
-    finally:
-        await fault.undo(cluster)
-    with through_proxy(cluster) as conn:
-        assert conn.execute("SELECT 1").fetchone() == (1,)
+    assert answers_queries(cluster)
 
 
 async def test_exhausting_connections_refuses_new_ones_until_released(cluster: Cluster) -> None:
-    fault = ExhaustConnections()
-    await fault.inject(cluster, RNG)
-    try:
+    async with injected(ExhaustConnections(), cluster) as fault:
         assert fault.held
         with pytest.raises(psycopg.OperationalError, match=r"too many clients|reserved"):
             through_proxy(cluster)
-    finally:
-        await fault.undo(cluster)
-    with through_proxy(cluster) as conn:
-        assert conn.execute("SELECT 1").fetchone() == (1,)
+    assert answers_queries(cluster)
 
 
 async def test_the_api_answers_503_while_the_database_is_down(cluster: Cluster) -> None:
-    fault = DatabaseOutage()
-    await fault.inject(cluster, RNG)
-    try:
-        async with httpx.AsyncClient(timeout=15) as client:
-            response = await client.post(
-                f"{cluster.api_url}/api/v1/auth/login",
-                json={"username": "admin", "password": cluster.admin_password},
-            )
-    finally:
-        await fault.undo(cluster)
+    async with injected(DatabaseOutage(), cluster), httpx.AsyncClient(timeout=15) as client:
+        response = await client.post(
+            f"{cluster.api_url}/api/v1/auth/login",
+            json={"username": "admin", "password": cluster.admin_password},
+        )
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert "database is unavailable" in response.json()["error"]["message"]

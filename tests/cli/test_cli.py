@@ -383,15 +383,6 @@ def test_db_stop_stops_a_server_left_running(tmp_path: Path) -> None:
         EmbeddedPostgres.force_stop(pgdata)
 
 
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    yield int(listener.getsockname()[1])
-    listener.close()
-
-
 EXPECTED_REASON = {"refused": "Connection refused", "silent": "connection timeout expired"}
 
 

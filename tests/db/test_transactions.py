@@ -10,6 +10,7 @@ import ast
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -225,13 +226,24 @@ async def test_a_share_whose_transaction_fails_after_the_enqueue_leaves_neither(
     assert await count_shares_and_tasks(session) == (0, 0)
 
 
-async def test_a_share_whose_commit_fails_answers_503_and_leaves_neither(
-    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+@pytest.mark.parametrize(
+    ("commit_of_tasks_fails", "status", "shares_and_tasks"),
+    [(False, 201, (1, 1)), (True, 503, (0, 0))],
+    ids=["both-commit", "enqueue-fails-503-neither"],
+)
+async def test_a_share_commits_with_its_task_or_not_at_all(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    settings: Settings,
+    commit_of_tasks_fails: bool,
+    status: int,
+    shares_and_tasks: tuple[int, int],
 ) -> None:
     owner, recipient = await make_user(session), await make_user(session)
     headers = {"Authorization": f"Bearer {await start_session(session, owner, settings)}"}
     note = await client.post("/api/v1/notes", headers=headers, json={"title": "t", "content": "c"})
-    await refuse_commits_of(session, "tasks")  # the enqueue itself fails, at the commit
+    if commit_of_tasks_fails:
+        await refuse_commits_of(session, "tasks")  # the enqueue itself fails, at the commit
 
     response = await client.post(
         f"/api/v1/notes/{note.json()['data']['id']}/share",
@@ -239,22 +251,5 @@ async def test_a_share_whose_commit_fails_answers_503_and_leaves_neither(
         json={"username": recipient.username},
     )
 
-    assert response.status_code == 503, response.text
-    assert await count_shares_and_tasks(session) == (0, 0)
-
-
-async def test_a_share_commits_the_share_and_its_task_together(
-    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
-) -> None:
-    owner, recipient = await make_user(session), await make_user(session)
-    headers = {"Authorization": f"Bearer {await start_session(session, owner, settings)}"}
-    note = await client.post("/api/v1/notes", headers=headers, json={"title": "t", "content": "c"})
-
-    response = await client.post(
-        f"/api/v1/notes/{note.json()['data']['id']}/share",
-        headers=headers,
-        json={"username": recipient.username},
-    )
-
-    assert response.status_code == 201, response.text
-    assert await count_shares_and_tasks(session) == (1, 1)
+    assert response.status_code == status, response.text
+    assert await count_shares_and_tasks(session) == shares_and_tasks

@@ -4,7 +4,6 @@ validate against the Kubernetes API schema, with a real PostgreSQL in production
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 import pytest
@@ -12,10 +11,6 @@ import pytest
 from studypath.viz.deploy import load_yaml_documents
 from tests.deploy.kustomize import K8S, OVERLAYS, patch_files, render, resource_paths
 from tests.deploy.test_files import validate_kubernetes
-
-needs_kubectl = pytest.mark.skipif(
-    shutil.which("kubectl") is None, reason="kubectl (with its built-in kustomize) not installed"
-)
 
 
 def objects_of(paths: list[Any]) -> set[tuple[str, str]]:
@@ -43,7 +38,6 @@ def test_every_patch_targets_an_object_the_overlay_has(overlay: Any) -> None:
             assert target in defined, f"{patch.name} patches {target}, which nothing defines"
 
 
-@needs_kubectl
 @pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
 def test_overlay_renders_into_valid_objects(overlay: Any) -> None:
     rendered = render(overlay)
@@ -62,7 +56,6 @@ def test_overlay_renders_into_valid_objects(overlay: Any) -> None:
         validate_kubernetes(document)
 
 
-@needs_kubectl
 def test_prod_runs_the_database_as_a_replicated_cluster_and_reads_its_secret() -> None:
     rendered = render(K8S / "overlays" / "prod")
 
@@ -78,7 +71,6 @@ def test_prod_runs_the_database_as_a_replicated_cluster_and_reads_its_secret() -
                 assert url == {"name": secret, "key": "uri"}, document["metadata"]["name"]
 
 
-@needs_kubectl
 def test_prod_rolls_the_api_without_losing_capacity() -> None:
     rendered = render(K8S / "overlays" / "prod")
     api = next(d for d in rendered if d["kind"] == "Deployment" and "api" in d["metadata"]["name"])

@@ -24,6 +24,8 @@ How the pieces fit:
   (separate cookies: one context per person). When the test ends, every page is saved as
   `test-results/<test name>/<person>.png` (git-ignored; kept on failure, which is when it
   matters) and the contexts are closed.
+* `new_user_at` — `await new_user_at("tess", "/tasks/new")`: the page of a new account that
+  asked for the path signed out and signed in on the way (the steps are in `steps.py`).
 
 Waiting is Playwright's: `expect(...)` retries until the page shows what it should or the
 timeout passes; no test sleeps.
@@ -52,6 +54,7 @@ from pydantic import SecretStr
 from studypath.app import STATIC_DIR
 from studypath.config import Settings
 from studypath.testing.server import base_url, running_system
+from tests.e2e.steps import register_by_api, sign_in_on_the_way
 from tests.support.prerequisites import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +83,10 @@ PHONE_WIDTH = 375
 
 class OpenPage(Protocol):
     def __call__(self, person: str, *, width: int = ...) -> Awaitable[Page]: ...
+
+
+class NewUserAt(Protocol):
+    def __call__(self, person: str, path: str) -> Awaitable[Page]: ...
 
 
 def require_chromium() -> Path:
@@ -152,3 +159,17 @@ async def open_page(browser: Browser, live_app: str, results_dir: Path) -> Async
             suffix = f"-{number + 1}" if number else ""
             await page.screenshot(path=results_dir / f"{person}{suffix}.png", full_page=True)
         await context.close()
+
+
+@pytest.fixture
+def new_user_at(open_page: OpenPage, live_app: str) -> NewUserAt:
+    """`await new_user_at("tess", "/tasks/new")`: a new account (made by the API), in a
+    browser of its own that asked for the page signed out and signed in on the way."""
+
+    async def signed_in_at(person: str, path: str) -> Page:
+        await register_by_api(live_app, person)
+        page = await open_page(person)
+        await sign_in_on_the_way(page, path, person)
+        return page
+
+    return signed_in_at

@@ -42,6 +42,14 @@ async def sign_in(page: Page, login: str, password: str = PASSWORD) -> None:
     await expect(signed_in_as(page, login)).to_be_visible()
 
 
+async def sign_in_on_the_way(page: Page, path: str, login: str, password: str = PASSWORD) -> None:
+    """Ask for `path` while signed out: the app sends the browser to sign in, keeping the
+    path in `next`, and goes on to it once the form is sent."""
+    await page.goto(path)
+    await expect(page).to_have_url(re.compile(r"/sign-in\?next="))
+    await sign_in(page, login, password)
+
+
 async def sign_out(page: Page) -> None:
     await navigation(page).get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()

@@ -9,11 +9,10 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.conftest import OpenPage
+from tests.e2e.conftest import NewUserAt, OpenPage
 from tests.e2e.steps import (
     PASSWORD,
     heading,
-    register_by_api,
     sign_in,
     sign_out_everywhere_by_api,
 )
@@ -49,16 +48,11 @@ async def test_a_refused_registration_shows_the_problem_next_to_its_field(
 
 
 async def test_a_deep_link_leads_through_sign_in_and_survives_a_reload(
-    open_page: OpenPage, live_app: str
+    new_user_at: NewUserAt,
 ) -> None:
-    await register_by_api(live_app, "dora")
-    page = await open_page("dora")
-
     # Typed in while signed out: the server answers the client route with the app, which
-    # asks for a sign-in and then goes where the link pointed.
-    await page.goto("/tasks?status=completed")
-    await expect(page).to_have_url(re.compile(r"/sign-in\?next="))
-    await sign_in(page, "dora")
+    # asks for a sign-in (`next` keeps the link) and then goes where the link pointed.
+    page = await new_user_at("dora", "/tasks?status=completed")
     await expect(heading(page, "Tasks")).to_be_visible()
     await expect(page).to_have_url(re.compile(r"/tasks\?status=completed$"))
 
@@ -71,12 +65,9 @@ async def test_a_deep_link_leads_through_sign_in_and_survives_a_reload(
 
 
 async def test_a_session_ended_elsewhere_sends_to_sign_in_and_back(
-    open_page: OpenPage, live_app: str
+    new_user_at: NewUserAt, live_app: str
 ) -> None:
-    await register_by_api(live_app, "eve")
-    page = await open_page("eve")
-    await page.goto("/profile")
-    await sign_in(page, "eve")
+    page = await new_user_at("eve", "/profile")
     await expect(heading(page, "Profile")).to_be_visible()
 
     # "Sign out everywhere" from another device: this browser's session is over, though

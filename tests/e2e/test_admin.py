@@ -9,29 +9,24 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.conftest import ADMIN_PASSWORD, OpenPage
-from tests.e2e.steps import heading, navigation, register_by_api, sign_in
+from tests.e2e.conftest import ADMIN_PASSWORD, NewUserAt, OpenPage
+from tests.e2e.steps import heading, navigation, sign_in_on_the_way
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_an_admin_makes_a_user_moderator_and_the_users_app_changes(
-    open_page: OpenPage, live_app: str
+    open_page: OpenPage, new_user_at: NewUserAt
 ) -> None:
-    await register_by_api(live_app, "morgan")
-    morgan = await open_page("morgan")
-
     # A plain user: the queue is neither offered nor reachable by its address.
-    await morgan.goto("/queue")
-    await sign_in(morgan, "morgan")
+    morgan = await new_user_at("morgan", "/queue")
     await expect(heading(morgan, "Page not found")).to_be_visible()
     await expect(navigation(morgan).get_by_role("link", name="Queue")).to_have_count(0)
     await expect(navigation(morgan).get_by_role("link", name="Users")).to_have_count(0)
 
     # The admin, in a browser of their own, changes morgan's role on the users page.
     admin = await open_page("admin")
-    await admin.goto("/users")
-    await sign_in(admin, "admin", ADMIN_PASSWORD)
+    await sign_in_on_the_way(admin, "/users", "admin", ADMIN_PASSWORD)
     await expect(heading(admin, "Users")).to_be_visible()
     await admin.get_by_role("combobox", name="Role of morgan").select_option("moderator")
     # Wait for the server's answer: the row's text holds "moderator" from the start (it is

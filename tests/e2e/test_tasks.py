@@ -8,19 +8,16 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.conftest import OpenPage
-from tests.e2e.steps import heading, register_by_api, sign_in
+from tests.e2e.conftest import NewUserAt
+from tests.e2e.steps import heading
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_a_task_created_in_the_form_reaches_completed_without_a_reload(
-    open_page: OpenPage, live_app: str
+    new_user_at: NewUserAt,
 ) -> None:
-    await register_by_api(live_app, "tess")
-    page = await open_page("tess")
-    await page.goto("/tasks/new")
-    await sign_in(page, "tess")
+    page = await new_user_at("tess", "/tasks/new")
     await expect(heading(page, "Create a task")).to_be_visible()
 
     # The form is built from the type's payload schema: choosing the type brings its fields.

@@ -14,12 +14,11 @@ from studypath.config import Settings
 from studypath.core.clock import poll_until_async
 from studypath.core.state import state_of
 from studypath.health.service import REFRESH_AFTER_SECONDS, CachedDatabaseCheck
-from studypath.identity.roles import Role
 from studypath.migrations import head_revision
 from studypath.system import System
 from studypath.testing.database import TestPostgres
-from studypath.testing.factories import make_user, start_session
-from studypath.testing.server import app_of, client_for, running_system
+from studypath.testing.server import app_of
+from tests.support.health import health_views_with_one_worker
 
 
 async def test_health_summary(client: httpx.AsyncClient) -> None:
@@ -67,16 +66,11 @@ async def test_detailed_without_worker_is_degraded_but_200(client: httpx.AsyncCl
 async def test_detailed_with_a_live_worker_is_healthy(
     settings: Settings, session: AsyncSession
 ) -> None:
-    admin = await make_user(session, role=Role.ADMIN)
-    token = await start_session(session, admin, settings)
-    async with running_system(settings, workers=1) as system, client_for(system) as client:
-        data = (await client.get("/api/v1/health/detailed")).json()["data"]
-        full = (
-            await client.get("/api/v1/admin/health", headers={"Authorization": f"Bearer {token}"})
-        ).json()["data"]
+    views = await health_views_with_one_worker(settings, session)
+    data, full = views.anonymous.json()["data"], views.admin.json()["data"]
     assert data["status"] == "healthy"
     assert data["checks"]["worker"]["details"] == {"live_workers": 1}
-    assert full["checks"]["worker"]["details"]["workers"][0]["id"] == system.workers[0].id
+    assert full["checks"]["worker"]["details"]["workers"][0]["id"] == views.system.workers[0].id
 
 
 async def status_within_staleness(
@@ -101,6 +95,43 @@ def database_check(system: System) -> CachedDatabaseCheck:
     return cached
 
 
+class DatabaseSwitch:
+    """Makes one database refuse new connections and ends the open ones (`off`), then lets
+    them in again (`on`): the database goes away under a running app."""
+
+    def __init__(self, postgres: TestPostgres, name: str) -> None:
+        self.postgres, self.name = postgres, name
+
+    def off(self) -> None:
+        self.postgres.execute(f'ALTER DATABASE "{self.name}" WITH ALLOW_CONNECTIONS false')
+        self.postgres.execute(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.name}'"
+        )
+
+    def on(self) -> None:
+        self.postgres.execute(f'ALTER DATABASE "{self.name}" WITH ALLOW_CONNECTIONS true')
+
+
+@pytest.fixture
+async def cut_off(postgres: TestPostgres, database_url: str) -> AsyncIterator[DatabaseSwitch]:
+    """The switch for this test's database, switched on again after the test."""
+    name = make_url(database_url).database
+    assert name is not None
+    switch = DatabaseSwitch(postgres, name)
+    yield switch
+    switch.on()
+
+
+async def healthy_check_then_cut_off(
+    system: System, client: httpx.AsyncClient, cut_off: DatabaseSwitch
+) -> CachedDatabaseCheck:
+    """A readiness probe caches a healthy database check, then the database goes away: the
+    cached check, for the test to age."""
+    assert (await client.get("/api/v1/health/ready")).status_code == 200
+    cut_off.off()
+    return database_check(system)
+
+
 async def test_readiness_is_answered_from_the_cached_check(
     system: System, client: httpx.AsyncClient
 ) -> None:
@@ -117,11 +148,9 @@ async def test_readiness_is_answered_from_the_cached_check(
 
 
 async def test_readiness_refreshes_in_the_background_and_turns_503(
-    system: System, client: httpx.AsyncClient, cut_off: object
+    system: System, client: httpx.AsyncClient, cut_off: DatabaseSwitch
 ) -> None:
-    assert (await client.get("/api/v1/health/ready")).status_code == 200
-    cached = database_check(system)
-    cut_off.off()  # type: ignore[attr-defined]
+    cached = await healthy_check_then_cut_off(system, client, cut_off)
     cached.refresh_after = 0.0  # every probe finds the check old: one refresh runs behind it
 
     response = await status_within_staleness(client, "/api/v1/health/ready", 503)
@@ -131,11 +160,9 @@ async def test_readiness_refreshes_in_the_background_and_turns_503(
 
 
 async def test_a_check_older_than_max_stale_is_not_trusted(
-    system: System, client: httpx.AsyncClient, cut_off: object
+    system: System, client: httpx.AsyncClient, cut_off: DatabaseSwitch
 ) -> None:
-    assert (await client.get("/api/v1/health/ready")).status_code == 200
-    cached = database_check(system)
-    cut_off.off()  # type: ignore[attr-defined]
+    cached = await healthy_check_then_cut_off(system, client, cut_off)
     cached.checked_at -= cached.max_stale + 1  # nobody asked for longer than the bound
 
     response = await client.get("/api/v1/health/ready")
@@ -143,35 +170,15 @@ async def test_a_check_older_than_max_stale_is_not_trusted(
     assert response.status_code == 503, "the first probe after the bound checks again"
 
 
-@pytest.fixture
-async def cut_off(postgres: TestPostgres, database_url: str) -> AsyncIterator[object]:
-    """A switch that makes this test's database refuse connections, then restores it."""
-    name = make_url(database_url).database
-
-    class Switch:
-        def off(self) -> None:
-            postgres.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
-            postgres.execute(
-                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-            )
-
-        def on(self) -> None:
-            postgres.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
-
-    switch = Switch()
-    yield switch
-    switch.on()
-
-
 @pytest.mark.parametrize(
     "path",
     ["/api/v1/health", "/api/v1/health/ready", "/api/v1/health/startup", "/api/v1/health/detailed"],
 )
 async def test_database_down_answers_503_envelope(
-    system: System, client: httpx.AsyncClient, cut_off: object, path: str
+    system: System, client: httpx.AsyncClient, cut_off: DatabaseSwitch, path: str
 ) -> None:
     assert (await client.get(path)).status_code in (200,)
-    cut_off.off()  # type: ignore[attr-defined]
+    cut_off.off()
 
     response = await status_within_staleness(client, path, 503)
 
@@ -183,18 +190,18 @@ async def test_database_down_answers_503_envelope(
 
 
 async def test_liveness_stays_up_when_database_is_down(
-    client: httpx.AsyncClient, cut_off: object
+    client: httpx.AsyncClient, cut_off: DatabaseSwitch
 ) -> None:
-    cut_off.off()  # type: ignore[attr-defined]
+    cut_off.off()
     assert (await client.get("/api/v1/health/live")).status_code == 200
 
 
 async def test_health_recovers_when_database_returns(
-    client: httpx.AsyncClient, cut_off: object
+    client: httpx.AsyncClient, cut_off: DatabaseSwitch
 ) -> None:
-    cut_off.off()  # type: ignore[attr-defined]
+    cut_off.off()
     assert (await status_within_staleness(client, "/api/v1/health/ready", 503)).status_code == 503
-    cut_off.on()  # type: ignore[attr-defined]
+    cut_off.on()
 
     async def ready() -> bool:
         return (await client.get("/api/v1/health/ready")).status_code == 200

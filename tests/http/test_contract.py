@@ -14,10 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.identity.roles import Role
 from studypath.testing.factories import make_user
+from tests.support.reference_script import ADMIN_DELETE, ADMIN_STEPS
 
 PASSWORD = "SecurePass123"  # the reference's examples: 3 of 4 character classes
 API = "/api/v1"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+# The reference's admin script creates this alert (a plain user may not).
+REFERENCE_ALERT = {
+    "name": "Admin Test Alert",
+    "description": "Testing admin alert creation",
+    "query": "cpu_usage > 80",
+    "threshold_value": 80.0,
+}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -176,25 +184,13 @@ async def test_users_group_as_an_admin(client: httpx.AsyncClient, session: Async
     )
     assert created.status_code == 200, created.text
     user_id = created.json()["data"]["id"]
-    for method, path, body in (
-        ("PUT", "profile", {"username": "renamed_user", "email_verified": True}),
-        ("PUT", "status", {"is_active": False, "reason": "Test deactivation"}),
-        ("PUT", "role", {"role": "moderator", "reason": "Test promotion"}),
-        (
-            "POST",
-            "reset-password",
-            {"new_password": "ResetPass123!", "require_change": True, "reason": "Test reset"},
-        ),
-    ):
+    for method, path, body in ADMIN_STEPS:
         response = await client.request(
             method, f"{API}/users/{user_id}/{path}", headers=bearer(token), json=body
         )
         assert response.status_code == 200, (path, response.text)
     deleted = await client.request(
-        "DELETE",
-        f"{API}/users/{user_id}",
-        headers=bearer(token),
-        json={"reason": "Test deletion", "hard_delete": False},
+        "DELETE", f"{API}/users/{user_id}", headers=bearer(token), json=ADMIN_DELETE
     )
     assert deleted.status_code == 200, deleted.text
 
@@ -351,13 +347,9 @@ async def test_monitoring_group_walkthrough(
     )
     assert timeline.status_code == 200
     assert (await client.get(f"{API}/monitoring/alerts", headers=bearer(token))).status_code == 200
-    alert = {
-        "name": "High Error Rate",
-        "description": "d",
-        "query": "error_rate > 0.05",
-        "threshold_value": 0.05,
-    }
-    refused = await client.post(f"{API}/monitoring/alerts", headers=bearer(token), json=alert)
+    refused = await client.post(
+        f"{API}/monitoring/alerts", headers=bearer(token), json=REFERENCE_ALERT
+    )
     assert refused.status_code == 403
     assert (await client.get(f"{API}/monitoring/stats", headers=bearer(token))).status_code == 403
     invalid_event = await client.post(
@@ -380,13 +372,9 @@ async def test_alerts_created_with_the_reference_body_are_evaluated_rules(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     token = await admin_token(client, session)
-    body = {
-        "name": "Admin Test Alert",
-        "description": "Testing admin alert creation",
-        "query": "cpu_usage > 80",
-        "threshold_value": 80.0,
-    }
-    created = await client.post(f"{API}/monitoring/alerts", headers=bearer(token), json=body)
+    created = await client.post(
+        f"{API}/monitoring/alerts", headers=bearer(token), json=REFERENCE_ALERT
+    )
     assert created.status_code == 200, created.text
     alert = created.json()["data"]
     assert alert["metric_name"] == "cpu_usage"

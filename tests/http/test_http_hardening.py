@@ -18,10 +18,10 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from studypath.config import Settings
 from studypath.core.state import state_of
-from studypath.identity.roles import Role
 from studypath.system import System
-from studypath.testing.factories import make_user, start_session
+from studypath.testing.factories import make_user
 from studypath.testing.server import app_of, client_for, running_system
+from tests.support.health import health_views_with_one_worker
 
 ERROR_CODE = "PAYLOAD_TOO_LARGE"
 
@@ -158,13 +158,8 @@ async def test_health_probes_in_a_burst_share_one_ping(system: System) -> None:
 async def test_anonymous_detailed_health_discloses_no_target_or_hosts(
     settings: Settings, session: AsyncSession
 ) -> None:
-    admin = await make_user(session, role=Role.ADMIN)
-    token = await start_session(session, admin, settings)
-    async with running_system(settings, workers=1) as system, client_for(system) as client:
-        anonymous = await client.get("/api/v1/health/detailed")
-        full = await client.get(
-            "/api/v1/admin/health", headers={"Authorization": f"Bearer {token}"}
-        )
+    views = await health_views_with_one_worker(settings, session)
+    system, anonymous, full = views.system, views.anonymous, views.admin
     database_name = settings.database_url.rsplit("/", 1)[-1].split("?")[0]  # type: ignore[union-attr]
     hostname, pid = socket.gethostname(), os.getpid()  # the worker runs in this process
 
@@ -272,24 +267,33 @@ async def test_no_server_header(client: httpx.AsyncClient, path: str) -> None:
 # --------------------------------------------------------------------------- 6. 405 + Allow
 
 
+# The methods each path does serve: what its 405 answers must list in Allow.
+ALLOW = {
+    "/api/v1/health": "GET",
+    "/api/v1/tasks": "GET, POST",
+    "/api/v1/notes": "GET, POST",
+    "/api/v1/auth/login": "POST",
+}
+
+
 @pytest.mark.parametrize(
-    ("method", "path", "allow"),
+    ("method", "path"),
     [
-        ("OPTIONS", "/api/v1/health", "GET"),
-        ("PATCH", "/api/v1/health", "GET"),
-        ("OPTIONS", "/api/v1/tasks", "GET, POST"),
-        ("PUT", "/api/v1/tasks", "GET, POST"),
-        ("TRACE", "/api/v1/notes", "GET, POST"),
-        ("PROPFIND", "/api/v1/auth/login", "POST"),
+        ("OPTIONS", "/api/v1/health"),
+        ("PATCH", "/api/v1/health"),
+        ("OPTIONS", "/api/v1/tasks"),
+        ("PUT", "/api/v1/tasks"),
+        ("TRACE", "/api/v1/notes"),
+        ("PROPFIND", "/api/v1/auth/login"),
     ],
 )
 async def test_options_and_unknown_methods_are_405_with_allow(
-    client: httpx.AsyncClient, method: str, path: str, allow: str
+    client: httpx.AsyncClient, method: str, path: str
 ) -> None:
     response = await client.request(method, path)
     error = assert_error(response, 405, "METHOD_NOT_ALLOWED")
     assert method in error["message"]
-    assert response.headers["allow"] == allow
+    assert response.headers["allow"] == ALLOW[path]
 
 
 async def test_cors_preflight_still_works_for_allowed_origins(client: httpx.AsyncClient) -> None:

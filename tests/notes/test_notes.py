@@ -212,6 +212,26 @@ async def share(
     return await client.post(f"/api/v1/notes/{note_id}/share", headers=owner.headers, json=body)
 
 
+async def edit_note(
+    client: httpx.AsyncClient, who: Person, note_id: object, **fields: object
+) -> httpx.Response:
+    return await client.put(f"/api/v1/notes/{note_id}", headers=who.headers, json=fields)
+
+
+async def read_note(client: httpx.AsyncClient, who: Person, note_id: object) -> httpx.Response:
+    return await client.get(f"/api/v1/notes/{note_id}", headers=who.headers)
+
+
+async def delete_note(client: httpx.AsyncClient, who: Person, note_id: object) -> httpx.Response:
+    return await client.delete(f"/api/v1/notes/{note_id}", headers=who.headers)
+
+
+async def revoke(
+    client: httpx.AsyncClient, owner: Person, note_id: object, user: Person
+) -> httpx.Response:
+    return await client.delete(f"/api/v1/notes/{note_id}/share/{user.id}", headers=owner.headers)
+
+
 async def test_read_share_reads_but_cannot_write(
     client: httpx.AsyncClient, user1: Person, user2: Person
 ) -> None:
@@ -222,13 +242,8 @@ async def test_read_share_reads_but_cannot_write(
 
     seen = await client.get(f"/api/v1/notes/{note['id']}", headers=user2.headers)
     assert seen.json()["data"]["access"] == "read"
-    write = await client.put(
-        f"/api/v1/notes/{note['id']}", headers=user2.headers, json={"title": "x"}
-    )
-    assert write.status_code == 403
-    assert (
-        await client.delete(f"/api/v1/notes/{note['id']}", headers=user2.headers)
-    ).status_code == 403
+    assert (await edit_note(client, user2, note["id"], title="x")).status_code == 403
+    assert (await delete_note(client, user2, note["id"])).status_code == 403
 
 
 async def test_edit_share_edits_but_does_not_own(
@@ -237,21 +252,14 @@ async def test_edit_share_edits_but_does_not_own(
     note = await new_note(client, user1)
     await share(client, user1, note["id"], user_id=user2.id, permission="edit")
 
-    edited = await client.put(
-        f"/api/v1/notes/{note['id']}", headers=user2.headers, json={"content": "edited by user2"}
-    )
+    edited = await edit_note(client, user2, note["id"], content="edited by user2")
     assert edited.status_code == 200
     assert edited.json()["data"]["access"] == "edit"
-    publish = await client.put(
-        f"/api/v1/notes/{note['id']}", headers=user2.headers, json={"is_public": True}
-    )
-    assert publish.status_code == 403
+    assert (await edit_note(client, user2, note["id"], is_public=True)).status_code == 403
     carol = await person(client, session, "carol")
     reshare = await share(client, user2, note["id"], username=carol.username)
     assert reshare.status_code == 403
-    assert (
-        await client.delete(f"/api/v1/notes/{note['id']}", headers=user2.headers)
-    ).status_code == 403
+    assert (await delete_note(client, user2, note["id"])).status_code == 403
 
 
 async def test_sharing_again_changes_the_permission(
@@ -314,22 +322,13 @@ async def test_revoking_ends_access_at_once(
 ) -> None:
     note = await new_note(client, user1)
     await share(client, user1, note["id"], username="user2")
-    assert (
-        await client.get(f"/api/v1/notes/{note['id']}", headers=user2.headers)
-    ).status_code == 200
+    assert (await read_note(client, user2, note["id"])).status_code == 200
 
-    revoked = await client.delete(
-        f"/api/v1/notes/{note['id']}/share/{user2.id}", headers=user1.headers
-    )
+    revoked = await revoke(client, user1, note["id"], user2)
 
     assert revoked.status_code == 204
-    assert (
-        await client.get(f"/api/v1/notes/{note['id']}", headers=user2.headers)
-    ).status_code == 404
-    again = await client.delete(
-        f"/api/v1/notes/{note['id']}/share/{user2.id}", headers=user1.headers
-    )
-    assert again.status_code == 404
+    assert (await read_note(client, user2, note["id"])).status_code == 404
+    assert (await revoke(client, user1, note["id"], user2)).status_code == 404  # already gone
 
 
 async def test_share_and_its_notification_task_are_one_transaction(

@@ -87,16 +87,6 @@ def data_dir(shared_data_dir: Path) -> Iterator[Path]:
         EmbeddedPostgres.force_stop(pgdata)
 
 
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A TCP port that accepts connections but never answers: a connect has to time out."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    yield int(listener.getsockname()[1])
-    listener.close()
-
-
 def refused_port() -> int:
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
@@ -258,9 +248,9 @@ def test_port_in_use_fails_naming_the_port_and_cleans_up(data_dir: Path) -> None
 
 
 def test_unreachable_database_gives_up_at_the_connect_timeout(
-    silent_server: int, tmp_path: Path
+    silent_port: int, tmp_path: Path
 ) -> None:
-    url = f"postgresql://alice:{PASSWORD}@127.0.0.1:{silent_server}/coursework"
+    url = f"postgresql://alice:{PASSWORD}@127.0.0.1:{silent_port}/coursework"
 
     with pytest.raises(DatabaseUnavailable) as caught:
         studypath.start(database_url=url, data_dir=tmp_path, port=0)

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from pydantic import BaseModel, Field
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from studypath.config import Settings
 from studypath.core.clock import poll_until_async
 from studypath.core.db import Database
+from studypath.system import System
+from studypath.tasks import registration
 from studypath.tasks.registry import BreakerConfig, TaskContext, TaskRegistry
+from studypath.testing.server import client_for, running_system
+from tests.support.accounts import signed_in
 
 EXECUTIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS test_executions (
@@ -82,6 +91,47 @@ def make_registry(*, breaker: BreakerConfig | None = None, timeout: float = 30.0
 async def prepare(db: Database) -> None:
     async with db.engine.begin() as conn:
         await conn.execute(text(EXECUTIONS_TABLE))
+
+
+async def registered_work(db: Database, *, breaker: BreakerConfig | None = None) -> TaskRegistry:
+    """`make_registry()`, its types registered as a starting worker would: tasks may be
+    queued before any worker runs (and the evidence table is there)."""
+    await prepare(db)
+    registry = make_registry(breaker=breaker)
+    async with db.engine.begin() as conn:
+        await registration.register_types(conn, registry.specs())
+    return registry
+
+
+@dataclass
+class WorkEnv:
+    """A running system with a worker for `work` tasks, and a signed-in user's client."""
+
+    system: System
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+    db: Database
+
+    async def create(self, payload: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+        """`POST /tasks` of a `work` task; the task as the API answers it."""
+        body = {"task_type": "work", "payload": payload or {}, **fields}
+        response = await self.client.post("/api/v1/tasks", json=body, headers=self.headers)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+
+@asynccontextmanager
+async def work_env(
+    settings: Settings, db: Database, session: AsyncSession, registry: TaskRegistry | None = None
+) -> AsyncIterator[WorkEnv]:
+    """`WorkEnv` for the length of the block: one worker (of `make_registry()` unless given),
+    the user alice signed in."""
+    await prepare(db)
+    registry = registry or make_registry()
+    async with running_system(settings, workers=1, registry=registry) as system:
+        async with client_for(system) as client:
+            yield WorkEnv(system, client, await signed_in(client, session), db)
 
 
 async def task_row(db: Database, task_id: uuid.UUID | str) -> dict[str, Any]:

@@ -6,11 +6,11 @@ import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,17 +18,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.config import Settings
 from studypath.core.clock import poll_until_async, utcnow
 from studypath.core.db import Database
+from studypath.identity.models import User
 from studypath.identity.roles import Role
 from studypath.system import System
-from studypath.tasks import registration, service
+from studypath.tasks import service
 from studypath.tasks.lifecycle import TRANSITIONS, InvalidTransition, check_transition
 from studypath.tasks.models import Task
 from studypath.tasks.registry import BreakerConfig, TaskRegistry
 from studypath.tasks.retry import Backoff, RetryStrategy
 from studypath.tasks.states import TaskPriority, TaskStatus
-from studypath.testing.factories import DEFAULT_PASSWORD, make_user
+from studypath.testing.factories import make_user
 from studypath.testing.server import client_for, running_system
-from tests.support.tasking import executions, make_registry, prepare, task_row, wait_status
+from tests.support.accounts import signed_in
+from tests.support.tasking import (
+    WorkEnv,
+    executions,
+    make_registry,
+    prepare,
+    registered_work,
+    task_row,
+    wait_status,
+    work_env,
+)
 
 NO_JITTER_FAST = {
     "type": "exponential",
@@ -38,40 +49,10 @@ NO_JITTER_FAST = {
 }
 
 
-@dataclass
-class Env:
-    system: System
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    db: Database
-
-    async def create(self, payload: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
-        body = {"task_type": "work", "payload": payload or {}, **fields}
-        response = await self.client.post("/api/v1/tasks", json=body, headers=self.headers)
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()["data"]
-        return data
-
-
-async def signed_in(
-    client: httpx.AsyncClient,
-    session: AsyncSession,
-    role: Role = Role.USER,
-    username: str = "alice",
-) -> dict[str, str]:
-    await make_user(session, username=username, role=role)
-    response = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": DEFAULT_PASSWORD}
-    )
-    return {"Authorization": f"Bearer {response.json()['data']['session_token']}"}
-
-
 @pytest.fixture
-async def env(settings: Settings, db: Database, session: AsyncSession) -> AsyncIterator[Env]:
-    await prepare(db)
-    async with running_system(settings, workers=1, registry=make_registry()) as system:
-        async with client_for(system) as client:
-            yield Env(system, client, await signed_in(client, session), db)
+async def env(settings: Settings, db: Database, session: AsyncSession) -> AsyncIterator[WorkEnv]:
+    async with work_env(settings, db, session) as running:
+        yield running
 
 
 # --- the lifecycle -----------------------------------------------------------------------------
@@ -86,7 +67,7 @@ def test_transition_table_allows_only_listed_moves() -> None:
     assert targets_of_terminal == set()
 
 
-async def test_task_runs_and_returns_its_payload_and_result(env: Env) -> None:
+async def test_task_runs_and_returns_its_payload_and_result(env: WorkEnv) -> None:
     created = await env.create({"tag": "hello"}, metadata={"source": "test"})
     assert created["status"] == "pending"
     assert created["payload"] == {"tag": "hello"}
@@ -106,27 +87,19 @@ async def test_notify_wakes_an_idle_worker_at_once(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
     """With polling every 30 s, only NOTIFY can explain a task finishing well before that."""
-    await prepare(db)
     slow_poll = settings.model_copy(update={"worker_poll_seconds": 30.0})
-    async with running_system(slow_poll, workers=1, registry=make_registry()) as system:
-        async with client_for(system) as client:
-            headers = await signed_in(client, session)
-            await asyncio.sleep(0.5)  # the worker is asleep now
-            response = await client.post(
-                "/api/v1/tasks", json={"task_type": "work", "payload": {}}, headers=headers
-            )
-            # Fails (AssertionError) unless done long before the worker's next 30 s poll.
-            await wait_status(db, response.json()["data"]["id"], "completed", within=10)
+    async with work_env(slow_poll, db, session) as env:
+        await asyncio.sleep(0.5)  # the worker is asleep now
+        created = await env.create()
+        # Fails (AssertionError) unless done long before the worker's next 30 s poll.
+        await wait_status(db, created["id"], "completed", within=10)
 
 
 async def test_priority_order_is_by_rank_critical_first(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
-    await prepare(db)
+    registry = await registered_work(db)
     user = await make_user(session, username="alice")
-    registry = make_registry()
-    async with db.engine.begin() as conn:
-        await registration.register_types(conn, registry.specs())
     for priority in ("low", "normal", "high", "critical", "normal", "low"):
         await service.create_task(
             session,
@@ -163,7 +136,7 @@ async def _count_done(db: Database, expected: int) -> bool:
     return bool(done >= expected)
 
 
-async def test_list_orders_by_priority_rank(env: Env) -> None:
+async def test_list_orders_by_priority_rank(env: WorkEnv) -> None:
     for priority in ("low", "critical", "normal", "high"):
         await env.create(
             {"seconds": 0},
@@ -174,7 +147,7 @@ async def test_list_orders_by_priority_rank(env: Env) -> None:
     assert [task["priority"] for task in listed] == ["critical", "high", "normal", "low"]
 
 
-async def test_scheduled_task_waits_for_its_time(env: Env) -> None:
+async def test_scheduled_task_waits_for_its_time(env: WorkEnv) -> None:
     when = utcnow() + timedelta(seconds=1.2)
     created = await env.create(scheduled_at=when.isoformat())
     await asyncio.sleep(0.6)
@@ -184,7 +157,7 @@ async def test_scheduled_task_waits_for_its_time(env: Env) -> None:
 
 
 # --- retries and the dead-letter queue -----------------------------------------------------------
-async def test_retries_rerun_with_growing_delays_then_dead_letter(env: Env) -> None:
+async def test_retries_rerun_with_growing_delays_then_dead_letter(env: WorkEnv) -> None:
     created = await env.create({"fail_times": 10}, max_attempts=4, retry_strategy=NO_JITTER_FAST)
     dead = await wait_status(env.db, created["id"], "failed", within=10)
 
@@ -205,7 +178,7 @@ async def test_retries_rerun_with_growing_delays_then_dead_letter(env: Env) -> N
     assert letters[0]["last_error"].startswith("RuntimeError: planned failure 4")
 
 
-async def test_a_task_that_fails_twice_then_succeeds(env: Env) -> None:
+async def test_a_task_that_fails_twice_then_succeeds(env: WorkEnv) -> None:
     created = await env.create({"fail_times": 2}, retry_strategy=NO_JITTER_FAST)
     done = await wait_status(env.db, created["id"], "completed", within=10)
     assert done["current_attempt"] == 3
@@ -213,13 +186,13 @@ async def test_a_task_that_fails_twice_then_succeeds(env: Env) -> None:
     assert done["result"] == {"attempt": 3, "tag": ""}
 
 
-async def test_no_retry_strategy_dead_letters_at_once(env: Env) -> None:
+async def test_no_retry_strategy_dead_letters_at_once(env: WorkEnv) -> None:
     created = await env.create({"fail_times": 1}, retry_strategy="none")
     dead = await wait_status(env.db, created["id"], "failed")
     assert dead["current_attempt"] == 1
 
 
-async def test_bad_payload_is_rejected_at_creation_naming_the_field(env: Env) -> None:
+async def test_bad_payload_is_rejected_at_creation_naming_the_field(env: WorkEnv) -> None:
     response = await env.client.post(
         "/api/v1/tasks",
         headers=env.headers,
@@ -230,7 +203,7 @@ async def test_bad_payload_is_rejected_at_creation_naming_the_field(env: Env) ->
 
 
 async def test_bad_payload_at_run_time_fails_once_without_retry(
-    env: Env, session: AsyncSession
+    env: WorkEnv, session: AsyncSession
 ) -> None:
     # A task inserted behind the API's back (or by an older client) still fails cleanly.
     task = Task(task_type="work", payload={"seconds": -5}, retry_strategy=NO_JITTER_FAST)
@@ -242,7 +215,7 @@ async def test_bad_payload_at_run_time_fails_once_without_retry(
     assert "seconds" in dead["last_error"]
 
 
-async def test_manual_retry_from_the_dead_letter_queue(env: Env) -> None:
+async def test_manual_retry_from_the_dead_letter_queue(env: WorkEnv) -> None:
     created = await env.create({"fail_times": 1}, retry_strategy="none")
     await wait_status(env.db, created["id"], "failed")
 
@@ -259,29 +232,15 @@ async def test_manual_retry_from_the_dead_letter_queue(env: Env) -> None:
 async def test_timeout_counts_as_a_retriable_failure(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
-    await prepare(db)
-    async with running_system(settings, workers=1, registry=make_registry(timeout=0.2)) as system:
-        async with client_for(system) as client:
-            headers = await signed_in(client, session)
-            created = (
-                await client.post(
-                    "/api/v1/tasks",
-                    headers=headers,
-                    json={
-                        "task_type": "work",
-                        "payload": {"seconds": 5},
-                        "max_attempts": 2,
-                        "retry_strategy": NO_JITTER_FAST,
-                    },
-                )
-            ).json()["data"]
-            dead = await wait_status(db, created["id"], "failed", within=10)
+    async with work_env(settings, db, session, make_registry(timeout=0.2)) as env:
+        created = await env.create({"seconds": 5}, max_attempts=2, retry_strategy=NO_JITTER_FAST)
+        dead = await wait_status(db, created["id"], "failed", within=10)
     assert dead["current_attempt"] == 2
     assert "timed out after 0.2 s" in dead["last_error"]
 
 
 # --- cancellation -----------------------------------------------------------------------------
-async def test_cancel_pending_task(env: Env) -> None:
+async def test_cancel_pending_task(env: WorkEnv) -> None:
     created = await env.create(scheduled_at=(utcnow() + timedelta(hours=1)).isoformat())
     response = await env.client.post(f"/api/v1/tasks/{created['id']}/cancel", headers=env.headers)
     assert response.json()["data"]["status"] == "cancelled"
@@ -290,7 +249,7 @@ async def test_cancel_pending_task(env: Env) -> None:
     assert again.status_code == 409
 
 
-async def test_cancel_running_task_is_honoured_by_the_worker(env: Env) -> None:
+async def test_cancel_running_task_is_honoured_by_the_worker(env: WorkEnv) -> None:
     created = await env.create({"seconds": 30})
     await wait_status(env.db, created["id"], "running")
 
@@ -303,7 +262,7 @@ async def test_cancel_running_task_is_honoured_by_the_worker(env: Env) -> None:
     assert [row["finished_at"] for row in await executions(env.db)] == [None]  # stopped mid-way
 
 
-async def test_delete_only_finished_tasks(env: Env) -> None:
+async def test_delete_only_finished_tasks(env: WorkEnv) -> None:
     created = await env.create(scheduled_at=(utcnow() + timedelta(hours=1)).isoformat())
     refused = await env.client.delete(f"/api/v1/tasks/{created['id']}", headers=env.headers)
     assert refused.status_code == 409
@@ -327,87 +286,104 @@ async def breaker_state(db: Database) -> str:
         )
 
 
+async def wait_for_breaker(db: Database, state: str) -> None:
+    async def reached() -> bool:
+        return await breaker_state(db) == state
+
+    await poll_until_async(reached, within=5, every=0.01, what=f"the breaker to be {state}")
+
+
+async def running_count(db: Database) -> int:
+    async with db.engine.connect() as conn:
+        running: int = (
+            await conn.execute(text("SELECT count(*) FROM tasks WHERE status = 'running'"))
+        ).scalar_one()
+    return running
+
+
+@dataclass
+class Tripped:
+    """A running system whose breaker is open, and the user who queued the failing tasks."""
+
+    system: System
+    user: User
+
+
+@asynccontextmanager
+async def tripped_breaker(
+    settings: Settings,
+    db: Database,
+    session: AsyncSession,
+    *,
+    failures: int,
+    recovery_seconds: float,
+    workers: int = 1,
+) -> AsyncIterator[Tripped]:
+    """A running system whose `work` breaker opens after `failures` failures, and as many
+    failing tasks (no retries) queued by a user: inside the block the breaker is open."""
+    await prepare(db)
+    breaker = BreakerConfig(failure_threshold=failures, recovery_timeout_seconds=recovery_seconds)
+    user = await make_user(session, username="alice")
+    async with running_system(
+        settings, workers=workers, registry=make_registry(breaker=breaker)
+    ) as system:
+        for _ in range(failures):
+            await queue_failing_task(session, user.id)
+        await wait_for_breaker(db, "open")
+        yield Tripped(system, user)
+
+
 async def test_breaker_opens_defers_probes_once_and_closes(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
-    await prepare(db)
-    registry = make_registry(
-        breaker=BreakerConfig(failure_threshold=3, recovery_timeout_seconds=1.0)
-    )
-    user = await make_user(session, username="alice")
-    async with running_system(settings, workers=1, registry=registry) as system:
-        # Three failing tasks (no retries) open the breaker.
-        for _ in range(3):
-            await queue_failing_task(session, user.id)
-        await poll_until_async(lambda: _state_is(db, "open"), within=5, what="the breaker to open")
-
+    # Three failing tasks (no retries) open the breaker.
+    async with tripped_breaker(settings, db, session, failures=3, recovery_seconds=1.0) as tripped:
         # While open, new tasks wait: not run, not failed, no attempt spent.
-        waiting = []
-        for index in range(4):
-            waiting.append(
-                await service.create_task(
-                    session,
-                    task_type="work",
-                    payload={"seconds": 0.3, "tag": str(index)},
-                    created_by=user.id,
-                )
-            )
-        await session.commit()
+        waiting = [
+            await queue_work(session, tripped.user.id, {"seconds": 0.3, "tag": str(index)})
+            for index in range(4)
+        ]
         await asyncio.sleep(0.5)
         rows = [await task_row(db, task.id) for task in waiting]
         assert {row["status"] for row in rows} == {"pending"}
         assert {row["current_attempt"] for row in rows} == {0}
 
         # After the recovery timeout: half-open, and exactly one probe runs.
-        await poll_until_async(
-            lambda: _state_is(db, "half_open"),
-            within=5,
-            every=0.01,
-            what="the breaker to be half-open",
-        )
-        async with db.engine.connect() as conn:
-            running = (
-                await conn.execute(text("SELECT count(*) FROM tasks WHERE status = 'running'"))
-            ).scalar_one()
-        assert running == 1
+        await wait_for_breaker(db, "half_open")
+        assert await running_count(db) == 1
 
         # The probe succeeds: closed, and the rest run.
         await poll_until_async(lambda: _count_done(db, 4), within=10, what="4 tasks done")
         assert await breaker_state(db) == "closed"
-        assert system.workers[0].concurrency > 1  # so "one at a time" was the breaker's doing
+        assert (
+            tripped.system.workers[0].concurrency > 1
+        )  # so "one at a time" was the breaker's doing
     starts = [row for row in await executions(db) if row["task_type"] == "work"][3:]
     assert starts[0]["finished_at"] <= min(row["started_at"] for row in starts[1:])
 
 
-async def queue_failing_task(session: AsyncSession, user_id: uuid.UUID) -> Task:
-    """A `work` task that fails on its one and only attempt (a breaker failure)."""
+async def queue_work(
+    session: AsyncSession, user_id: uuid.UUID, payload: dict[str, Any], **fields: Any
+) -> Task:
+    """A `work` task, committed: the workers see it at once."""
     task = await service.create_task(
-        session,
-        task_type="work",
-        payload={"fail_times": 1},
-        created_by=user_id,
-        retry_strategy=RetryStrategy(type=Backoff.NONE),
+        session, task_type="work", payload=payload, created_by=user_id, **fields
     )
     await session.commit()
     return task
 
 
-async def _state_is(db: Database, state: str) -> bool:
-    return await breaker_state(db) == state
+async def queue_failing_task(session: AsyncSession, user_id: uuid.UUID) -> Task:
+    """A `work` task that fails on its one and only attempt (a breaker failure)."""
+    no_retries = RetryStrategy(type=Backoff.NONE)
+    return await queue_work(session, user_id, {"fail_times": 1}, retry_strategy=no_retries)
 
 
 async def test_failed_probe_opens_the_breaker_again(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
-    await prepare(db)
-    registry = make_registry(
-        breaker=BreakerConfig(failure_threshold=1, recovery_timeout_seconds=0.5)
-    )
-    user = await make_user(session, username="alice")
-    async with running_system(settings, workers=1, registry=registry):
-        await queue_failing_task(session, user.id)
-        await poll_until_async(lambda: _state_is(db, "open"), within=5, what="the breaker to open")
-        probe = await queue_failing_task(session, user.id)
+    async with tripped_breaker(settings, db, session, failures=1, recovery_seconds=0.5) as tripped:
+        probe = await queue_failing_task(session, tripped.user.id)
         await wait_status(db, probe.id, "failed", within=5)
         assert await breaker_state(db) == "open"
         async with db.engine.connect() as conn:
@@ -423,34 +399,17 @@ async def test_breaker_state_is_shared_by_workers(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
     """Two worker processes' worth of workers, one breaker: still exactly one probe."""
-    await prepare(db)
-    registry = make_registry(
-        breaker=BreakerConfig(failure_threshold=2, recovery_timeout_seconds=0.6)
-    )
-    user = await make_user(session, username="alice")
-    async with running_system(settings, workers=2, registry=registry):
-        for _ in range(2):
-            await queue_failing_task(session, user.id)
-        await poll_until_async(lambda: _state_is(db, "open"), within=5, what="the breaker to open")
+    async with tripped_breaker(
+        settings, db, session, failures=2, recovery_seconds=0.6, workers=2
+    ) as tripped:
         for _ in range(6):
-            await service.create_task(
-                session, task_type="work", payload={"seconds": 0.4}, created_by=user.id
-            )
-        await session.commit()
-        await poll_until_async(
-            lambda: _state_is(db, "half_open"),
-            within=5,
-            every=0.01,
-            what="the breaker to be half-open",
-        )
+            await queue_work(session, tripped.user.id, {"seconds": 0.4})
+        await wait_for_breaker(db, "half_open")
         peak = 0
 
         async def probe_decided() -> bool:  # until then, count the running tasks
             nonlocal peak
-            async with db.engine.connect() as conn:
-                running: int = (
-                    await conn.execute(text("SELECT count(*) FROM tasks WHERE status = 'running'"))
-                ).scalar_one()
+            running = await running_count(db)
             if await breaker_state(db) != "half_open":
                 return True
             peak = max(peak, running)
@@ -464,7 +423,7 @@ async def test_breaker_state_is_shared_by_workers(
 
 
 # --- crashes, fencing, shutdown and many workers -------------------------------------------------
-async def test_lost_lease_fences_the_old_worker(env: Env, session: AsyncSession) -> None:
+async def test_lost_lease_fences_the_old_worker(env: WorkEnv, session: AsyncSession) -> None:
     """If another worker took the task over, the first one's result must not count."""
     created = await env.create({"seconds": 0.6})
     await wait_status(env.db, created["id"], "running")
@@ -481,26 +440,11 @@ async def test_lost_lease_fences_the_old_worker(env: Env, session: AsyncSession)
 async def test_graceful_shutdown_hands_back_unfinished_tasks(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
-    await prepare(db)
-    async with running_system(settings, workers=1, registry=make_registry()) as system:
-        async with client_for(system) as client:
-            headers = await signed_in(client, session)
-            quick = (
-                await client.post(
-                    "/api/v1/tasks",
-                    headers=headers,
-                    json={"task_type": "work", "payload": {"seconds": 0.3}},
-                )
-            ).json()["data"]
-            slow = (
-                await client.post(
-                    "/api/v1/tasks",
-                    headers=headers,
-                    json={"task_type": "work", "payload": {"seconds": 30}},
-                )
-            ).json()["data"]
-            await wait_status(db, slow["id"], "running")
-            await wait_status(db, quick["id"], "running", "completed")
+    async with work_env(settings, db, session) as env:
+        quick = await env.create({"seconds": 0.3})
+        slow = await env.create({"seconds": 30})
+        await wait_status(db, slow["id"], "running")
+        await wait_status(db, quick["id"], "running", "completed")
     # Stopped (grace 1 s): the quick task finished, the slow one is back in the queue.
     assert (await task_row(db, quick["id"]))["status"] == "completed"
     released = await task_row(db, slow["id"])
@@ -513,11 +457,9 @@ async def test_many_workers_run_every_task_exactly_once(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
     """The hammer: 3 workers × 4 slots racing for 300 tasks."""
-    await prepare(db)
-    registry = make_registry()
+    registry = await registered_work(db)
     user = await make_user(session, username="alice")
     async with db.engine.begin() as conn:
-        await registration.register_types(conn, registry.specs())
         await conn.execute(
             text(
                 "INSERT INTO tasks (task_type, payload, created_by, retry_strategy) "
@@ -590,7 +532,7 @@ async def test_many_workers_run_every_task_exactly_once(
     ],
 )
 async def test_create_task_validation(
-    env: Env, body: dict[str, Any], status: int, field: str
+    env: WorkEnv, body: dict[str, Any], status: int, field: str
 ) -> None:
     response = await env.client.post("/api/v1/tasks", json=body, headers=env.headers)
     assert response.status_code == status, response.text
@@ -600,7 +542,7 @@ async def test_create_task_validation(
         assert (await conn.execute(text("SELECT count(*) FROM tasks"))).scalar_one() == 0
 
 
-async def test_users_see_their_own_tasks_staff_see_all(env: Env, session: AsyncSession) -> None:
+async def test_users_see_their_own_tasks_staff_see_all(env: WorkEnv, session: AsyncSession) -> None:
     await env.create(scheduled_at=(utcnow() + timedelta(hours=1)).isoformat())
     bob = await signed_in(env.client, session, username="bob")
     mod = await signed_in(env.client, session, role=Role.MODERATOR, username="mod")
@@ -619,7 +561,7 @@ async def test_users_see_their_own_tasks_staff_see_all(env: Env, session: AsyncS
     assert everyone.headers["x-total-count"] == "2"
 
 
-async def test_dead_letter_pagination_and_stats(env: Env, session: AsyncSession) -> None:
+async def test_dead_letter_pagination_and_stats(env: WorkEnv, session: AsyncSession) -> None:
     for _ in range(3):
         await env.create({"fail_times": 1}, retry_strategy="none")
     await poll_until_async(
@@ -643,7 +585,7 @@ async def _count_status(db: Database, status: str, expected: int) -> bool:
     return bool(count >= expected)
 
 
-async def test_task_types_show_live_workers_and_breaker(env: Env) -> None:
+async def test_task_types_show_live_workers_and_breaker(env: WorkEnv) -> None:
     listed = (await env.client.get("/api/v1/tasks/types")).json()["data"]
     types = [t for t in listed if t["task_type"] == "work"]
     builtin = {t["task_type"]: t["live_workers"] for t in listed if t["task_type"] != "work"}

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studypath.config import Settings
 from studypath.core.clock import poll_until_async
 from studypath.core.db import Database
-from studypath.tasks import registration, service
+from studypath.tasks import service
 from studypath.testing.factories import make_user
 from studypath.testing.server import running_system
-from tests.support.tasking import executions, make_registry, prepare
+from tests.support.tasking import executions, registered_work
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,11 +48,8 @@ async def start_worker_process(
 async def test_sigkilled_worker_loses_no_task(
     settings: Settings, db: Database, session: AsyncSession, database_url: str, tmp_path: Path
 ) -> None:
-    await prepare(db)
+    registry = await registered_work(db)
     user = await make_user(session, username="alice")
-    registry = make_registry()
-    async with db.engine.begin() as conn:
-        await registration.register_types(conn, registry.specs())
 
     victim, victim_id = await start_worker_process(database_url, tmp_path / "victim")
     try:

@@ -31,6 +31,20 @@ async def _register(db: Database) -> None:
         await registration.register_types(conn, make_registry().specs())
 
 
+async def _backlog(db: Database, count: int, payload: str = "'{}'::jsonb") -> None:
+    """`count` ready `work` tasks in one INSERT, the types registered first; `payload` is a
+    SQL expression of `g`, the task's number from 1."""
+    await _register(db)
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO tasks (task_type, payload, retry_strategy) "
+                f"SELECT 'work', {payload}, '{{}}'::jsonb FROM generate_series(1, :count) g"
+            ),
+            {"count": count},
+        )
+
+
 async def _count(db: Database, where: str = "true") -> int:
     async with db.engine.connect() as conn:
         result = await conn.execute(text(f"SELECT count(*) FROM tasks WHERE {where}"))
@@ -144,14 +158,7 @@ async def test_claim_reads_a_few_index_entries_however_long_the_backlog(db: Data
     """A claim must not read (and sort) every ready task to pick five: it walks ix_tasks_ready
     in the claim's own order and stops. Checked on a fresh table PostgreSQL has no
     statistics for yet (a queue hit by its first burst), then after ANALYZE."""
-    await _register(db)
-    async with db.engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO tasks (task_type, payload, retry_strategy) "
-                "SELECT 'work', '{}'::jsonb, '{}'::jsonb FROM generate_series(1, 3000)"
-            )
-        )
+    await _backlog(db, 3000)
     for moment in ("before ANALYZE", "after ANALYZE"):
         nodes = await _claim_plan(db)
         types = [node["Node Type"] for node in nodes]
@@ -175,15 +182,7 @@ async def test_a_backlog_is_claimed_half_the_slots_at_a_time(
     now()), so the groups show the claims: all of at least 2 tasks (the batch for 4 slots),
     except a last short one once the backlog ran dry."""
     await prepare(db)
-    await _register(db)
-    async with db.engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO tasks (task_type, payload, retry_strategy) "
-                "SELECT 'work', jsonb_build_object('seconds', 0.02 * (g % 5)), '{}'::jsonb "
-                "FROM generate_series(1, 40) g"
-            )
-        )
+    await _backlog(db, 40, payload="jsonb_build_object('seconds', 0.02 * (g % 5))")
     four_slots = settings.model_copy(update={"worker_concurrency": 4})
     async with running_system(four_slots, workers=1, registry=make_registry()) as system:
         assert system.workers[0].batch == 2

@@ -25,18 +25,10 @@ from studypath.telemetry.tracing import (
     may_record,
     sample_ratio,
 )
-from studypath.testing.factories import DEFAULT_PASSWORD, make_user
-from studypath.testing.server import client_for, running_system
+from studypath.testing.server import running_system
 from studypath.viz.traces import TraceView, layer_of
-from tests.support.tasking import make_registry, prepare, wait_status
-
-
-async def signed_in(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, str]:
-    await make_user(session, username="alice")
-    response = await client.post(
-        "/api/v1/auth/login", json={"username": "alice", "password": DEFAULT_PASSWORD}
-    )
-    return {"Authorization": f"Bearer {response.json()['data']['session_token']}"}
+from tests.support.accounts import signed_in
+from tests.support.tasking import make_registry, prepare, wait_status, work_env
 
 
 def tree(view: TraceView, root: ReadableSpan) -> list[tuple[int, str, str]]:
@@ -139,25 +131,18 @@ async def test_background_sql_starts_no_trace(settings: Settings, db: Database) 
 async def test_a_task_continues_the_trace_of_its_request(
     settings: Settings, db: Database, session: AsyncSession
 ) -> None:
-    await prepare(db)
-    async with running_system(settings, workers=1, registry=make_registry()) as system:
-        async with client_for(system) as client:
-            headers = await signed_in(client, session)
-            view = TraceView()
-            with SPANS.collect() as collection:
-                created = await client.post(
-                    "/api/v1/tasks",
-                    headers=headers,
-                    json={"task_type": "work", "payload": {"tag": "t"}},
-                )
-                await wait_status(db, created.json()["data"]["id"], "completed")
-            view.spans = list(collection.spans)
+    async with work_env(settings, db, session) as env:
+        view = TraceView()
+        with SPANS.collect() as collection:
+            created = await env.create({"tag": "t"})
+            await wait_status(db, created["id"], "completed")
+        view.spans = list(collection.spans)
 
     request = next(s for s in view.spans if s.kind is SpanKind.SERVER)
     task = next(s for s in view.spans if s.kind is SpanKind.CONSUMER)
     assert task.name == "task work"
     assert task.context.trace_id == request.context.trace_id
-    assert task.attributes["studypath.task_id"] == created.json()["data"]["id"]  # type: ignore[index]
+    assert task.attributes["studypath.task_id"] == created["id"]  # type: ignore[index]
     task_sql = [s for s in view.spans if s.parent and s.parent.span_id == task.context.span_id]
     assert task_sql, "the handler's own SQL belongs to the task span"
 

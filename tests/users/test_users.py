@@ -16,6 +16,10 @@ from studypath.identity.models import User
 from studypath.identity.roles import Role
 from studypath.testing.factories import DEFAULT_PASSWORD, make_user
 from studypath.testing.server import client_for, running_system
+from tests.support.reference_script import ADMIN_DELETE, ADMIN_STEPS
+from tests.support.responses import error_code
+
+NEW_PASSWORD = "Reset-Pass-123!"
 
 
 async def sign_in(
@@ -40,6 +44,52 @@ async def cast(session: AsyncSession, client: httpx.AsyncClient) -> dict[str, di
 
 async def user_id(session: AsyncSession, username: str) -> str:
     return str(await session.scalar(select(User.id).where(User.username == username)))
+
+
+async def delete_own_account(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    password: str = DEFAULT_PASSWORD,
+    confirmation: str = "DELETE",
+) -> httpx.Response:
+    """`DELETE /users/me`: a body on DELETE needs `client.request`."""
+    return await client.request(
+        "DELETE",
+        "/api/v1/users/me",
+        headers=headers,
+        json={"password": password, "confirmation": confirmation},
+    )
+
+
+async def create_user_as(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    username: str,
+    password: str,
+    role: str | None,
+) -> httpx.Response:
+    """`POST /users` by an admin, with the email derived from the username."""
+    return await client.post(
+        "/api/v1/users",
+        headers=headers,
+        json={
+            "username": username,
+            "email": f"{username}@example.com",
+            "password": password,
+            "role": role,
+        },
+    )
+
+
+async def reset_password(
+    client: httpx.AsyncClient, headers: dict[str, str], target: str, **body: object
+) -> httpx.Response:
+    """`POST /users/{target}/reset-password` to `NEW_PASSWORD`, plus any other `body` fields."""
+    return await client.post(
+        f"/api/v1/users/{target}/reset-password",
+        headers=headers,
+        json={"new_password": NEW_PASSWORD, **body},
+    )
 
 
 # --- self-service ------------------------------------------------------------------------------
@@ -71,8 +121,7 @@ async def test_profile_update_rejects_taken_names(
     taken = await client.put(
         "/api/v1/users/me/profile", headers=cast["alice"], json={"username": "BOB"}
     )
-    assert taken.status_code == 409
-    assert taken.json()["error"]["code"] == "USERNAME_ALREADY_EXISTS"
+    assert error_code(taken, 409) == "USERNAME_ALREADY_EXISTS"
     own = await client.put(
         "/api/v1/users/me/profile", headers=cast["alice"], json={"username": "ALICE"}
     )
@@ -110,8 +159,7 @@ async def test_change_password_errors(
         headers=cast["alice"],
         json={"current_password": current, "new_password": new},
     )
-    assert response.status_code == status
-    assert response.json()["error"]["code"] == code
+    assert error_code(response, status) == code
     await sign_in(client, "alice")  # nothing changed: the old password still works
 
 
@@ -140,27 +188,12 @@ async def test_a_weak_new_password_is_refused_naming_the_request_field(
 async def test_delete_own_account(
     client: httpx.AsyncClient, session: AsyncSession, cast: dict[str, dict[str, str]]
 ) -> None:
-    wrong = await client.request(
-        "DELETE",
-        "/api/v1/users/me",
-        headers=cast["alice"],
-        json={"password": "nope", "confirmation": "DELETE"},
-    )
+    wrong = await delete_own_account(client, cast["alice"], password="nope")
     assert wrong.status_code == 400
-    unconfirmed = await client.request(
-        "DELETE",
-        "/api/v1/users/me",
-        headers=cast["alice"],
-        json={"password": DEFAULT_PASSWORD, "confirmation": "yes"},
-    )
+    unconfirmed = await delete_own_account(client, cast["alice"], confirmation="yes")
     assert unconfirmed.status_code == 400
 
-    done = await client.request(
-        "DELETE",
-        "/api/v1/users/me",
-        headers=cast["alice"],
-        json={"password": DEFAULT_PASSWORD, "confirmation": "DELETE"},
-    )
+    done = await delete_own_account(client, cast["alice"])
     assert done.status_code == 200
     assert (await client.get("/api/v1/auth/me", headers=cast["alice"])).status_code == 401
     login = await client.post(
@@ -206,8 +239,7 @@ async def test_moderator_cannot_act_on_admins(
         ("POST", f"/api/v1/users/{root}/reset-password", {"new_password": "Takeover-Pass-9"}),
     ):
         response = await client.request(method, path, headers=cast["mod"], json=body)
-        assert response.status_code == 404, path
-        assert response.json()["error"]["code"] == "USER_NOT_FOUND"
+        assert error_code(response, 404) == "USER_NOT_FOUND"
     await sign_in(client, "root")  # untouched
 
 
@@ -227,16 +259,7 @@ async def test_moderator_can_reactivate(
 async def test_admin_creates_users_with_roles(
     client: httpx.AsyncClient, cast: dict[str, dict[str, str]]
 ) -> None:
-    response = await client.post(
-        "/api/v1/users",
-        headers=cast["root"],
-        json={
-            "username": "carol",
-            "email": "carol@example.com",
-            "password": "Carol-Pass-33",
-            "role": "moderator",
-        },
-    )
+    response = await create_user_as(client, cast["root"], "carol", "Carol-Pass-33", "moderator")
     assert response.status_code == 200
     assert response.json()["data"]["role"] == "moderator"
     carol = await sign_in(client, "carol", "Carol-Pass-33")
@@ -260,25 +283,11 @@ async def test_last_active_admin_is_protected(
         f"/api/v1/users/{root}/role", headers=cast["root"], json={"role": "user"}
     )
     assert demote.status_code == 409
-    delete_self = await client.request(
-        "DELETE",
-        "/api/v1/users/me",
-        headers=cast["root"],
-        json={"password": DEFAULT_PASSWORD, "confirmation": "DELETE"},
-    )
+    delete_self = await delete_own_account(client, cast["root"])
     assert delete_self.status_code == 409
 
     # With a second admin, the first may step down — and then the second is the last one.
-    await client.post(
-        "/api/v1/users",
-        headers=cast["root"],
-        json={
-            "username": "root2",
-            "email": "root2@example.com",
-            "password": "Second-Admin-8",
-            "role": "admin",
-        },
-    )
+    await create_user_as(client, cast["root"], "root2", "Second-Admin-8", "admin")
     root2 = await user_id(session, "root2")
     assert (
         await client.put(f"/api/v1/users/{root}/role", headers=cast["root"], json={"role": "user"})
@@ -341,7 +350,6 @@ async def test_initial_admin_is_created_once(settings: Settings, session: AsyncS
 
 
 # --- hardening (issues #10, #11) -------------------------------------------------------------
-NEW_PASSWORD = "Reset-Pass-123!"
 
 
 @pytest.fixture
@@ -374,11 +382,7 @@ async def test_reset_with_require_change_forces_a_password_change_at_next_login(
     client: httpx.AsyncClient, session: AsyncSession, cast: dict[str, dict[str, str]]
 ) -> None:
     bob = await user_id(session, "bob")
-    reset = await client.post(
-        f"/api/v1/users/{bob}/reset-password",
-        headers=cast["root"],
-        json={"new_password": NEW_PASSWORD, "require_change": True, "reason": "leaked"},
-    )
+    reset = await reset_password(client, cast["root"], bob, require_change=True, reason="leaked")
     assert reset.status_code == 200, reset.text
 
     login = await client.post(
@@ -400,8 +404,7 @@ async def test_reset_with_require_change_forces_a_password_change_at_next_login(
         ("GET", "/api/v1/notes", None),
     ):
         refused = await client.request(method, path, headers=held, json=body)
-        assert refused.status_code == 403, path
-        assert refused.json()["error"]["code"] == "FORBIDDEN"
+        assert error_code(refused, 403) == "FORBIDDEN"
         assert "password change required" in refused.json()["error"]["message"]
 
     changed = await client.put(
@@ -421,11 +424,7 @@ async def test_held_session_may_log_out_and_log_out_everywhere(
     client: httpx.AsyncClient, session: AsyncSession, cast: dict[str, dict[str, str]]
 ) -> None:
     bob = await user_id(session, "bob")
-    await client.post(
-        f"/api/v1/users/{bob}/reset-password",
-        headers=cast["root"],
-        json={"new_password": NEW_PASSWORD, "require_change": True},
-    )
+    await reset_password(client, cast["root"], bob, require_change=True)
     first_headers = await sign_in(client, "bob", NEW_PASSWORD)
     second_headers = await sign_in(client, "bob", NEW_PASSWORD)
     assert (await client.post("/api/v1/auth/logout", headers=first_headers)).status_code == 200
@@ -440,38 +439,16 @@ async def test_reference_script_admin_sequence_with_reasons(
 ) -> None:
     """The guide's script (test-with-curl.sh, admin section) request for request."""
     root = cast["root"]
-    created = await client.post(
-        "/api/v1/users",
-        headers=root,
-        json={
-            "username": "admin_created_1",
-            "email": "admin_created_1@example.com",
-            "password": "CreatedPass123!",
-            "role": "user",
-        },
-    )
+    created = await create_user_as(client, root, "admin_created_1", "CreatedPass123!", "user")
     assert created.status_code == 200
     target = created.json()["data"]["id"]
-    steps = [
-        ("PUT", "profile", {"username": "updated_user_1", "email_verified": True}),
-        ("PUT", "status", {"is_active": False, "reason": "Test deactivation"}),
-        ("PUT", "role", {"role": "moderator", "reason": "Test promotion"}),
-        (
-            "POST",
-            "reset-password",
-            {"new_password": "ResetPass123!", "require_change": True, "reason": "Test reset"},
-        ),
-    ]
-    for method, action, body in steps:
+    for method, action, body in ADMIN_STEPS:
         response = await client.request(
             method, f"/api/v1/users/{target}/{action}", headers=root, json=body
         )
         assert response.status_code == 200, (action, response.text)
     deleted = await client.request(
-        "DELETE",
-        f"/api/v1/users/{target}",
-        headers=root,
-        json={"reason": "Test deletion", "hard_delete": False},
+        "DELETE", f"/api/v1/users/{target}", headers=root, json=ADMIN_DELETE
     )
     assert deleted.status_code == 200
 
@@ -493,16 +470,7 @@ async def test_optional_fields_the_reference_accepts(
 ) -> None:
     """Every `Option<…>` of the reference's request types: absent or null are both fine."""
     root = cast["root"]
-    created = await client.post(
-        "/api/v1/users",
-        headers=root,
-        json={
-            "username": "nullrole",
-            "email": "nullrole@example.com",
-            "password": "Created-Pass-9",
-            "role": None,
-        },
-    )
+    created = await create_user_as(client, root, "nullrole", "Created-Pass-9", None)
     assert created.status_code == 200 and created.json()["data"]["role"] == "user"
     alice = await user_id(session, "alice")
     for method, path, body in (
@@ -523,12 +491,7 @@ async def test_optional_fields_the_reference_accepts(
 async def test_delete_own_account_with_wrong_password_is_400_naming_the_field(
     client: httpx.AsyncClient, cast: dict[str, dict[str, str]]
 ) -> None:
-    wrong = await client.request(
-        "DELETE",
-        "/api/v1/users/me",
-        headers=cast["alice"],
-        json={"password": "wrongpassword", "confirmation": "DELETE"},
-    )
+    wrong = await delete_own_account(client, cast["alice"], password="wrongpassword")
     assert wrong.status_code == 400
     error = wrong.json()["error"]
     assert error["code"] == "VALIDATION_FAILED"
@@ -539,29 +502,18 @@ async def test_delete_own_account_with_wrong_password_is_400_naming_the_field(
 async def test_delete_own_account_with_wrong_confirmation_is_400(
     client: httpx.AsyncClient, cast: dict[str, dict[str, str]]
 ) -> None:
-    wrong = await client.request(
-        "DELETE",
-        "/api/v1/users/me",
-        headers=cast["alice"],
-        json={"password": DEFAULT_PASSWORD, "confirmation": "WRONG"},
-    )
+    wrong = await delete_own_account(client, cast["alice"], confirmation="WRONG")
     assert wrong.status_code == 400
     assert [d["field"] for d in wrong.json()["error"]["details"]] == ["confirmation"]
 
 
+@pytest.mark.parametrize("staff", ["mod", "root"])
 async def test_api_key_cannot_reset_a_password(
-    client: httpx.AsyncClient, session: AsyncSession, cast: dict[str, dict[str, str]]
+    client: httpx.AsyncClient, session: AsyncSession, cast: dict[str, dict[str, str]], staff: str
 ) -> None:
-    alice = await user_id(session, "alice")
-    for staff in ("mod", "root"):
-        key = await api_key_of(client, cast[staff])
-        response = await client.post(
-            f"/api/v1/users/{alice}/reset-password",
-            headers={"X-API-Key": key},
-            json={"new_password": NEW_PASSWORD},
-        )
-        assert response.status_code == 403, staff
-        assert response.json()["error"]["code"] == "FORBIDDEN"
+    key = await api_key_of(client, cast[staff])
+    response = await reset_password(client, {"X-API-Key": key}, await user_id(session, "alice"))
+    assert error_code(response, 403) == "FORBIDDEN"
     await sign_in(client, "alice")  # untouched
 
 
@@ -570,11 +522,7 @@ async def test_reset_of_own_password_is_refused(
 ) -> None:
     for name in ("mod", "root"):
         own = await user_id(session, name)
-        response = await client.post(
-            f"/api/v1/users/{own}/reset-password",
-            headers=cast[name],
-            json={"new_password": NEW_PASSWORD},
-        )
+        response = await reset_password(client, cast[name], own)
         assert response.status_code == 400, name
         assert "use PUT /users/me/password" in response.json()["error"]["message"]
         await sign_in(client, name)  # unchanged
@@ -585,11 +533,7 @@ async def test_only_admins_act_on_moderators(
 ) -> None:
     await make_user(session, username="mod2", role=Role.MODERATOR)
     mod2 = await user_id(session, "mod2")
-    reset = await client.post(
-        f"/api/v1/users/{mod2}/reset-password",
-        headers=cast["mod"],
-        json={"new_password": NEW_PASSWORD},
-    )
+    reset = await reset_password(client, cast["mod"], mod2)
     status = await client.put(
         f"/api/v1/users/{mod2}/status", headers=cast["mod"], json={"is_active": False}
     )
@@ -607,11 +551,7 @@ async def test_api_keys_are_revoked_on_reset_and_on_password_change(
 ) -> None:
     alice = await user_id(session, "alice")
     key = await api_key_of(client, cast["alice"])
-    reset = await client.post(
-        f"/api/v1/users/{alice}/reset-password",
-        headers=cast["root"],
-        json={"new_password": NEW_PASSWORD},
-    )
+    reset = await reset_password(client, cast["root"], alice)
     assert reset.json()["message"] == "Password reset; ended 1 session(s) and revoked 1 API key(s)"
     assert (await client.get("/api/v1/auth/me", headers={"X-API-Key": key})).status_code == 401
 
@@ -636,8 +576,7 @@ async def test_api_key_cannot_change_the_login_email(
     changed = await client.put(
         "/api/v1/users/me/profile", headers=by_key, json={"email": "thief@example.com"}
     )
-    assert changed.status_code == 403
-    assert changed.json()["error"]["code"] == "FORBIDDEN"
+    assert error_code(changed, 403) == "FORBIDDEN"
     own_email = (await client.get("/api/v1/auth/me", headers=by_key)).json()["data"]["email"]
     same = await client.put(
         "/api/v1/users/me/profile", headers=by_key, json={"email": own_email.upper()}
@@ -721,8 +660,7 @@ async def test_get_users_me_is_405_with_allow(
     client: httpx.AsyncClient, cast: dict[str, dict[str, str]]
 ) -> None:
     response = await client.get("/api/v1/users/me", headers=cast["alice"])
-    assert response.status_code == 405
-    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert error_code(response, 405) == "METHOD_NOT_ALLOWED"
     assert "DELETE" in response.headers["allow"]
     not_an_id = await client.get("/api/v1/users/not-a-uuid", headers=cast["alice"])
     assert not_an_id.status_code == 404

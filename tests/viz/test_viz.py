@@ -6,47 +6,33 @@ import importlib
 import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi import APIRouter, FastAPI
 
 import studypath
+from studypath import viz
 from studypath.config import Settings
-from studypath.core.logging import OWNED_LOGGERS, QUIET_LOGGERS, LogEntry
+from studypath.core.logging import OWNED_LOGGERS, QUIET_LOGGERS
 from studypath.models import metadata
 from studypath.system import System
 from studypath.testing.server import app_of, client_for, running_system
-from studypath.viz import (
-    Mermaid,
-    api_routes,
-    er_diagram,
-    mermaid,
-    node_count,
-    request_flow,
-    request_flow_for,
-    request_trace,
-    routes_diagram,
-    routes_markdown,
-    routes_table,
-    schema_overview,
-    table_domains,
-)
 from studypath.viz.diagrams import HIDDEN, MAX_NODES, short_sql
 from studypath.viz.mermaid import escape
+from tests.support.diagrams import log_entry, request_end, sql_entry
 
 # ----------------------------------------------------------------------------- mermaid
 
 
 def test_mermaid_renders_as_mermaid_and_plain_text() -> None:
-    diagram = mermaid(
+    diagram = viz.mermaid(
         """
         graph LR
             A --> B
         """
     )
-    assert isinstance(diagram, Mermaid)
+    assert isinstance(diagram, viz.Mermaid)
     assert diagram.source == "graph LR\n    A --> B"
     assert diagram._repr_mimebundle_() == {
         "text/vnd.mermaid": diagram.source,
@@ -80,7 +66,7 @@ def _relationships(source: str) -> set[tuple[str, str, str, str]]:
 
 
 def test_er_diagram_draws_every_table_column_and_foreign_key() -> None:
-    source = er_diagram(metadata).source
+    source = viz.er_diagram(metadata).source
     assert source.startswith("erDiagram\n")
     drawn_tables = set(re.findall(r"^    (\w+) \{$", source, re.MULTILINE))
     assert drawn_tables == set(metadata.tables)
@@ -96,7 +82,7 @@ def test_er_diagram_draws_every_table_column_and_foreign_key() -> None:
 
 def test_er_diagram_cardinality_follows_nullability() -> None:
     relationships = {
-        (p, c, label): card for p, c, label, card in _relationships(er_diagram(metadata).source)
+        (p, c, label): card for p, c, label, card in _relationships(viz.er_diagram(metadata).source)
     }
     for table in metadata.tables.values():
         for fk in table.foreign_key_constraints:
@@ -109,7 +95,7 @@ def test_er_diagram_cardinality_follows_nullability() -> None:
 
 
 def test_er_diagram_marks_keys_and_postgres_types() -> None:
-    source = er_diagram(metadata, tables=["users", "sessions", "workers"]).source
+    source = viz.er_diagram(metadata, tables=["users", "sessions", "workers"]).source
     assert "        varchar token_hash UK" in source  # a unique column
     assert "        varchar email UK" in source  # a unique index on lower(email)
     assert "        uuid user_id FK" in source
@@ -122,12 +108,12 @@ def test_er_diagram_marks_keys_and_postgres_types() -> None:
 
 
 def test_er_diagram_of_some_tables_is_stable_and_closed() -> None:
-    first = er_diagram(metadata, tables=["sessions", "users"])
-    assert first == er_diagram(metadata, tables=["users", "sessions"])
+    first = viz.er_diagram(metadata, tables=["sessions", "users"])
+    assert first == viz.er_diagram(metadata, tables=["users", "sessions"])
     assert {(p, c) for p, c, _, _ in _relationships(first.source)} == {("users", "sessions")}
     assert "tasks" not in first.source
     with pytest.raises(ValueError, match="no_such_table"):
-        er_diagram(metadata, tables=["users", "no_such_table"])
+        viz.er_diagram(metadata, tables=["users", "no_such_table"])
 
 
 # ----------------------------------------------------------------------------- routes
@@ -138,7 +124,7 @@ async def test_routes_cover_every_openapi_operation(system: System) -> None:
     operations = {
         (method.upper(), path) for path, ops in app.openapi()["paths"].items() for method in ops
     }
-    routes = api_routes(app)
+    routes = viz.api_routes(app)
     listed = {(r.method, r.path) for r in routes if r.kind == "api" and r.summary != HIDDEN}
     assert listed == operations
     for route in routes:
@@ -156,12 +142,12 @@ async def test_routes_cover_every_openapi_operation(system: System) -> None:
 
 async def test_routes_table_markdown_and_diagram_agree(system: System) -> None:
     app = app_of(system)
-    routes = api_routes(app)
-    table = routes_table(app)
+    routes = viz.api_routes(app)
+    table = viz.routes_table(app)
     assert [(row["method"], row["path"]) for row in table] == [(r.method, r.path) for r in routes]
-    markdown = routes_markdown(app).splitlines()
+    markdown = viz.routes_markdown(app).splitlines()
     assert len(markdown) == 2 + len(routes)
-    overview = routes_diagram(app).source
+    overview = viz.routes_diagram(app).source
     assert overview.startswith("graph TD\n") and 'db[("PostgreSQL")]' in overview
     assert overview.splitlines()[1].startswith('    browser["Browser"]')  # entry point on top
     for route in routes:
@@ -170,43 +156,43 @@ async def test_routes_table_markdown_and_diagram_agree(system: System) -> None:
         count = sum(r.kind == "api" and r.domain == domain for r in routes)
         assert f'domain_{domain}["{domain}<br/>{count} routes"]' in overview
         assert f"    domain_{domain} --> db" in overview
-        detail = routes_diagram(app, domain).source
+        detail = viz.routes_diagram(app, domain).source
         for route in (r for r in routes if r.kind == "api" and r.domain == domain):
             assert f'["{route.method} {route.path}<br/>' in detail
 
 
 async def test_no_route_diagram_grows_unreadable(system: System) -> None:
     app = app_of(system)
-    assert node_count(routes_diagram(app)) <= MAX_NODES
-    for domain in {r.domain for r in api_routes(app) if r.kind == "api"}:
-        assert node_count(routes_diagram(app, domain)) <= MAX_NODES
+    assert viz.node_count(viz.routes_diagram(app)) <= MAX_NODES
+    for domain in {r.domain for r in viz.api_routes(app) if r.kind == "api"}:
+        assert viz.node_count(viz.routes_diagram(app, domain)) <= MAX_NODES
     with pytest.raises(ValueError, match="domains"):
-        routes_diagram(app, "no_such_domain")
+        viz.routes_diagram(app, "no_such_domain")
 
 
 def test_schema_overview_shows_every_table_and_foreign_key_grouped_by_domain() -> None:
-    source = schema_overview(metadata).source
-    domains = table_domains(metadata)
+    source = viz.schema_overview(metadata).source
+    domains = viz.table_domains(metadata)
     assert domains["tasks"] == "tasks" and domains["sessions"] == "auth"
     for name in metadata.tables:
         assert f'{name}["{name}"]' in source
     for table in metadata.tables.values():
         for fk in table.foreign_key_constraints:
             assert f"    {fk.referred_table.name} --> {table.name}" in source
-    assert node_count(schema_overview(metadata)) <= MAX_NODES
+    assert viz.node_count(viz.schema_overview(metadata)) <= MAX_NODES
 
 
 def test_each_domain_er_diagram_is_small_and_shows_its_foreign_keys_targets() -> None:
-    for domain in set(table_domains(metadata).values()):
-        diagram = er_diagram(metadata, domain=domain)
-        assert node_count(diagram) <= 8, domain
+    for domain in set(viz.table_domains(metadata).values()):
+        diagram = viz.er_diagram(metadata, domain=domain)
+        assert viz.node_count(diagram) <= 8, domain
         attribute_lines = sum(line.startswith("        ") for line in diagram.source.splitlines())
         assert attribute_lines <= 60, domain
-    notes = er_diagram(metadata, domain="notes").source
+    notes = viz.er_diagram(metadata, domain="notes").source
     assert "    notes {" in notes and "    users {" not in notes  # users: a bare box
     assert 'users ||--o{ notes : "owner_id"' in notes
     with pytest.raises(ValueError, match="domains"):
-        er_diagram(metadata, domain="nothing")
+        viz.er_diagram(metadata, domain="nothing")
 
 
 probe = APIRouter(tags=["probe"])
@@ -229,14 +215,14 @@ def mount_probe(app: FastAPI) -> None:
 async def test_a_newly_mounted_router_appears_as_its_own_domain(settings: Settings) -> None:
     async with running_system(settings, app_hooks=[mount_probe]) as system:
         app = app_of(system)
-        routes = {(r.method, r.path): r for r in api_routes(app)}
+        routes = {(r.method, r.path): r for r in viz.api_routes(app)}
         route = routes[("GET", "/api/v1/probe/ping")]
         assert route.endpoint == f"{__name__}.ping"
         assert route.domain == "test_viz" and route.tags == ("probe",)
         secret = routes[("GET", "/api/v1/probe/hidden")]  # not in OpenAPI, still an API route
         assert (secret.kind, secret.domain, secret.summary) == ("api", "test_viz", HIDDEN)
         assert "/api/v1/probe/hidden" not in app.openapi()["paths"]
-        assert '["GET /api/v1/probe/ping<br/>ping()"]' in routes_diagram(app, "test_viz").source
+        assert '["GET /api/v1/probe/ping<br/>ping()"]' in viz.routes_diagram(app, "test_viz").source
         async with client_for(system) as client:
             assert (await client.get("/api/v1/probe/ping")).json() == {"pong": True}
 
@@ -244,36 +230,13 @@ async def test_a_newly_mounted_router_appears_as_its_own_domain(settings: Settin
 # ----------------------------------------------------------------------------- one request
 
 
-def _entry(logger: str, message: str, **fields: object) -> LogEntry:
-    return LogEntry(
-        time=datetime.now(UTC),
-        level="INFO",
-        logger=logger,
-        message=message,
-        request_id="r1",
-        user_id="-",
-        fields=dict(fields),
-        text=message,
-    )
-
-
 def test_request_flow_escapes_sql_and_shows_the_answer() -> None:
     sql = "SELECT a;\n  -- #note\n FROM t WHERE x >= 1"
     entries = [
-        _entry("studypath.sql", "SQL ...", statement=sql),
-        _entry(
-            "studypath.http",
-            "GET /x -> 201",
-            event="request.end",
-            method="GET",
-            path="/x",
-            route="/x",
-            endpoint="app.api.make_x",
-            status=201,
-            duration_ms=12.345,
-        ),
+        sql_entry(sql),
+        request_end("GET", "/x", endpoint="app.api.make_x", status=201, duration_ms=12.345),
     ]
-    source = request_flow(entries).source
+    source = viz.request_flow(entries).source
     assert source.startswith("sequenceDiagram\n")
     assert "participant Handler as make_x" in source
     assert f"Handler->>Database: {short_sql(sql)}" in source
@@ -283,9 +246,9 @@ def test_request_flow_escapes_sql_and_shows_the_answer() -> None:
 
 
 def test_request_flow_refuses_entries_of_several_requests() -> None:
-    other = LogEntry(datetime.now(UTC), "INFO", "studypath.http", "m", "r2", "-", {}, "m")
+    other = log_entry("studypath.http", "m", request_id="r2")
     with pytest.raises(ValueError, match="one request"):
-        request_flow([_entry("studypath.sql", "SQL SELECT 1", statement="SELECT 1"), other])
+        viz.request_flow([sql_entry("SELECT 1"), other])
 
 
 @pytest.fixture
@@ -309,14 +272,14 @@ def test_request_flow_of_a_real_request(
         with wb.client() as client:
             response = client.get("/api/v1/health/detailed", headers={"X-Request-ID": "viz-1"})
             missing = client.get("/api/v1/no-such-thing", headers={"X-Request-ID": "viz-2"})
-        flow = request_flow_for(wb, "viz-1").source
-        trace = request_trace(wb.log_entries(request_id="viz-1"))
+        flow = viz.request_flow_for(wb, "viz-1").source
+        trace = viz.request_trace(wb.log_entries(request_id="viz-1"))
         statements = [
             e.fields["statement"]
             for e in wb.log_entries(request_id="viz-1")
             if e.logger == "studypath.sql"
         ]
-        lost = request_flow_for(wb, "viz-2").source
+        lost = viz.request_flow_for(wb, "viz-2").source
     finally:
         wb.stop()
 

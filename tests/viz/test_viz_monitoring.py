@@ -22,7 +22,6 @@ from studypath.monitoring.alerts import next_status
 from studypath.monitoring.models import Alert, AlertStatus
 from studypath.monitoring.prometheus import StoredMetrics
 from studypath.telemetry.tracing import LAYER, SpanStore
-from studypath.viz.mermaid import Mermaid
 from studypath.viz.monitoring import (
     Scrape,
     Table,
@@ -36,14 +35,7 @@ from studypath.viz.monitoring import (
     statement_tables,
 )
 from studypath.viz.traces import TraceView
-
-STATE_ARROW = re.compile(r"^    (\S+) --> (\S+)(?: : (.*))?$", re.MULTILINE)
-UNSAFE = set(';#"<>`')
-
-
-def state_arrows(diagram: Mermaid) -> list[tuple[str, str, str | None]]:
-    return [(m[1], m[2], m[3]) for m in STATE_ARROW.finditer(diagram.source)]
-
+from tests.support.diagrams import UNSAFE, state_arrows
 
 # ----------------------------------------------------------------------------- alert states
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from studypath.core.logging import LogEntry
 from studypath.tasks.lifecycle import TERMINAL, TRANSITIONS, Transition
 from studypath.tasks.registry import TaskRegistry
 from studypath.tasks.states import BreakerState, TaskStatus
@@ -22,18 +21,12 @@ from studypath.viz import (
     task_journey,
 )
 from studypath.viz.mermaid import escape
-
-ARROW = re.compile(r"^    (\S+) --> (\S+)(?: : (.*))?$", re.MULTILINE)
-UNSAFE = set(';#"<>`')
-
-
-def arrows(diagram: Mermaid) -> list[tuple[str, str, str | None]]:
-    return [(m[1], m[2], m[3]) for m in ARROW.finditer(diagram.source)]
+from tests.support.diagrams import UNSAFE, request_end, sql_entry, state_arrows
 
 
 def labels(diagram: Mermaid) -> list[str]:
     """Every free text of a state diagram: arrow labels, state descriptions, notes."""
-    texts = [label for _, _, label in arrows(diagram) if label]
+    texts = [label for _, _, label in state_arrows(diagram) if label]
     texts += re.findall(r"^    \w+ : (.*)$", diagram.source, re.MULTILINE)
     texts += re.findall(r"^    note right of \w+ : (.*)$", diagram.source, re.MULTILINE)
     return texts
@@ -45,14 +38,14 @@ def labels(diagram: Mermaid) -> list[str]:
 def test_lifecycle_has_exactly_one_arrow_per_transition() -> None:
     diagram = lifecycle_diagram()
     assert diagram.source.startswith("stateDiagram-v2\n")
-    between_states = [a for a in arrows(diagram) if "[*]" not in a[:2]]
+    between_states = [a for a in state_arrows(diagram) if "[*]" not in a[:2]]
     expected = Counter((t.source.value, t.target.value, escape(t.event)) for t in TRANSITIONS)
     assert Counter(between_states) == expected
     assert len(between_states) == len(TRANSITIONS)
 
 
 def test_lifecycle_starts_at_pending_and_ends_at_the_terminal_states() -> None:
-    found = arrows(lifecycle_diagram())
+    found = state_arrows(lifecycle_diagram())
     starts = [target for source, target, _ in found if source == "[*]"]
     ends = {source for source, target, _ in found if target == "[*]"}
     assert starts == [TaskStatus.PENDING.value]
@@ -62,8 +55,8 @@ def test_lifecycle_starts_at_pending_and_ends_at_the_terminal_states() -> None:
 def test_lifecycle_follows_the_table_when_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     extra = Transition(TaskStatus.CANCELLED, TaskStatus.PENDING, "undo a cancel")
     monkeypatch.setattr("studypath.viz.tasks.TRANSITIONS", (*TRANSITIONS, extra))
-    assert ("cancelled", "pending", "undo a cancel") in arrows(lifecycle_diagram())
-    assert len([a for a in arrows(lifecycle_diagram()) if "[*]" not in a[:2]]) == (
+    assert ("cancelled", "pending", "undo a cancel") in state_arrows(lifecycle_diagram())
+    assert len([a for a in state_arrows(lifecycle_diagram()) if "[*]" not in a[:2]]) == (
         len(TRANSITIONS) + 1
     )
 
@@ -127,7 +120,7 @@ def test_breaker_without_a_state_highlights_nothing() -> None:
 
 def test_breaker_draws_every_move_and_counts_failures() -> None:
     diagram = breaker_diagram("closed", failure_count=2, failure_threshold=3)
-    found = {(s, t) for s, t, _ in arrows(diagram) if s != "[*]"}
+    found = {(s, t) for s, t, _ in state_arrows(diagram) if s != "[*]"}
     assert found == {(m.source.value, m.target.value) for m in BREAKER_TRANSITIONS}
     assert "(2/3 failures)" in diagram.source
     reached = {m.target for m in BREAKER_TRANSITIONS} | {BreakerState.CLOSED}
@@ -158,18 +151,21 @@ def failure(
     return {"attempt": attempt, "error": error, "at": at(seconds).isoformat(), "worker": worker}
 
 
+def task_row(
+    task_id: str, status: str, attempts: int, *failures: dict[str, Any], **columns: Any
+) -> dict[str, Any]:
+    """A task as the timeline and the journey read it, a database row or the API's JSON:
+    `attempts` is its current_attempt, `failures` its error_history, and the columns a test
+    does not name are those of a `flaky` task created at T0."""
+    row = {"id": task_id, "task_type": "flaky", "status": status, "created_at": T0}
+    return row | {"current_attempt": attempts, "error_history": list(failures)} | columns
+
+
 def test_timeline_of_a_dead_lettered_task_shows_growing_gaps() -> None:
-    row = {
-        "id": "t1",
-        "task_type": "flaky",
-        "status": "failed",
-        "created_at": T0,
-        "current_attempt": 4,
-        "started_at": at(1.5),
-        "completed_at": at(1.6),
-        "scheduled_at": at(0.7),
-        "error_history": [failure(1, 0.1), failure(2, 0.35), failure(3, 0.8), failure(4, 1.6)],
-    }
+    failures = [failure(1, 0.1), failure(2, 0.35), failure(3, 0.8), failure(4, 1.6)]
+    row = task_row(
+        "t1", "failed", 4, *failures, started_at=at(1.5), completed_at=at(1.6), scheduled_at=at(0.7)
+    )
     [timeline] = retry_timeline([row])
     assert [mark.attempt for mark in timeline.attempts] == [1, 2, 3, 4]
     assert [mark.outcome for mark in timeline.attempts] == ["retrying"] * 3 + ["dead letter"]
@@ -182,16 +178,15 @@ def test_timeline_of_a_dead_lettered_task_shows_growing_gaps() -> None:
 
 
 def test_timeline_of_a_completed_task_ends_with_its_success() -> None:
-    row = {
-        "id": "t2",
-        "task_type": "flaky",
-        "status": "completed",
-        "created_at": at(0).isoformat(),  # API JSON: ISO text
-        "current_attempt": 2,
-        "started_at": at(2.0).isoformat(),
-        "completed_at": at(2.5).isoformat(),
-        "error_history": [failure(1, 1.0, "lease expired", "victim")],
-    }
+    row = task_row(
+        "t2",
+        "completed",
+        2,
+        failure(1, 1.0, "lease expired", "victim"),
+        created_at=at(0).isoformat(),  # API JSON: ISO text
+        started_at=at(2.0).isoformat(),
+        completed_at=at(2.5).isoformat(),
+    )
     [timeline] = retry_timeline([row])
     assert [(m.attempt, m.outcome) for m in timeline.attempts] == [
         (1, "lease expired"),
@@ -231,10 +226,6 @@ def test_timeline_accepts_naive_times_as_utc() -> None:
 # ----------------------------------------------------------------------------- one task's journey
 
 
-def entry(logger: str, message: str, **fields: Any) -> LogEntry:
-    return LogEntry(T0, "INFO", logger, message, "req-1", "-", fields, message)
-
-
 def test_journey_follows_the_request_then_every_attempt() -> None:
     registry = TaskRegistry()
 
@@ -248,30 +239,26 @@ def test_journey_follows_the_request_then_every_attempt() -> None:
         "SELECT tasks.id, tasks.status FROM tasks WHERE tasks.id = %(pk_1)s::UUID",
         "SELECT pg_notify(%(channel)s, %(message)s)",
     ]
-    entries = [entry("studypath.sql", s, statement=s) for s in statements]
+    entries = [sql_entry(s) for s in statements]
     entries.append(
-        entry(
-            "studypath.http",
-            "POST /api/v1/tasks 200",
-            event="request.end",
-            method="POST",
-            path="/api/v1/tasks",
-            route="/api/v1/tasks",
+        request_end(
+            "POST",
+            "/api/v1/tasks",
             endpoint="studypath.tasks.api.create_task",
             status=200,
             duration_ms=4.2,
         )
     )
-    task = {
-        "id": "0f0e0d0c-0000-4000-8000-000000000000",
-        "task_type": "greet",
-        "status": "completed",
-        "created_at": at(0).isoformat(),
-        "completed_at": at(0.5).isoformat(),
-        "current_attempt": 2,
-        "retry_strategy": {"type": "exponential", "base_delay_seconds": 0.2, "jitter": False},
-        "error_history": [failure(1, 0.1, "ConnectionError: timed out; try again")],
-    }
+    task = task_row(
+        "0f0e0d0c-0000-4000-8000-000000000000",
+        "completed",
+        2,
+        failure(1, 0.1, "ConnectionError: timed out; try again"),
+        task_type="greet",
+        created_at=at(0).isoformat(),
+        completed_at=at(0.5).isoformat(),
+        retry_strategy={"type": "exponential", "base_delay_seconds": 0.2, "jitter": False},
+    )
     source = task_journey(task, entries, registry.get("greet")).source
     assert source.startswith("sequenceDiagram\n")
     assert "Client->>API: POST /api/v1/tasks (greet)" in source
@@ -292,15 +279,8 @@ def test_journey_follows_the_request_then_every_attempt() -> None:
 
 
 def test_journey_of_a_dead_letter_without_a_trace() -> None:
-    task = {
-        "id": "t",
-        "task_type": "flaky",
-        "status": "failed",
-        "created_at": T0,
-        "current_attempt": 2,
-        "retry_strategy": {"type": "fixed", "base_delay_seconds": 1},  # jittered: no number
-        "error_history": [failure(1, 0.1), failure(2, 1.3)],
-    }
+    jittered = {"type": "fixed", "base_delay_seconds": 1}  # jitter on: no number to show
+    task = task_row("t", "failed", 2, failure(1, 0.1), failure(2, 1.3), retry_strategy=jittered)
     source = task_journey(task).source
     assert "Client->>API: POST /api/v1/tasks (flaky)" in source
     assert "retrying, backoff random (jitter) (t+0.10s)" in source
