@@ -241,6 +241,8 @@ def create_app(
         api_prefix="/api/",
         max_body_bytes=settings.max_body_bytes,
         observer=HttpTelemetry(),
+        request_timeout=settings.request_timeout_seconds,
+        on_timeout=state.mark_database_suspect,
     )
     if settings.tracing_enabled:  # outermost: the request's span encloses everything else
         setup_tracing(

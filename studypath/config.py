@@ -48,6 +48,21 @@ class Settings(BaseSettings):
         description="Give up connecting after this long: an unreachable database fails the "
         "start within 10 s, process startup included.",
     )
+    db_statement_timeout_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        le=3600,
+        description="PostgreSQL cancels an API request's SQL statement that runs longer "
+        "than this (the request answers 503); 0: no limit. Workers, periodic jobs and tools "
+        "use connections without it: a long task is bounded by its own timeout.",
+    )
+    db_idle_in_transaction_timeout_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="PostgreSQL closes an API request's connection that keeps a transaction "
+        "open and idle this long (its locks are released); 0: no limit.",
+    )
     embedded_durable: bool = Field(
         default=True,
         description="fsync the embedded database. Tests and throwaway workbenches turn it off.",
@@ -73,6 +88,14 @@ class Settings(BaseSettings):
         le=1024 * 1024 * 1024,
         description="Refuse request bodies larger than this (413 PAYLOAD_TOO_LARGE): by "
         "Content-Length before reading, or as soon as a chunked body passes it.",
+    )
+    request_timeout_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="An API request that has not answered within this long is stopped and "
+        "answers 503: a database that stopped answering (a network partition, a hung "
+        "server) cannot hold a request forever; 0: no limit.",
     )
 
     # --- sessions -------------------------------------------------------------------------

@@ -175,7 +175,7 @@ async def _session_principal(request: Request, credential: Credential) -> Princi
         # On the engine, not the request's ORM session: one statement, no transaction.
         state = app_state(request)
         found = await sessions.resolve_session(
-            state.db.engine,
+            state.db.request_engine,
             credential.value,
             session_policy(state.settings),
         )

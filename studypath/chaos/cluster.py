@@ -59,6 +59,9 @@ class ClusterConfig:
     db_pool_size: int = 5
     db_connect_timeout: float = 2.0
     shutdown_grace_seconds: float = 1.0
+    # An API request through a black-holed database proxy answers 503 after this long,
+    # before the load's own 5 s client timeout gives up on it.
+    request_timeout_seconds: float = 3.0
 
 
 @dataclass
@@ -227,6 +230,7 @@ class Cluster:
             port=self.api_port,
             db_pool_size=self.config.db_pool_size,
             db_connect_timeout=self.config.db_connect_timeout,
+            request_timeout_seconds=self.config.request_timeout_seconds,
             worker_concurrency=self.config.worker_concurrency,
             worker_heartbeat_seconds=self.config.heartbeat_seconds,
             worker_poll_seconds=self.config.poll_seconds,

@@ -8,8 +8,11 @@ is absorbed and counted (`deliveries`), not applied twice. After a run the ledge
 by counting rather than guessing: which submitted keys have no effect (lost), which were
 delivered more than once (redelivered), and whether any effect exists twice (duplicates).
 
-The table lives in a schema of its own (`chaos`), created by the chaos run — it is an
-experiment's instrument, not part of the application's data model.
+The table lives in a schema of its own (`chaos`), created by the chaos run when it starts
+(`ensure_ledger`, idempotent) rather than by an Alembic migration: it is an experiment's
+instrument, not part of the application's data model. A migration would put it into every
+deployment's database (and its backups) whether or not anyone ever runs an experiment there,
+and the application's models would have to describe a table the application never touches.
 """
 
 from __future__ import annotations

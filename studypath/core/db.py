@@ -58,6 +58,20 @@ HEALTH_POOL_OVERFLOW = 1
 # Request connections older than this are replaced at checkout (a server or proxy that drops
 # idle connections after a while does not hand a request a dead one).
 POOL_RECYCLE_SECONDS = 1800
+# A silent network (a cable pulled, a partition between hosts) sends no error, so without
+# these a connection to a vanished server waits forever. libpq's TCP keepalives notice an
+# idle connection whose peer is gone (after 10 s idle, 3 probes 5 s apart), and
+# `tcp_user_timeout` one whose sent bytes stay unacknowledged for 15 s; either way the
+# connection fails, and a request on it answers 503. (A Unix socket ignores them; a peer
+# that acknowledges bytes but never answers, e.g. a hung proxy, is bounded by the request
+# timeout instead: `RequestContextMiddleware`.)
+SILENT_NETWORK_PARAMS: dict[str, int] = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,
+}
 
 
 class DatabaseUnavailable(ConnectionError):
@@ -123,7 +137,16 @@ def ensure_reachable(url: str | URL, timeout: float = 10.0) -> str:
 
 
 class Database:
-    """Owns the engine and the session factory for one database URL."""
+    """Owns the engines and the session factories for one database URL.
+
+    Three pools, so one kind of work cannot starve or bound another:
+    - `engine`: workers, periodic jobs, tools and notebooks — no statement timeout (a long
+      task is bounded by its own timeout);
+    - `request_engine`: the API's requests — PostgreSQL cancels their statements after
+      `statement_timeout` seconds and closes a connection left idle in a transaction after
+      `idle_in_transaction_timeout` (the same pool as `engine` when neither is set);
+    - `health_engine`: the health probes (see below).
+    """
 
     def __init__(
         self,
@@ -133,45 +156,78 @@ class Database:
         max_overflow: int = 10,
         connect_timeout: float = 10.0,
         application_name: str = "studypath",
+        statement_timeout: float = 0.0,
+        idle_in_transaction_timeout: float = 0.0,
     ) -> None:
         self.url = normalize_url(url)
         self.connect_timeout = connect_timeout
-        # Looked up at call time, so tracing's instrumentation (which wraps the function)
-        # applies to engines made after it was set up.
-        self.engine: AsyncEngine = sa_asyncio.create_async_engine(
-            self.url,
-            pool_size=pool_size,
-            max_overflow=max_overflow,
-            # No ping before each checkout (a round trip per request): a connection the
-            # server closed is noticed without one (`_refuse_closed_connection`), and
-            # connections are replaced after `POOL_RECYCLE_SECONDS`.
-            pool_pre_ping=False,
-            pool_recycle=POOL_RECYCLE_SECONDS,
-            pool_timeout=connect_timeout,
-            connect_args={
-                "connect_timeout": max(1, int(connect_timeout)),
-                "application_name": application_name,
-            },
+        self.suspected_at = 0.0  # when a request last failed to reach the database
+        self.engine: AsyncEngine = self._create_engine(
+            application_name, pool_size=pool_size, max_overflow=max_overflow
         )
-        event.listen(self.engine.sync_engine, "checkout", _refuse_closed_connection)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        event.listen(self.engine.sync_engine, "before_cursor_execute", _log_statement)
+        bounds = server_bounds(statement_timeout, idle_in_transaction_timeout)
+        self.request_engine = self.engine
+        if bounds:
+            self.request_engine = self._create_engine(
+                application_name,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                options=self._options(bounds),
+            )
+        self.request_sessionmaker = async_sessionmaker(self.request_engine, expire_on_commit=False)
         # Health checks use connections of their own: a server busy enough to use its whole
         # request pool is busy, not down, and its probes must still answer at once.
-        self.health_engine: AsyncEngine = sa_asyncio.create_async_engine(
-            self.url,
+        self.health_engine = self._create_engine(
+            f"{application_name}-health",
             pool_size=1,
             max_overflow=HEALTH_POOL_OVERFLOW,
             pool_pre_ping=True,
-            pool_timeout=connect_timeout,
-            connect_args={
-                "connect_timeout": max(1, int(connect_timeout)),
-                "application_name": f"{application_name}-health",
-            },
         )
         self.health_sessionmaker = async_sessionmaker(self.health_engine, expire_on_commit=False)
-        event.listen(self.health_engine.sync_engine, "before_cursor_execute", _log_statement)
         self._ping_in_flight: asyncio.Task[float] | None = None
+
+    def _create_engine(
+        self,
+        application_name: str,
+        *,
+        pool_size: int,
+        max_overflow: int,
+        pool_pre_ping: bool = False,
+        options: str | None = None,
+    ) -> AsyncEngine:
+        # Looked up at call time, so tracing's instrumentation (which wraps the function)
+        # applies to engines made after it was set up.
+        connect_args: dict[str, Any] = {
+            "connect_timeout": max(1, int(self.connect_timeout)),
+            "application_name": application_name,
+            **SILENT_NETWORK_PARAMS,
+        }
+        if options:
+            connect_args["options"] = options
+        engine = sa_asyncio.create_async_engine(
+            self.url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            # No ping before each checkout of a request connection (a round trip per
+            # request): a connection the server closed is noticed without one
+            # (`_refuse_closed_connection`), and connections are replaced after
+            # `POOL_RECYCLE_SECONDS`. The health pool pings: its checks must be right.
+            pool_pre_ping=pool_pre_ping,
+            pool_recycle=POOL_RECYCLE_SECONDS,
+            pool_timeout=self.connect_timeout,
+            connect_args=connect_args,
+        )
+        if not pool_pre_ping:
+            event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+        event.listen(engine.sync_engine, "before_cursor_execute", _log_statement)
+        return engine
+
+    def _options(self, bounds: str) -> str:
+        """libpq's `options` for a bounded pool: the URL's own ones (if any), then ours."""
+        given = self.url.query.get("options")
+        given = given if isinstance(given, str) else " ".join(given or ())
+        return f"{given} {bounds}".strip()
 
     @classmethod
     def from_settings(
@@ -188,6 +244,8 @@ class Database:
             pool_size=pool_size if pool_size is not None else settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             connect_timeout=settings.db_connect_timeout,
+            statement_timeout=settings.db_statement_timeout_seconds,
+            idle_in_transaction_timeout=settings.db_idle_in_transaction_timeout_seconds,
         )
 
     @property
@@ -241,8 +299,14 @@ class Database:
             await conn.execute(text("SELECT 1"))
         return (time.perf_counter() - started) * 1000
 
+    def mark_suspect(self) -> None:
+        """A request just failed to reach the database: the next health check must look
+        again rather than trust a cached answer (see `health.service.CachedDatabaseCheck`)."""
+        self.suspected_at = time.monotonic()
+
     def pool_status(self) -> dict[str, int]:
-        pool: Any = self.engine.pool
+        """The request pool's numbers (what a busy API uses up)."""
+        pool: Any = self.request_engine.pool
         return {
             "size": int(pool.size()),
             "checked_out": int(pool.checkedout()),
@@ -252,7 +316,23 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.request_engine is not self.engine:
+            await self.request_engine.dispose()
         await self.health_engine.dispose()
+
+
+def server_bounds(statement_timeout: float, idle_in_transaction_timeout: float) -> str:
+    """The `-c name=value` settings that make PostgreSQL itself bound a connection's work:
+    cancel a statement running longer than `statement_timeout` seconds (the client gets
+    QueryCanceled), end a session idle inside a transaction for `idle_in_transaction_timeout`
+    (its locks are released). 0 leaves that one unbounded; "" when both are."""
+    settings = {
+        "statement_timeout": statement_timeout,
+        "idle_in_transaction_session_timeout": idle_in_transaction_timeout,
+    }
+    return " ".join(
+        f"-c {name}={round(seconds * 1000)}" for name, seconds in settings.items() if seconds > 0
+    )
 
 
 def _refuse_closed_connection(
@@ -329,7 +409,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     (`DbSession` is function-scoped, see below). A handler that raises rolls everything
     back. A commit that fails answers 503 (or 500), never a 200 for data that is not there.
     See docs/architecture.md, "Transactions: the caller owns them"."""
-    async with app_state(request).db.sessionmaker() as session:
+    async with app_state(request).db.request_sessionmaker() as session:
         try:
             yield session
         except BaseException:
@@ -366,6 +446,7 @@ __all__ = [
     "HEALTH_POOL_OVERFLOW",
     "NAMING_CONVENTION",
     "POOL_RECYCLE_SECONDS",
+    "SILENT_NETWORK_PARAMS",
     "Base",
     "Database",
     "DatabaseUnavailable",
@@ -379,4 +460,5 @@ __all__ = [
     "log_statement",
     "masked",
     "normalize_url",
+    "server_bounds",
 ]

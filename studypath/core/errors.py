@@ -19,6 +19,8 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from studypath.core.state import app_state
+
 log = logging.getLogger("studypath.errors")
 
 
@@ -240,6 +242,7 @@ DATABASE_UNAVAILABLE_MESSAGE = (
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    app_state(request).mark_database_suspect()  # readiness looks again at once
     log.warning(
         "database unavailable on %s %s: %s",
         request.method,

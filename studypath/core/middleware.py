@@ -1,5 +1,5 @@
 """The outermost layer of every request: id, security headers, JSON-only bodies, body size
-limit, access log.
+limit, a deadline for API requests, access log.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so it costs little and sees every response,
 including the masked 500 it produces itself when a handler raises something unexpected.
@@ -10,11 +10,13 @@ Metrics and traces are not core's business: the app hands the middleware a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from fastapi import HTTPException
@@ -44,6 +46,7 @@ PAGE_CSP = (
     "frame-ancestors 'none'"
 )
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+RETRY_AFTER = [(b"retry-after", b"1")]
 
 
 class RequestObserver(Protocol):
@@ -145,8 +148,26 @@ def _unrouted(path: str) -> str:
     return "<unknown api route>" if path.startswith("/api/") else "<static or spa>"
 
 
+# Handlers the request timeout gave up on, still unwinding: referenced until they end (the
+# event loop keeps only weak references to tasks).
+_ABANDONED: set[asyncio.Task[None]] = set()
+
+
+def _abandon(handler: asyncio.Task[None]) -> None:
+    handler.cancel()
+    _ABANDONED.add(handler)
+    handler.add_done_callback(_ABANDONED.discard)
+
+
 class RequestContextMiddleware:
-    """Give each request an id, guard its content type, stamp headers, log one line."""
+    """Give each request an id, guard its content type, stamp headers, bound an API
+    request's time, log one line.
+
+    `request_timeout` (seconds, 0: none): an API request still running after it is cancelled
+    and answers 503 — whatever it waits for (a database behind a partition that accepts
+    bytes and never answers, a pool with no free connection) holds neither the client nor
+    the server forever. `on_timeout` is told each time (the app marks the database suspect,
+    so readiness looks again)."""
 
     def __init__(
         self,
@@ -156,12 +177,16 @@ class RequestContextMiddleware:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         page_csp: str = PAGE_CSP,
         observer: RequestObserver | None = None,
+        request_timeout: float = 0.0,
+        on_timeout: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.observer = observer or NoObserver()
         self.api_prefix = api_prefix
         self.max_body_bytes = max_body_bytes
         self.page_csp = page_csp.encode()
+        self.request_timeout = request_timeout
+        self.on_timeout = on_timeout
 
     def _response_headers(self, path: str, headers: list[tuple[bytes, bytes]]) -> None:
         """Add the headers every response gets, and those of its kind (API answer, web page),
@@ -263,7 +288,17 @@ class RequestContextMiddleware:
                 )
             else:
                 receive_limited = limited_receive(receive, self.max_body_bytes)
-                await self.app(scope, receive_limited, send_with_headers)
+                if await self._run_within_deadline(scope, receive_limited, send_with_headers):
+                    self._timed_out(method, path)
+                    if not response_started:
+                        await self._send_error(
+                            send_with_headers,
+                            503,
+                            ErrorCode.SERVICE_UNAVAILABLE,
+                            f"The request did not finish within {self.request_timeout:g} s "
+                            "and was stopped. Try again in a moment.",
+                            headers=RETRY_AFTER,
+                        )
         except BodyTooLarge as too_large:  # read outside a route (no handler turned it into 413)
             if not response_started:
                 await self._send_error(
@@ -280,8 +315,51 @@ class RequestContextMiddleware:
             user_id_var.reset(uid_token)
             request_id_var.reset(rid_token)
 
+    async def _run_within_deadline(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Run the app; True when the request timeout ran out first (API paths only).
+
+        The app runs as a task of its own, so the answer goes out at the deadline: the
+        handler is cancelled and unwinds in the background — a database driver cancelling
+        its query may take seconds more — without the client waiting for it, and without
+        it sending anything after the 503."""
+        if self.request_timeout <= 0 or not scope["path"].startswith(self.api_prefix):
+            await self.app(scope, receive, send)
+            return False
+        abandoned = False
+
+        async def send_unless_abandoned(message: Message) -> None:
+            if not abandoned:
+                await send(message)
+
+        async def run_app() -> None:
+            await self.app(scope, receive, send_unless_abandoned)
+
+        handler = asyncio.create_task(run_app())
+        try:
+            done, _ = await asyncio.wait({handler}, timeout=self.request_timeout)
+        except asyncio.CancelledError:  # the server is stopping: so does the handler
+            _abandon(handler)
+            raise
+        if done:
+            handler.result()  # the app's own error, if it raised one, goes on as before
+            return False
+        abandoned = True
+        _abandon(handler)
+        return True
+
+    def _timed_out(self, method: str, path: str) -> None:
+        log.warning("%s %s stopped: no answer within %g s", method, path, self.request_timeout)
+        if self.on_timeout is not None:
+            self.on_timeout()
+
     @staticmethod
-    async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    async def _send_error(
+        send: Send,
+        status: int,
+        code: str,
+        message: str,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
         body: Any = json.dumps(error_body(code, message)).encode()
         await send(
             {
@@ -290,6 +368,7 @@ class RequestContextMiddleware:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
+                    *(headers or []),
                 ],
             }
         )

@@ -46,6 +46,11 @@ class AppState:
             raise RuntimeError("the application's database is not open (its startup has not run)")
         return self.database
 
+    def mark_database_suspect(self) -> None:
+        """A request failed (or timed out) reaching the database: readiness looks again."""
+        if self.database is not None:
+            self.database.mark_suspect()
+
     def uptime(self) -> float:
         """Seconds since startup, to the millisecond."""
         return round(self.clock() - self.started, 3)

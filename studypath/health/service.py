@@ -116,7 +116,12 @@ class CachedDatabaseCheck:
     too, while a fresh check runs in the background; one older than `max_stale` (nobody
     asked for a while) is not trusted: the caller waits for a fresh check. So an outage shows
     as 503 at most `refresh_after` seconds plus one check's time after it began, for a probe
-    that polls, and at once for one that polls rarely."""
+    that polls, and at once for one that polls rarely.
+
+    And at once after a request failed to reach the database: the 503 it answered marks the
+    database suspect (`Database.mark_suspect`), and a check that began before that moment is
+    not trusted either — the first failed request makes the system not ready, so a load
+    balancer stops sending traffic without waiting for the cache to age."""
 
     def __init__(
         self,
@@ -129,20 +134,32 @@ class CachedDatabaseCheck:
         self.refresh_after = refresh_after
         self.max_stale = max_stale
         self.check: Check | None = None
-        self.checked_at = 0.0
+        self.checked_at = 0.0  # when the cached check began
         self._refreshing: asyncio.Task[Check] | None = None
 
-    async def get(self) -> Check:
+    def trusted(self) -> bool:
+        """The cached check may be answered: there is one, it is not too old, and no request
+        failed to reach the database since it began."""
         age = time.monotonic() - self.checked_at
-        if self.check is None or age > self.max_stale:
+        return (
+            self.check is not None
+            and age <= self.max_stale
+            and self.db.suspected_at < self.checked_at
+        )
+
+    async def get(self) -> Check:
+        if not self.trusted() or self.check is None:
             return await self._refresh()
+        age = time.monotonic() - self.checked_at
         if age > self.refresh_after and (self._refreshing is None or self._refreshing.done()):
             self._refreshing = asyncio.ensure_future(self._refresh())
         return self.check
 
     async def _refresh(self) -> Check:
+        began = time.monotonic()
         check = await check_database(self.db)
-        self.check, self.checked_at = check, time.monotonic()
+        if began >= self.checked_at:  # a check that began earlier does not replace a newer one
+            self.check, self.checked_at = check, began
         return check
 
 

@@ -272,3 +272,47 @@ def test_a_fault_is_recorded_with_its_start_and_end_however_it_ends() -> None:
     assert record.ended is not None and record.ended >= record.started
     assert record.error == "RuntimeError: injecting failed"
     assert timeline.open_faults() == []
+
+
+# ---------------------------------------------------------------------- bounded waits
+async def login(client: httpx.AsyncClient, cluster: Cluster) -> httpx.Response:
+    """A request that needs the database (the account is looked up first)."""
+    return await client.post(
+        "/api/v1/auth/login", json={"username": "admin", "password": cluster.admin_password}
+    )
+
+
+async def test_a_request_through_a_black_holed_database_answers_503(cluster: Cluster) -> None:
+    """The proxy takes the API's bytes and never answers — no error, no closed socket. The
+    request still ends, with the 503 envelope, instead of hanging (the client's generous
+    timeout is the failure mode)."""
+    assert cluster.db_proxy is not None
+    async with httpx.AsyncClient(base_url=cluster.api_url, timeout=120) as client:
+        assert (await login(client, cluster)).status_code == 200  # pooled connections exist
+        cluster.db_proxy.set(NetworkFault(blackhole=True))
+        try:
+            response = await login(client, cluster)
+        finally:
+            cluster.db_proxy.heal()
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["retry-after"] == "1"
+
+
+async def test_the_first_request_that_finds_the_database_down_makes_readiness_fail(
+    cluster: Cluster,
+) -> None:
+    """Readiness answers from a cached check; a request that failed to reach the database
+    makes the very next probe look again, rather than answer the cache's 200."""
+    fault = DatabaseOutage()
+    async with httpx.AsyncClient(base_url=cluster.api_url, timeout=60) as client:
+        assert (await client.get("/api/v1/health/ready")).status_code == 200  # cached: fresh
+        await fault.inject(cluster, RNG)
+        try:
+            failed = await login(client, cluster)
+            ready = await client.get("/api/v1/health/ready")
+        finally:
+            await fault.undo(cluster)
+    assert failed.status_code == 503, failed.text
+    assert ready.status_code == 503, ready.text
+    assert ready.json()["error"]["details"]["status"] == "not_ready"

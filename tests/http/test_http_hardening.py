@@ -123,7 +123,7 @@ async def test_health_answers_200_with_the_request_pool_exhausted(
 ) -> None:
     """Every connection of the request pool is held: the server is busy, not down."""
     async with running_system(tiny_pool_settings) as system, client_for(system) as client:
-        engine = state_of(app_of(system)).db.engine
+        engine = state_of(app_of(system)).db.request_engine
         async with contextlib.AsyncExitStack() as held:
             connections: list[AsyncConnection] = [
                 await held.enter_async_context(engine.connect()) for _ in range(2)
