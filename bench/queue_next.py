@@ -32,7 +32,10 @@ growth
     and the round's speed. Twice: finished rows kept, and cleared after each round —
     studypath: `operations.clear_completed` (`studypath admin clear-completed`); pgqueuer
     deletes a finished job from its queue table itself and logs it in `pgqueuer_log`,
-    which `Queries.clear_queue_log` empties.
+    which `Queries.clear_queue_log` empties. The *autovac* column counts the autovacuum
+    runs on those tables so far: a round after one is a different table. `--kept-rows N`
+    starts from N finished jobs' rows (seeded, then VACUUM ANALYZE); `--explain` prints
+    studypath's claim and completion plans after the last round.
 
 Each handler bumps its process's counter in shared memory, so the harness knows how many
 jobs started without asking the database (a `count(*)` over a million rows every 20 ms
@@ -42,6 +45,7 @@ is the steadier figure on a shared machine; the load average is printed with eac
     python bench/queue_next.py latency --rate 50 --seconds 20
     python bench/queue_next.py backlog --small 10000 --large 1000000 --jobs 10000
     python bench/queue_next.py growth --rounds 5 --jobs 10000
+    python bench/queue_next.py growth --rounds 6 --kept-rows 1000000 --finished kept
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -94,7 +99,7 @@ from bench.queue import (
 )
 from studypath.core.db import Database
 from studypath.tasks import operations, service
-from studypath.tasks.queue import CLAIM, PIN_CLAIM_PLAN
+from studypath.tasks.queue import CLAIM, COMPLETE_MANY, PIN_CLAIM_PLAN
 from studypath.tasks.registry import TaskContext
 from studypath.tasks.sql import driver_sql
 
@@ -166,6 +171,7 @@ class Peer:
     system: QueueSystem  # with the probe as its handler
     tables: tuple[str, ...]  # the tables a finished job leaves rows in
     seed_sql: str  # INSERT %(n)s waiting jobs
+    seed_done_sql: str  # INSERT the rows %(n)s finished jobs leave, as the system keeps them
 
     def producer(self, url: str) -> contextlib.AbstractAsyncContextManager[EnqueueOne]:
         raise NotImplementedError
@@ -186,6 +192,11 @@ class StudypathPeer(Peer):
                 SELECT 'noop', '{}', now() - (%(n)s - g) * interval '1 microsecond',
                        now() - (%(n)s - g) * interval '1 microsecond', '{}'
                 FROM generate_series(1, %(n)s) AS g""",
+            seed_done_sql="""
+                INSERT INTO tasks (task_type, payload, retry_strategy, status, current_attempt,
+                                   started_at, completed_at, result)
+                SELECT 'noop', '{}', '{}', 'completed', 1, now(), now(), 'null'
+                FROM generate_series(1, %(n)s)""",
         )
 
     @contextlib.asynccontextmanager
@@ -219,6 +230,13 @@ class PgqueuerPeer(Peer):
             seed_sql="""
                 INSERT INTO pgqueuer (priority, entrypoint, status)
                 SELECT 0, 'noop', 'queued' FROM generate_series(1, %(n)s)""",
+            # Three log rows per job, as pgqueuer writes them; already counted in its
+            # statistics (aggregated), so its periodic aggregation leaves them alone.
+            seed_done_sql="""
+                INSERT INTO pgqueuer_log (job_id, status, priority, entrypoint, aggregated)
+                SELECT g, s::pgqueuer_status, 0, 'noop', true
+                FROM generate_series(1, %(n)s) AS g,
+                     unnest(ARRAY['queued', 'picked', 'successful']) AS s""",
         )
 
     @property
@@ -475,29 +493,54 @@ class BacklogRun:
 
 
 def seed(peer: Peer, url: str, waiting: int) -> float:
-    """`waiting` jobs straight into the table, then ANALYZE; returns the seconds it took."""
+    """`waiting` jobs straight into the table, settled as an old backlog would be (VACUUM
+    ANALYZE, then a CHECKPOINT, so neither autovacuum nor the writing of the seeded pages
+    runs inside the measurement); returns the seconds it took."""
     began = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(peer.system.reset_sql)
         conn.execute(peer.seed_sql, {"n": waiting})
-        conn.execute("ANALYZE")
+        settle(conn)
     return time.perf_counter() - began
 
 
-def backlog_run(peer: Peer, url: str, waiting: int, args: argparse.Namespace) -> BacklogRun:
+def settle(conn: psycopg.Connection[Any]) -> None:
+    """What an old table looks like: vacuumed, analysed, its pages written out."""
+    conn.execute("VACUUM ANALYZE")
+    with contextlib.suppress(psycopg.errors.InsufficientPrivilege):  # a managed server
+        conn.execute("CHECKPOINT")
+
+
+def backlog_run(
+    peer: Peer, url: str, waiting: int, args: argparse.Namespace, *, explain: bool
+) -> BacklogRun:
     seed_seconds = seed(peer, url, waiting)
-    if args.explain and isinstance(peer, StudypathPeer) and waiting == args.large:
+    if explain:
         explain_claim(url, f"{waiting:,} waiting, before the run", args.concurrency // 2)
     system = peer.system
     with crew(system, url, workers=args.workers, concurrency=args.concurrency) as team:
         meter = Meter(team, server_process(url))
         team.wait_started(args.jobs, args.timeout)
         wall, worker_cpu, server_cpu = meter.read()
-    if args.explain and isinstance(peer, StudypathPeer) and waiting == args.large:
+    if explain:
         explain_claim(
             url, f"{waiting:,} waiting, after {args.jobs:,} claimed", args.concurrency // 2
         )
     return BacklogRun(system.name, waiting, args.jobs, seed_seconds, wall, worker_cpu, server_cpu)
+
+
+def median_run(runs: Sequence[BacklogRun]) -> BacklogRun:
+    """The runs of one cell as one: the median of each figure."""
+    servers = [r.server_cpu for r in runs if r.server_cpu is not None]
+    return BacklogRun(
+        runs[0].system,
+        runs[0].waiting,
+        runs[0].jobs,
+        statistics.median(r.seed_seconds for r in runs),
+        statistics.median(r.wall for r in runs),
+        statistics.median(r.worker_cpu for r in runs),
+        statistics.median(servers) if len(servers) == len(runs) else None,
+    )
 
 
 def explain_claim(url: str, when: str, limit: int) -> None:
@@ -513,6 +556,22 @@ def explain_claim(url: str, when: str, limit: int) -> None:
         print(f"    {line}")
 
 
+def explain_complete(url: str, when: str, batch: int) -> None:
+    """studypath's batched completion of `batch` finished tasks under EXPLAIN ANALYZE (rolled
+    back; the fence matches no row, the plan and the pages read are what count)."""
+    statement = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + driver_sql(COMPLETE_MANY)
+    with psycopg.connect(url) as conn:
+        ids = [row[0] for row in conn.execute("SELECT id FROM tasks LIMIT %s", (batch,))]
+        if not ids:
+            return  # the finished rows were cleared: nothing to look up
+        params = {"ids": ids, "results": ["null"] * len(ids), "worker": "explain"}
+        plan = [row[0] for row in conn.execute(statement, params)]
+        conn.rollback()
+    print(f"  studypath's completion of {len(ids)}, {when}:")
+    for line in plan:
+        print(f"    {line}")
+
+
 def backlog_mode(args: argparse.Namespace, peers: Sequence[Peer], server_url: str) -> None:
     print(
         f"backlog: {args.jobs:,} jobs from the top of {args.small:,} and of {args.large:,} "
@@ -521,14 +580,26 @@ def backlog_mode(args: argparse.Namespace, peers: Sequence[Peer], server_url: st
     runs: list[BacklogRun] = []
     for peer in peers:
         with database(server_url, peer) as url:
-            for waiting in (args.small, args.large):
-                run = backlog_run(peer, url, waiting, args)
-                runs.append(run)
-                print(
-                    f"  {run.system:<10} {waiting:>9,} waiting, seeded in "
-                    f"{run.seed_seconds:.1f} s: {rate(run.jobs, run.wall):6.0f} jobs/s",
-                    flush=True,
-                )
+            for attempt in range(1, args.repeat + 1):
+                for waiting in (args.small, args.large):  # alternating: drift hits both
+                    explain = (
+                        args.explain
+                        and isinstance(peer, StudypathPeer)
+                        and waiting == args.large
+                        and attempt == 1
+                    )
+                    run = backlog_run(peer, url, waiting, args, explain=explain)
+                    runs.append(run)
+                    print(
+                        f"  run {attempt}: {run.system:<10} {waiting:>9,} waiting, seeded in "
+                        f"{run.seed_seconds:.1f} s: {rate(run.jobs, run.wall):6.0f} jobs/s",
+                        flush=True,
+                    )
+    runs = [
+        median_run([r for r in runs if (r.system, r.waiting) == key])
+        for key in dict.fromkeys((r.system, r.waiting) for r in runs)
+    ]
+    print(f"medians of {args.repeat}:")
     print(
         f"{'system':<10} {'waiting':>9} {'jobs':>6} {'work s':>7} {'jobs/s':>7} "
         f"{'worker CPU ms/job':>17} {'PG CPU ms/job':>13}"
@@ -563,6 +634,7 @@ class GrowthRound:
     rows: int
     heap_bytes: int
     index_bytes: int  # indexes only; heap_bytes is the rest (table, TOAST, free space map)
+    autovacuums: int  # how often autovacuum has vacuumed the tables so far
 
 
 def table_sizes(url: str, tables: Sequence[str]) -> tuple[int, int, int]:
@@ -577,9 +649,25 @@ def table_sizes(url: str, tables: Sequence[str]) -> tuple[int, int, int]:
     return rows, int(row[0]), int(row[1])
 
 
+def autovacuums(url: str, tables: Sequence[str]) -> int:
+    """Autovacuum runs on `tables` so far (the statistics lag by up to a second)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT coalesce(sum(autovacuum_count), 0) FROM pg_stat_user_tables "
+            "WHERE relname = ANY(%s)",
+            (list(tables),),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def growth_run(peer: Peer, url: str, *, kept: bool, args: argparse.Namespace) -> list[GrowthRound]:
     system = peer.system
     rounds: list[GrowthRound] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        if args.kept_rows:
+            conn.execute(peer.seed_done_sql, {"n": args.kept_rows})
+            settle(conn)
     with crew(system, url, workers=args.workers, concurrency=args.concurrency) as team:
         server = server_process(url)
         with psycopg.connect(url, autocommit=True) as conn:
@@ -606,6 +694,7 @@ def growth_run(peer: Peer, url: str, *, kept: bool, args: argparse.Namespace) ->
                         rows,
                         heap,
                         index,
+                        autovacuums(url, peer.tables),
                     )
                 )
                 print(
@@ -614,6 +703,10 @@ def growth_run(peer: Peer, url: str, *, kept: bool, args: argparse.Namespace) ->
                     f"{(heap + index) / 2**20:.1f} MiB",
                     flush=True,
                 )
+        if args.explain and isinstance(peer, StudypathPeer):
+            when = f"after {args.rounds} rounds, the queue empty"
+            explain_claim(url, when, args.concurrency // 2)
+            explain_complete(url, when, args.concurrency // 2)
         # What autovacuum would give back (it had no time to run here): dead row versions
         # become free space, and empty pages at the table's end are returned to the disk.
         with psycopg.connect(url, autocommit=True) as conn:
@@ -621,24 +714,29 @@ def growth_run(peer: Peer, url: str, *, kept: bool, args: argparse.Namespace) ->
                 conn.execute(f"VACUUM {table}")
         rows, heap, index = table_sizes(url, peer.tables)
         done = args.rounds * args.jobs
-        vacuumed = GrowthRound(system.name, kept, 0, done, 0.0, 0.0, None, rows, heap, index)
+        vacuumed = GrowthRound(
+            system.name, kept, 0, done, 0.0, 0.0, None, rows, heap, index, rounds[-1].autovacuums
+        )
         rounds.append(vacuumed)
     return rounds
 
 
 def growth_mode(args: argparse.Namespace, peers: Sequence[Peer], server_url: str) -> None:
     print(
-        f"growth: {args.rounds} rounds of {args.jobs:,} jobs (batch enqueue → done); "
-        f"{args.workers} worker process(es) × {args.concurrency} slots; {load()}"
+        f"growth: {args.rounds} rounds of {args.jobs:,} jobs (batch enqueue → done) after "
+        f"{args.kept_rows:,} finished jobs' rows; {args.workers} worker process(es) × "
+        f"{args.concurrency} slots; {load()}"
     )
     rounds: list[GrowthRound] = []
+    variants = {"both": (True, False), "kept": (True,), "cleared": (False,)}[args.finished]
     for peer in peers:
-        for kept in (True, False):
+        for kept in variants:
             with database(server_url, peer) as url:
                 rounds.extend(growth_run(peer, url, kept=kept, args=args))
     print(
         f"{'system':<10} {'done rows':<9} {'jobs done':>9} {'rows':>9} {'table MiB':>9} "
-        f"{'index MiB':>9} {'create→done/s':>13} {'worker CPU ms/job':>17} {'PG CPU ms/job':>13}"
+        f"{'index MiB':>9} {'autovac':>7} {'create→done/s':>13} {'worker CPU ms/job':>17} "
+        f"{'PG CPU ms/job':>13}"
     )
     for r in rounds:
         speed = (
@@ -649,10 +747,11 @@ def growth_mode(args: argparse.Namespace, peers: Sequence[Peer], server_url: str
         )
         print(
             f"{r.system:<10} {'kept' if r.kept else 'cleared':<9} {r.done:>9,} {r.rows:>9,} "
-            f"{r.heap_bytes / 2**20:>9.1f} {r.index_bytes / 2**20:>9.1f} {speed}"
+            f"{r.heap_bytes / 2**20:>9.1f} {r.index_bytes / 2**20:>9.1f} {r.autovacuums:>7} "
+            f"{speed}"
         )
     for peer in peers:
-        for kept in (True, False):
+        for kept in variants:
             mine = [
                 r for r in rounds if r.system == peer.system.name and r.kept == kept and r.round
             ]
@@ -694,12 +793,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     backlog.add_argument("--small", type=int, default=10_000, help="the small backlog")
     backlog.add_argument("--large", type=int, default=1_000_000, help="the large backlog")
     backlog.add_argument("--jobs", type=int, default=10_000, help="jobs to run from the top")
+    backlog.add_argument("--repeat", type=int, default=1, help="runs per cell; medians count")
     backlog.add_argument(
         "--no-explain", dest="explain", action="store_false", help="skip studypath's claim plan"
     )
     growth = modes.add_parser("growth", parents=[common], help="the tables after N jobs")
     growth.add_argument("--rounds", type=int, default=5, help="rounds of --jobs jobs")
     growth.add_argument("--jobs", type=int, default=10_000, help="jobs per round")
+    growth.add_argument(
+        "--explain", action="store_true", help="studypath's claim and completion plans at the end"
+    )
+    growth.add_argument(
+        "--finished", choices=("both", "kept", "cleared"), default="both", help="which variants"
+    )
+    growth.add_argument(
+        "--kept-rows", type=int, default=0, help="finished jobs' rows already there at the start"
+    )
     args = parser.parse_args(argv)
     if args.mode == "backlog" and args.jobs > args.small:
         parser.error("--jobs must not exceed --small: the jobs come from the backlog")
