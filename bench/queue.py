@@ -24,7 +24,13 @@ other programs share the machine.
     python bench/queue.py --jobs 2000 --repeat 1   # a quick look
 
 The server is an embedded, non-durable PostgreSQL (fsync off) unless STUDYPATH_DATABASE_URL
-names one; `--durable` makes the embedded one fsync every commit, like production.
+names one; `--fsync on` (or `--durable`) makes the embedded one fsync every commit, like
+production, and `--fsync both` runs the whole benchmark on each, one table per server:
+
+    python bench/queue.py --fsync both             # the figures docs/performance.md records
+
+What a queue's users ask next — latency under a steady rate, a backlog of a million, the
+table's growth — is bench/queue_next.py, which drives these same systems.
 """
 # ruff: noqa: E402  (imports come after the sys.path fix below, on purpose)
 
@@ -108,9 +114,12 @@ async def noop_task(payload: Any, ctx: TaskContext) -> None:
     """The studypath handler: nothing to do."""
 
 
-def studypath_registry() -> TaskRegistry:
+StudypathHandler = Callable[[Any, TaskContext], Awaitable[None]]
+
+
+def studypath_registry(handler: StudypathHandler = noop_task) -> TaskRegistry:
     registry = TaskRegistry()
-    registry.register("noop", "does nothing (benchmark)")(noop_task)
+    registry.register("noop", "does nothing (benchmark)")(handler)
     return registry
 
 
@@ -119,6 +128,7 @@ class Studypath:
     """`studypath worker` in each process: a `System` without the API, one `Worker`."""
 
     enqueue_with: str = "bulk"  # "bulk": service.enqueue_many; "service": create_task each
+    handler: StudypathHandler = noop_task  # bench/queue_next.py's records when it starts
     name: str = "studypath"
     reset_sql: str = "TRUNCATE tasks"
     remaining_sql: str = "SELECT count(*) FROM tasks WHERE status <> 'completed'"
@@ -139,7 +149,7 @@ class Studypath:
 
     async def enqueue(self, url: str, jobs: int) -> None:
         db = Database(url)
-        async with db.sessionmaker() as session:
+        async with db.sessionmaker.begin() as session:  # the services leave the commit to us
             if self.enqueue_with == "service":  # what the API does, once per request
                 for _ in range(jobs):
                     await service.create_task(
@@ -153,7 +163,8 @@ class Studypath:
 
     async def work(self, url: str, concurrency: int) -> RunWorker:
         settings = Settings(database_url=url, worker_concurrency=concurrency)
-        system = System(settings, serve_api=False, workers=1, registry=studypath_registry())
+        registry = studypath_registry(self.handler)
+        system = System(settings, serve_api=False, workers=1, registry=registry)
         return system.run
 
 
@@ -168,6 +179,7 @@ class Pgqueuer:
     time (pgqueuer requires max_concurrent_tasks >= 2 x batch_size)."""
 
     driver: str = "asyncpg"  # pgqueuer's own benchmark uses asyncpg; "psycopg" works too
+    entrypoint: Callable[[Job], Awaitable[None]] = noop_job  # bench/queue_next.py's records
     name: str = "pgqueuer"
     reset_sql: str = "TRUNCATE pgqueuer, pgqueuer_log, pgqueuer_statistics"
     remaining_sql: str = "SELECT count(*) FROM pgqueuer"  # finished jobs leave the table
@@ -198,7 +210,7 @@ class Pgqueuer:
     async def work(self, url: str, concurrency: int) -> RunWorker:
         driver, close = await self.connect(url)
         pgq = PgQueuer(driver)
-        pgq.entrypoint("noop")(noop_job)
+        pgq.entrypoint("noop")(self.entrypoint)
 
         async def run() -> None:
             task = asyncio.create_task(
@@ -508,9 +520,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=("asyncpg", "psycopg"),
         default="asyncpg" if importlib.util.find_spec("asyncpg") else "psycopg",
     )
-    parser.add_argument("--durable", action="store_true", help="fsync on (embedded server)")
+    parser.add_argument(
+        "--fsync",
+        choices=("off", "on", "both"),
+        default="off",
+        help="the embedded server: fsync off (fast, not crash-safe), on (like production), or "
+        "both, one after the other",
+    )
+    parser.add_argument(
+        "--durable", dest="fsync", action="store_const", const="on", help="same as --fsync on"
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per run at most")
     return parser.parse_args(argv)
+
+
+def fsync_modes(choice: str) -> list[bool]:
+    """`--fsync` as the `durable` flag of each server to run on, in order."""
+    return {"off": [False], "on": [True], "both": [False, True]}[choice]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -523,31 +549,42 @@ def main(argv: Sequence[str] | None = None) -> None:
     names = [name.strip() for name in args.systems.split(",") if name.strip()]
     if unknown := set(names) - set(known):
         sys.exit(f"unknown system(s): {', '.join(sorted(unknown))}; pick from {', '.join(known)}")
-    worker_counts = [int(part) for part in args.workers.split(",")]
+    if args.fsync != "off" and os.environ.get("STUDYPATH_DATABASE_URL"):
+        sys.exit("--fsync chooses the embedded server's setting; unset STUDYPATH_DATABASE_URL")
     configure_logging()
     # `kill` should clean up like Ctrl-C does: stop the workers and the embedded server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
+    for number, durable in enumerate(fsync_modes(args.fsync)):
+        if number:
+            print()
+        benchmark(args, [known[name] for name in names], durable=durable)
 
-    with postgres(args.durable) as (server_url, where):
+
+def benchmark(args: argparse.Namespace, systems: Sequence[QueueSystem], *, durable: bool) -> None:
+    """Every system, every worker count, `args.repeat` times, on one server; then the table."""
+    names = [system.name for system in systems]
+    worker_counts = [int(part) for part in args.workers.split(",")]
+    with postgres(durable) as (server_url, where):
         print(f"{versions(server_url)} ({where})")
         print(
             f"{args.jobs} no-op jobs per run, median of {args.repeat}; "
             f"{args.concurrency} concurrent jobs per worker process; "
             f"{os.cpu_count()} CPU cores; studypath enqueues with {args.studypath_enqueue}, "
-            f"pgqueuer uses {args.pgqueuer_driver}"
+            f"pgqueuer uses {args.pgqueuer_driver}; load average at the start: "
+            f"{os.getloadavg()[0]:.1f}"
         )
         urls: dict[str, str] = {}
         try:
-            for name in names:
-                urls[name] = create_database(server_url, f"bench_queue_{name}")
-                known[name].install(urls[name])
+            for system in systems:
+                urls[system.name] = create_database(server_url, f"bench_queue_{system.name}")
+                system.install(urls[system.name])
             runs: list[Run] = []
             for attempt in range(1, args.repeat + 1):
                 for workers in worker_counts:  # interleaved, so drift hits everyone alike
-                    for name in names:
+                    for system in systems:
                         run = run_once(
-                            known[name],
-                            urls[name],
+                            system,
+                            urls[system.name],
                             jobs=args.jobs,
                             workers=workers,
                             concurrency=args.concurrency,
@@ -555,7 +592,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         )
                         runs.append(run)
                         print(
-                            f"  run {attempt}: {name:<14} {workers} worker(s): "
+                            f"  run {attempt}: {system.name:<14} {workers} worker(s): "
                             f"enqueue {run.enqueue_seconds:6.2f} s, "
                             f"work {run.work_seconds:6.2f} s, "
                             f"{rate(run.jobs, run.work_seconds):6.0f} jobs/s",

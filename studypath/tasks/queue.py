@@ -311,6 +311,16 @@ REAP_EXPIRED = text(
 
 _COMPLETE_MANY_SQL = driver_sql(COMPLETE_MANY)
 
+# The completion must find its tasks by id (the primary key), a few index probes per batch.
+# psycopg prepares a statement it runs often, and after five runs PostgreSQL may keep one
+# *generic* plan for it, made without the ids. Made while `tasks` had no statistics yet (a
+# new queue), that plan reads every task with status 'running' through ix_tasks_lease,
+# which keeps an entry for each task ever claimed until VACUUM: a cost per batch that grows
+# with the jobs done (bench/queue_next.py growth: 0.09 → 0.69 ms of PostgreSQL CPU per job
+# over 80,000 jobs). Planned for its own ids each time, it probes the primary key; that is
+# also the plan PostgreSQL settles on once the table has statistics, so it costs no more.
+PLAN_EACH_COMPLETION = "SET plan_cache_mode = force_custom_plan"  # the completion connection
+
 
 async def complete_many(
     pg: psycopg.AsyncConnection[Any], worker_id: str, results: dict[uuid.UUID, str]

@@ -103,7 +103,12 @@ class Worker:
         )
         self.executor = Executor(worker_id=self.id, db=db, settings=settings, on_end=self._ended)
         self.completions = CompletionWriter(
-            DriverConnection(db.url, purpose="complete", connect_timeout=timeout),
+            DriverConnection(
+                db.url,
+                purpose="complete",
+                connect_timeout=timeout,
+                setup=queue.PLAN_EACH_COMPLETION,
+            ),
             worker_id=self.id,
             on_written=self._written,
             after_batch=self.wake,  # the write may have been what held the claims back

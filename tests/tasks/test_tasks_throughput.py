@@ -21,6 +21,7 @@ from studypath.tasks import queue, registration, service
 from studypath.tasks.retry import RetryStrategy
 from studypath.tasks.sql import driver_sql
 from studypath.tasks.states import TaskPriority
+from studypath.tasks.worker import Worker
 from studypath.testing.factories import make_user
 from studypath.testing.server import running_system
 from tests.support.tasking import make_registry, prepare
@@ -170,6 +171,41 @@ async def test_claim_reads_a_few_index_entries_however_long_the_backlog(db: Data
         async with db.engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("ANALYZE tasks"))
+
+
+async def test_each_completion_is_planned_for_its_own_ids(settings: Settings, db: Database) -> None:
+    """A completion finds its tasks by id. Left to itself, PostgreSQL keeps one generic plan
+    for a statement psycopg prepared, made without the ids; made on a new queue's table (no
+    statistics yet) it read every 'running' entry of ix_tasks_lease — one per task ever
+    claimed, until VACUUM — on every batch (bench/queue_next.py growth). The worker's
+    completion connection plans each batch for its ids."""
+    await _register(db)
+    async with db.engine.begin() as conn:  # tasks a worker "w" holds; the table never analysed
+        await conn.execute(
+            text(
+                "INSERT INTO tasks (task_type, payload, retry_strategy, status, locked_by) "
+                "SELECT 'work', '{}', '{}', 'running', 'w' FROM generate_series(1, 300)"
+            )
+        )
+        ids = list((await conn.execute(text("SELECT id FROM tasks ORDER BY id"))).scalars())
+    worker = Worker(db, settings, registry=make_registry())
+    pg = await worker.completions.connection.get()  # set up as the worker sets it up
+    try:
+        completed: set[Any] = set()
+        for start in range(0, len(ids), 10):  # 30 batches: psycopg prepares from the 5th run
+            batch = dict.fromkeys(ids[start : start + 10], "null")
+            completed |= await queue.complete_many(pg, "w", batch)
+        cursor = await pg.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE '%%WITH done AS%%'"
+        )
+        plans = await cursor.fetchone()
+    finally:
+        await worker.completions.connection.drop()
+    assert completed == set(ids)
+    assert plans is not None, "the completion was not prepared: nothing to check"
+    generic, custom = plans
+    assert generic == 0, f"{generic} batches ran a generic plan ({custom} custom)"
 
 
 # --- batched claims ----------------------------------------------------------------------------
