@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 
 from studypath.core.db import Database
 from studypath.tasks import queue
@@ -28,24 +28,17 @@ class Beat:
     reaped: list[tuple[uuid.UUID, str, TaskStatus]]  # abandoned tasks put back: id, type, status
 
 
+@dataclass(eq=False)  # one per worker: compared by identity, like any other object
 class Lease:
     """One state: whether the next heartbeat is due now (`beat_now`) or after `interval`."""
 
-    def __init__(
-        self,
-        db: Database,
-        breaker: BreakerClient,
-        *,
-        worker_id: str,
-        interval: float,
-        lease_seconds: float,
-    ) -> None:
-        self.db = db
-        self.breaker = breaker
-        self.worker_id = worker_id
-        self.interval = interval
-        self.lease_seconds = lease_seconds
-        self._due = asyncio.Event()
+    db: Database
+    breaker: BreakerClient
+    _: KW_ONLY
+    worker_id: str
+    interval: float
+    lease_seconds: float
+    _due: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def beat_now(self) -> None:
         self._due.set()
