@@ -263,4 +263,4 @@ async def list_shares(
         .where(NoteShare.note_id == note.id)
         .order_by(NoteShare.created_at)
     )
-    return [(share, username) for share, username in rows.tuples()]
+    return [(share, username) for share, username in rows]
