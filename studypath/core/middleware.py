@@ -3,6 +3,9 @@ limit, access log.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so it costs little and sees every response,
 including the masked 500 it produces itself when a handler raises something unexpected.
+Every request passes here, so its work is kept small: the log record is only built when the
+logger would keep it, and the orchestrators' probes (`quiet_paths`), polled every few seconds
+by every load balancer, are access-logged at DEBUG while they succeed.
 
 Metrics and traces are not core's business: the app hands the middleware a
 `RequestObserver` (`telemetry.http.HttpTelemetry`), told when each request starts and ends.
@@ -15,6 +18,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Collection
 from typing import Any, Protocol
 
 from fastapi import HTTPException
@@ -156,12 +160,20 @@ class RequestContextMiddleware:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         page_csp: str = PAGE_CSP,
         observer: RequestObserver | None = None,
+        quiet_paths: Collection[str] = (),
     ) -> None:
         self.app = app
         self.observer = observer or NoObserver()
         self.api_prefix = api_prefix
         self.max_body_bytes = max_body_bytes
         self.page_csp = page_csp.encode()
+        self.quiet_paths = frozenset(quiet_paths)
+
+    def access_log_level(self, path: str, status: int) -> int:
+        """INFO for every request, except a successful one to a quiet path (a health probe):
+        DEBUG. An orchestrator polls those every few seconds; at INFO they would bury the
+        requests people read logs for. A failing probe (4xx, 5xx) is logged at INFO."""
+        return logging.DEBUG if status < 400 and path in self.quiet_paths else logging.INFO
 
     def _response_headers(self, path: str, headers: list[tuple[bytes, bytes]]) -> None:
         """Add the headers every response gets, and those of its kind (API answer, web page),
@@ -203,7 +215,11 @@ class RequestContextMiddleware:
             route = _route_fields(scope)
             template = route.get("route", _unrouted(path))
             self.observer.request_finished(method, template, status, duration_ms / 1000, request_id)
-            log.info(
+            level = self.access_log_level(path, status)
+            if not log.isEnabledFor(level):
+                return  # nobody keeps the line: do not build it
+            log.log(
+                level,
                 "%s %s -> %s (%.1f ms)",
                 method,
                 path,
@@ -234,12 +250,13 @@ class RequestContextMiddleware:
             await send(message)
 
         self.observer.request_started()
-        log.debug(
-            "request started %s %s",
-            method,
-            path,
-            extra={"layer": "api", "event": "request.start", "method": method, "path": path},
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "request started %s %s",
+                method,
+                path,
+                extra={"layer": "api", "event": "request.start", "method": method, "path": path},
+            )
         try:
             declared = _declared_length(scope)
             if declared is not None and declared > self.max_body_bytes:
