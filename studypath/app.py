@@ -33,6 +33,7 @@ from studypath.core.pagination import TOTAL_COUNT_HEADER
 from studypath.core.periodic import PeriodicRunner
 from studypath.core.security import HashingParameters, configure_hashing, prepare_dummy_hash
 from studypath.core.state import AppState, install_state
+from studypath.health.api import PROBE_PATHS
 from studypath.openapi import install_openapi
 from studypath.routers import PERIODIC_JOBS, ROUTERS
 from studypath.tasks.handlers import builtin_registry
@@ -243,6 +244,7 @@ def create_app(
         observer=HttpTelemetry(),
         request_timeout=settings.request_timeout_seconds,
         on_timeout=state.mark_database_suspect,
+        quiet_paths=PROBE_PATHS,
     )
     if settings.tracing_enabled:  # outermost: the request's span encloses everything else
         setup_tracing(

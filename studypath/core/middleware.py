@@ -3,6 +3,9 @@ limit, a deadline for API requests, access log.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so it costs little and sees every response,
 including the masked 500 it produces itself when a handler raises something unexpected.
+Every request passes here, so its work is kept small: the log record is only built when the
+logger would keep it, and the orchestrators' probes (`quiet_paths`), polled every few seconds
+by every load balancer, are access-logged at DEBUG while they succeed.
 
 Metrics and traces are not core's business: the app hands the middleware a
 `RequestObserver` (`telemetry.http.HttpTelemetry`), told when each request starts and ends.
@@ -16,7 +19,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
 from fastapi import HTTPException
@@ -179,6 +182,7 @@ class RequestContextMiddleware:
         observer: RequestObserver | None = None,
         request_timeout: float = 0.0,
         on_timeout: Callable[[], None] | None = None,
+        quiet_paths: Collection[str] = (),
     ) -> None:
         self.app = app
         self.observer = observer or NoObserver()
@@ -187,6 +191,13 @@ class RequestContextMiddleware:
         self.page_csp = page_csp.encode()
         self.request_timeout = request_timeout
         self.on_timeout = on_timeout
+        self.quiet_paths = frozenset(quiet_paths)
+
+    def access_log_level(self, path: str, status: int) -> int:
+        """INFO for every request, except a successful one to a quiet path (a health probe):
+        DEBUG. An orchestrator polls those every few seconds; at INFO they would bury the
+        requests people read logs for. A failing probe (4xx, 5xx) is logged at INFO."""
+        return logging.DEBUG if status < 400 and path in self.quiet_paths else logging.INFO
 
     def _response_headers(self, path: str, headers: list[tuple[bytes, bytes]]) -> None:
         """Add the headers every response gets, and those of its kind (API answer, web page),
@@ -228,7 +239,11 @@ class RequestContextMiddleware:
             route = _route_fields(scope)
             template = route.get("route", _unrouted(path))
             self.observer.request_finished(method, template, status, duration_ms / 1000, request_id)
-            log.info(
+            level = self.access_log_level(path, status)
+            if not log.isEnabledFor(level):
+                return  # nobody keeps the line: do not build it
+            log.log(
+                level,
                 "%s %s -> %s (%.1f ms)",
                 method,
                 path,
@@ -259,12 +274,13 @@ class RequestContextMiddleware:
             await send(message)
 
         self.observer.request_started()
-        log.debug(
-            "request started %s %s",
-            method,
-            path,
-            extra={"layer": "api", "event": "request.start", "method": method, "path": path},
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "request started %s %s",
+                method,
+                path,
+                extra={"layer": "api", "event": "request.start", "method": method, "path": path},
+            )
         try:
             declared = _declared_length(scope)
             if declared is not None and declared > self.max_body_bytes:
@@ -321,8 +337,14 @@ class RequestContextMiddleware:
         The app runs as a task of its own, so the answer goes out at the deadline: the
         handler is cancelled and unwinds in the background — a database driver cancelling
         its query may take seconds more — without the client waiting for it, and without
-        it sending anything after the 503."""
-        if self.request_timeout <= 0 or not scope["path"].startswith(self.api_prefix):
+        it sending anything after the 503. The quiet paths (health probes) run as they are:
+        their database check has its own bound, and a probe must stay cheap."""
+        path = scope["path"]
+        if (
+            self.request_timeout <= 0
+            or not path.startswith(self.api_prefix)
+            or path in self.quiet_paths
+        ):
             await self.app(scope, receive, send)
             return False
         abandoned = False

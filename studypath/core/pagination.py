@@ -28,12 +28,14 @@ class PageParams:
     offset: int = 0
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page (max 100)")] = (
         DEFAULT_LIMIT
     ),
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip")] = 0,
 ) -> PageParams:
+    """The page a list request asks for. Async, as every dependency here: FastAPI runs a
+    plain `def` dependency in its thread pool, a thread hand-over per request."""
     return PageParams(limit=limit, offset=offset)
 
 

@@ -1,22 +1,29 @@
 """Health endpoints, no authentication: what load balancers and orchestrators poll.
 
+The probes (`/live`, `/ready`, `/startup`, declared with `@probe`) are served by a `ProbeRoute`,
+which skips FastAPI's request handling: a probe takes nothing from the request and builds its
+answer itself (see `health.probe_route`).
+
 Anonymous answers show each check's status and harmless numbers only (`service.public_view`);
 the database target, pool and worker hosts/PIDs are in the admin view, `/admin/health`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from studypath.core.clock import utcnow
 from studypath.core.errors import AppError
-from studypath.core.responses import Envelope, ok
+from studypath.core.responses import Envelope, json_answer, ok
 from studypath.core.routing import API_PREFIX
-from studypath.core.state import AppState, State
+from studypath.core.state import AppState, State, app_state
 from studypath.health import service
 from studypath.health.errors import HealthErrorCode
+from studypath.health.probe_route import ProbeRoute
 from studypath.health.schemas import (
     Check,
     DetailedHealth,
@@ -36,6 +43,24 @@ admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], route_cla
 UNHEALTHY: dict[int | str, dict[str, Any]] = {
     503: {"description": "Unhealthy: the error envelope, with the checks in `details`"}
 }
+# The orchestrators' probes: polled every few seconds by every load balancer, so they are
+# cheap (`probe`), and access-logged at DEBUG while they pass
+# (`RequestContextMiddleware(quiet_paths=...)`, wired in app.py).
+PROBE_PATHS = tuple(f"{router.prefix}/{name}" for name in ("live", "ready", "startup"))
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def probe(path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+    """`@router.get(path, ...)` for a probe: a GET route of this router (the same place in
+    the OpenAPI document), served by a `ProbeRoute`."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        router.add_api_route(
+            path, endpoint, methods=["GET"], route_class_override=ProbeRoute, **options
+        )
+        return endpoint
+
+    return register
 
 
 def _cached_database_check(state: AppState) -> service.CachedDatabaseCheck:
@@ -57,7 +82,7 @@ def _unavailable(message: str, details: Any) -> AppError:
 async def health(state: State) -> Envelope[HealthSummary]:
     """Basic health: 200 when the API and its database answer (`degraded` when the database
     is slow), 503 when the database fails."""
-    database = service.public_check("database", await _cached_database_check(state).get())
+    database = await _cached_database_check(state).get_public()
     if database.status == "unhealthy":
         raise _unavailable(database.message, {"checks": {"database": database.model_dump()}})
     return ok(
@@ -106,52 +131,60 @@ def _detailed_answer(report: DetailedHealth) -> Envelope[DetailedHealth]:
     return ok(report)
 
 
-@router.get("/live", response_model=Envelope[Liveness])
-async def health_live() -> Envelope[Liveness]:
+# The probes' answers, parametrised once (each `Envelope[X]` is a lookup in pydantic's cache).
+LivenessAnswer = Envelope[Liveness]
+ReadinessAnswer = Envelope[Readiness]
+StartupAnswer = Envelope[Startup]
+
+
+@probe("/live", response_model=LivenessAnswer)
+async def health_live() -> Response:
     """Liveness: the process answers. Never touches the database (a DB outage must not
     make an orchestrator restart healthy API processes)."""
-    return ok(Liveness(status="alive", timestamp=utcnow(), probe="liveness"))
+    alive = Liveness(status="alive", timestamp=utcnow(), probe="liveness")
+    return json_answer(LivenessAnswer(data=alive))
 
 
 def _probe_answer(
-    answer: type[ProbeT],
+    answer: type[Envelope[ProbeT]],
     probe: str,
     checks: dict[str, Check],
     *,
     passed: bool,
     statuses: tuple[str, str],
     failure: str,
-) -> Envelope[ProbeT]:
+) -> Response:
     """Readiness and startup answer alike: `statuses[0]` and 200 when the probe passed, else
     `statuses[1]` and 503 (`failure`, with the same body in the error's details)."""
-    body = answer.model_validate(
-        {
-            "status": statuses[0] if passed else statuses[1],
-            "timestamp": utcnow(),
-            "probe": probe,
-            "checks": checks,
-        }
-    )
+    body = {
+        "status": statuses[0] if passed else statuses[1],
+        "timestamp": utcnow(),
+        "probe": probe,
+        "checks": checks,
+    }
+    envelope = answer.model_validate({"data": body})
     if not passed:
-        raise _unavailable(failure, body.model_dump(mode="json"))
-    return ok(body)
+        raise _unavailable(failure, envelope.data.model_dump(mode="json"))
+    return json_answer(envelope)
 
 
-@router.get("/ready", response_model=Envelope[Readiness], responses=UNHEALTHY)
-async def health_ready(state: State) -> Envelope[Readiness]:
+@probe("/ready", response_model=ReadinessAnswer, responses=UNHEALTHY)
+async def health_ready(request: Request) -> Response:
     """Readiness: send traffic here only if the database answers (checked at most about once
     a second, in the background: see `service.CachedDatabaseCheck`)."""
-    checks = service.public_checks({"database": await _cached_database_check(state).get()})
+    cached = _cached_database_check(app_state(request))
+    checks = {"database": await cached.get_public()}
     ready = checks["database"].status != "unhealthy"
     statuses = ("ready", "not_ready")
     return _probe_answer(
-        Readiness, "readiness", checks, passed=ready, statuses=statuses, failure="not ready"
+        ReadinessAnswer, "readiness", checks, passed=ready, statuses=statuses, failure="not ready"
     )
 
 
-@router.get("/startup", response_model=Envelope[Startup], responses=UNHEALTHY)
-async def health_startup(state: State) -> Envelope[Startup]:
+@probe("/startup", response_model=StartupAnswer, responses=UNHEALTHY)
+async def health_startup(request: Request) -> Response:
     """Startup: the database answers and the schema is migrated to this code's revision."""
+    state = app_state(request)
     checks = service.public_checks(
         {
             "database": await service.check_database(state.db),
@@ -161,7 +194,12 @@ async def health_startup(state: State) -> Envelope[Startup]:
     started = all(check.status == "healthy" for check in checks.values())
     statuses = ("started", "starting")
     return _probe_answer(
-        Startup, "startup", checks, passed=started, statuses=statuses, failure="still starting"
+        StartupAnswer,
+        "startup",
+        checks,
+        passed=started,
+        statuses=statuses,
+        failure="still starting",
     )
 
 

@@ -136,6 +136,7 @@ class CachedDatabaseCheck:
         self.check: Check | None = None
         self.checked_at = 0.0  # when the cached check began
         self._refreshing: asyncio.Task[Check] | None = None
+        self._public: tuple[Check, Check] | None = None  # (a check, its public view)
 
     def trusted(self) -> bool:
         """The cached check may be answered: there is one, it is not too old, and no request
@@ -154,6 +155,14 @@ class CachedDatabaseCheck:
         if age > self.refresh_after and (self._refreshing is None or self._refreshing.done()):
             self._refreshing = asyncio.ensure_future(self._refresh())
         return self.check
+
+    async def get_public(self) -> Check:
+        """`get()` as anonymous callers may see it (`public_check`): made once per check,
+        not once per probe."""
+        check = await self.get()
+        if self._public is None or self._public[0] is not check:
+            self._public = (check, public_check("database", check))
+        return self._public[1]
 
     async def _refresh(self) -> Check:
         began = time.monotonic()

@@ -10,10 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import PlainTextResponse
 
 from studypath.config import Settings
 from studypath.core.embedded import provide_database
 from studypath.core.logging import configure_console_logging, detach
+from studypath.core.middleware import RequestContextMiddleware
 from studypath.testing.factories import DEFAULT_PASSWORD, make_user
 from studypath.testing.server import client_for, running_system
 
@@ -84,3 +86,45 @@ def test_docker_mode_says_clearly_when_there_is_no_engine(
         provide_database(docker)
     assert "unix:///nonexistent/docker.sock" in str(raised.value)
     assert "unset STUDYPATH_DB" in str(raised.value)
+
+
+def _access_lines(stream: io.StringIO, path: str) -> list[dict[str, object]]:
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    return [line for line in lines if line.get("event") == "request.end" and line["path"] == path]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/health/live", "/api/v1/health/ready"])
+async def test_a_passing_probe_is_access_logged_at_debug(
+    settings: Settings, json_log: io.StringIO, path: str
+) -> None:
+    async with running_system(settings) as system, client_for(system) as client:
+        assert (await client.get(path)).status_code == 200
+        assert (await client.get("/api/v1/health")).status_code == 200
+
+    [probe] = _access_lines(json_log, path)
+    assert probe["level"] == "DEBUG" and probe["status"] == 200
+    [summary] = _access_lines(json_log, "/api/v1/health")  # not a probe: INFO, as every request
+    assert summary["level"] == "INFO"
+
+
+async def test_at_info_a_passing_probe_writes_no_access_line(settings: Settings) -> None:
+    stream = io.StringIO()
+    handler = configure_console_logging("INFO", json_lines=True, stream=stream)
+    try:
+        async with running_system(settings) as system, client_for(system) as client:
+            assert (await client.get("/api/v1/health/live")).status_code == 200
+            assert (await client.get("/api/v1/auth/me")).status_code == 401
+    finally:
+        detach(handler)
+
+    assert _access_lines(stream, "/api/v1/health/live") == []
+    assert [line["status"] for line in _access_lines(stream, "/api/v1/auth/me")] == [401]
+
+
+def test_a_failing_probe_is_access_logged_at_info() -> None:
+    middleware = RequestContextMiddleware(
+        PlainTextResponse("unused"), quiet_paths=["/api/v1/health/ready"]
+    )
+    assert middleware.access_log_level("/api/v1/health/ready", 200) == logging.DEBUG
+    assert middleware.access_log_level("/api/v1/health/ready", 503) == logging.INFO
+    assert middleware.access_log_level("/api/v1/health", 200) == logging.INFO
