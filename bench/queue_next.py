@@ -67,6 +67,7 @@ import os
 import signal
 import statistics
 import time
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -165,7 +166,7 @@ def probe_worker(
 
 # --------------------------------------------------------------------------- the systems
 @dataclass
-class Peer:
+class Peer(ABC):
     """One system as these modes need it, beyond bench/queue.py's `QueueSystem`."""
 
     system: QueueSystem  # with the probe as its handler
@@ -173,12 +174,13 @@ class Peer:
     seed_sql: str  # INSERT %(n)s waiting jobs
     seed_done_sql: str  # INSERT the rows %(n)s finished jobs leave, as the system keeps them
 
+    @abstractmethod
     def producer(self, url: str) -> contextlib.AbstractAsyncContextManager[EnqueueOne]:
-        raise NotImplementedError
+        """Enqueue single jobs, each in its own transaction, the system's way."""
 
+    @abstractmethod
     async def clear(self, url: str) -> None:
         """Remove finished jobs, the system's way."""
-        raise NotImplementedError
 
 
 class StudypathPeer(Peer):
