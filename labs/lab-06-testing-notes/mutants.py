@@ -72,7 +72,7 @@ def share_accepts_owner(patch: pytest.MonkeyPatch) -> None:
             if body.permission == "read"
             else models.SharePermission.EDIT
         )
-        share, task_id = await service.share_note(
+        new = await service.share_note(
             db,
             principal.user_id,
             note_id,
@@ -80,8 +80,15 @@ def share_accepts_owner(patch: pytest.MonkeyPatch) -> None:
             user_id=body.user_id,
             permission=permission,
         )
+        share = new.share
         shared = {"id": share.id, "note_id": share.note_id, "shared_with": share.shared_with}
-        return ok({**shared, "permission": body.permission, "notification_task_id": task_id})
+        return ok(
+            {
+                **shared,
+                "permission": body.permission,
+                "notification_task_id": new.notification_task_id,
+            }
+        )
 
     replace_route(patch, "POST", f"{NOTES}/{{note_id:uuid}}/share", share_note, status_code=201)
 

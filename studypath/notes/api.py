@@ -13,7 +13,7 @@ from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
 from studypath.core.routing import API_PREFIX
 from studypath.notes import service
-from studypath.notes.models import Note
+from studypath.notes.models import Note, NoteShare
 from studypath.notes.schemas import (
     CreateNote,
     NoteOut,
@@ -32,6 +32,19 @@ def note_out(note: Note, access: str) -> NoteOut:
     column: the service works it out per caller)."""
     stored = {name: getattr(note, name) for name in NoteOut.model_fields if name != "access"}
     return NoteOut.model_validate({**stored, "access": access})
+
+
+def share_out(
+    share: NoteShare, recipient_username: str, notification_task_id: uuid.UUID | None = None
+) -> ShareOut:
+    """A share as the API shows it: the row, its recipient by name (a plain user cannot look
+    ids up), and — in the answer to a share — the notification task it queued."""
+    return ShareOut.model_validate(share).model_copy(
+        update={
+            "shared_with_username": recipient_username,
+            "notification_task_id": notification_task_id,
+        }
+    )
 
 
 @router.get("", response_model=Envelope[list[NoteOut]])
@@ -89,12 +102,7 @@ async def list_shares(
 ) -> Envelope[list[ShareOut]]:
     """Who the note is shared with, by id and username (the owner only)."""
     shares = await service.list_shares(db, principal.user_id, note_id)
-    return ok(
-        [
-            ShareOut.model_validate(share).model_copy(update={"shared_with_username": username})
-            for share, username in shares
-        ]
-    )
+    return ok([share_out(share, username) for share, username in shares])
 
 
 @router.post(
@@ -106,7 +114,7 @@ async def share_note(
     """Share with a user (by `username` or `user_id`) to `read` or `edit`; sharing again
     changes the permission. The recipient is notified by a background task. Sharing with
     yourself (the note's owner) is refused with 400; an unknown recipient is 404."""
-    share, task_id = await service.share_note(
+    shared = await service.share_note(
         db,
         principal.user_id,
         note_id,
@@ -114,8 +122,7 @@ async def share_note(
         user_id=body.user_id,
         permission=body.permission,
     )
-    out = ShareOut.model_validate(share)
-    out.notification_task_id = task_id
+    out = share_out(shared.share, shared.recipient_username, shared.notification_task_id)
     return ok(out, "Note shared")
 
 

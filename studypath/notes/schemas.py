@@ -92,8 +92,6 @@ class ShareOut(RowOut):
     permission: SharePermission
     created_at: datetime
     notification_task_id: uuid.UUID | None = None
-    # In the list of shares: whom the note is shared with, by name (a plain user cannot look
-    # ids up). Additive, so older clients are unaffected; null in the answer to a share.
-    shared_with_username: str | None = Field(
-        default=None, description="The recipient's username (filled in the list of shares)."
-    )
+    # Whom the note is shared with, by name (a plain user cannot look ids up). Additive, so
+    # older clients are unaffected.
+    shared_with_username: str | None = Field(default=None, description="The recipient's username.")

@@ -8,6 +8,7 @@ may not see does not exist for you. Only the owner deletes, shares or makes it p
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select
@@ -24,6 +25,15 @@ from studypath.tasks import service as tasks_service
 from studypath.telemetry.tracing import traced
 
 NOTIFICATION_TASK = "notification"
+
+
+@dataclass(frozen=True)
+class NewShare:
+    """What sharing a note made: the share row, whom it names, and the queued notification."""
+
+    share: NoteShare
+    recipient_username: str
+    notification_task_id: uuid.UUID
 
 
 async def access_to(session: AsyncSession, user_id: uuid.UUID, note: Note) -> str | None:
@@ -190,7 +200,7 @@ async def share_note(
     username: str | None,
     user_id: uuid.UUID | None,
     permission: SharePermission,
-) -> tuple[NoteShare, uuid.UUID]:
+) -> NewShare:
     """Share (or change the permission of a share) and queue the recipient's notification.
 
     The share and the notification task join the caller's transaction: when it commits,
@@ -234,7 +244,7 @@ async def share_note(
     )
     share = await session.get(NoteShare, share_id, populate_existing=True)
     assert share is not None
-    return share, task.id
+    return NewShare(share, recipient.username, task.id)
 
 
 @traced

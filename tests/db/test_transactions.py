@@ -210,7 +210,7 @@ async def test_a_share_whose_transaction_fails_after_the_enqueue_leaves_neither(
 
     try:
         async with db.sessionmaker.begin() as caller:  # the caller's transaction
-            _share, task_id = await notes_service.share_note(
+            shared = await notes_service.share_note(
                 caller,
                 owner.id,
                 note.id,
@@ -218,7 +218,7 @@ async def test_a_share_whose_transaction_fails_after_the_enqueue_leaves_neither(
                 user_id=None,
                 permission=SharePermission.READ,
             )
-            assert task_id is not None  # queued, in this transaction
+            assert shared.notification_task_id is not None  # queued, in this transaction
             raise RuntimeError("something after the enqueue fails")
     except RuntimeError:
         pass

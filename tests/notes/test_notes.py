@@ -290,6 +290,23 @@ async def test_the_list_of_shares_names_each_recipient(
     ]
 
 
+async def test_the_answer_to_a_share_names_its_recipient(
+    client: httpx.AsyncClient, user1: Person, user2: Person, session: AsyncSession
+) -> None:
+    """Shared by username or by id, the 201 says whom by name, as the list of shares does."""
+    carol = await person(client, session, "carol")
+    note = await new_note(client, user1)
+    by_name = await share(client, user1, note["id"], username="user2")
+    by_id = await share(client, user1, note["id"], user_id=carol.id, permission="edit")
+    assert (by_name.status_code, by_id.status_code) == (201, 201)
+    answers = [by_name.json()["data"], by_id.json()["data"]]
+    assert [(a["shared_with"], a["shared_with_username"]) for a in answers] == [
+        (user2.id, "user2"),
+        (carol.id, "carol"),
+    ]
+    assert all(a["notification_task_id"] for a in answers)
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
