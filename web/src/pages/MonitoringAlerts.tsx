@@ -23,15 +23,13 @@ import {
 } from "../features/monitoring/hooks";
 import { RULE_FIELDS, ruleChanges, ruleFromForm } from "../features/monitoring/alertRule";
 
-const PAGE_SIZE = 25;
-
 /** Alert rules and their state; moderators and admins create, pause and delete them. */
 export default function MonitoringAlerts() {
   const me = useCurrentUser();
   const staff = hasRole(me.role, "moderator");
-  const { params, offset } = useAddressFilters();
+  const { params, page } = useAddressFilters();
   const status = ALERT_STATUSES.find((s) => s === params.get("status"));
-  const alerts = useAlerts({ status, limit: PAGE_SIZE, offset });
+  const alerts = useAlerts({ status, ...page });
 
   return (
     <section>
@@ -49,7 +47,6 @@ export default function MonitoringAlerts() {
       <PagedList
         label="Alerts"
         page={alerts.data}
-        pageSize={PAGE_SIZE}
         empty={`No alerts${status ? ` are ${status}` : " yet"}.`}
       >
         {(alert) => <AlertItem key={alert.id} alert={alert} staff={staff} />}

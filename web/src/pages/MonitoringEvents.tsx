@@ -12,12 +12,10 @@ import { EVENT_LEVELS, EVENT_TYPES, useCreateEvent, useEvents } from "../feature
 import { withTag } from "../features/monitoring/tagFilter";
 import { useTagFilter } from "../features/monitoring/useTagFilter";
 
-const PAGE_SIZE = 25;
-
 /** Monitoring events, newest first, filtered by type, level, source and tags (in the address). */
 export default function MonitoringEvents() {
   const me = useCurrentUser();
-  const { params, offset, setFilters } = useAddressFilters();
+  const { params, page, setFilters } = useAddressFilters();
   const eventType = EVENT_TYPES.find((t) => t === params.get("type"));
   const level = EVENT_LEVELS.find((l) => l === params.get("level"));
   const source = params.get("source") ?? "";
@@ -27,8 +25,7 @@ export default function MonitoringEvents() {
     level,
     source: source || undefined,
     tags: tags || undefined,
-    limit: PAGE_SIZE,
-    offset,
+    ...page,
   });
   const tagFilter = useTagFilter();
 
@@ -69,13 +66,7 @@ export default function MonitoringEvents() {
           error={tagFilter.problem}
         />
       </FilterForm>
-      <PagedList
-        label="Events"
-        page={events.data}
-        pageSize={PAGE_SIZE}
-        empty="No events match."
-        countNoun="event"
-      >
+      <PagedList label="Events" page={events.data} empty="No events match." countNoun="event">
         {(event) => (
           <EventItem
             key={event.id}

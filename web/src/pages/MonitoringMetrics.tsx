@@ -18,12 +18,10 @@ import { metricFromForm } from "../features/monitoring/metricForm";
 import { formatTagFilter, withTag } from "../features/monitoring/tagFilter";
 import { useTagFilter } from "../features/monitoring/useTagFilter";
 
-const PAGE_SIZE = 25;
-
 /** Stored metric samples (what alert rules evaluate), newest first; anyone records one. */
 export default function MonitoringMetrics() {
   const me = useCurrentUser();
-  const { params, offset, setFilters } = useAddressFilters();
+  const { params, page, setFilters } = useAddressFilters();
   const name = params.get("name") ?? "";
   const metricType = METRIC_TYPES.find((t) => t === params.get("type"));
   const labels = params.get("labels") ?? "";
@@ -31,8 +29,7 @@ export default function MonitoringMetrics() {
     name: name || undefined,
     metric_type: metricType,
     labels: labels || undefined,
-    limit: PAGE_SIZE,
-    offset,
+    ...page,
   });
   const labelFilter = useTagFilter();
 
@@ -67,13 +64,7 @@ export default function MonitoringMetrics() {
           error={labelFilter.problem}
         />
       </FilterForm>
-      <PagedList
-        label="Metrics"
-        page={metrics.data}
-        pageSize={PAGE_SIZE}
-        empty="No metrics match."
-        countNoun="sample"
-      >
+      <PagedList label="Metrics" page={metrics.data} empty="No metrics match." countNoun="sample">
         {(metric) => (
           <MetricItem
             key={metric.id}
