@@ -153,6 +153,12 @@ function CreateAlert() {
   );
 }
 
+/** A rule's times, in whole seconds up to a day (the server's limit); `initial`: a new rule's. */
+const TIME_FIELDS = [
+  { label: "Window (seconds)", name: "window_seconds", min: 1, initial: 300 },
+  { label: "Holds for (seconds)", name: "for_seconds", min: 0, initial: 0 },
+] as const;
+
 /** The rule's inputs, empty for a new rule or filled from `alert` to edit it. */
 function AlertRuleInputs({ alert }: { alert?: Alert }) {
   return (
@@ -194,22 +200,17 @@ function AlertRuleInputs({ alert }: { alert?: Alert }) {
         />
       </div>
       <div className="filters">
-        <TextField
-          label="Window (seconds)"
-          name="window_seconds"
-          type="number"
-          min={1}
-          max={86400}
-          defaultValue={alert?.window_seconds ?? 300}
-        />
-        <TextField
-          label="Holds for (seconds)"
-          name="for_seconds"
-          type="number"
-          min={0}
-          max={86400}
-          defaultValue={alert?.for_seconds ?? 0}
-        />
+        {TIME_FIELDS.map(({ label, name, min, initial }) => (
+          <TextField
+            key={name}
+            label={label}
+            name={name}
+            type="number"
+            min={min}
+            max={86400}
+            defaultValue={alert?.[name] ?? initial}
+          />
+        ))}
         <SelectField
           label="Severity"
           name="severity"
