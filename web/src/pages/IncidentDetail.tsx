@@ -1,4 +1,3 @@
-import type { FormEvent } from "react";
 import { Link, useParams } from "react-router";
 import { hasRole } from "../auth/roles";
 import { useCurrentUser } from "../auth/session";
@@ -101,9 +100,7 @@ function Assignment({ incident, myId }: { incident: Incident; myId: string }) {
 
 function UpdateIncident({ incident }: { incident: Incident }) {
   const update = useUpdateIncident(incident.id);
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  function submit(form: FormData) {
     const rootCause = String(form.get("root_cause") ?? "").trim();
     update.mutate({
       status: INCIDENT_STATUSES.find((s) => s === form.get("status")) ?? incident.status,

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { useNavigate } from "react-router";
 import { isUnauthorized } from "../api/errors";
 import { useCurrentUser, useLogout } from "../auth/session";
@@ -71,9 +71,7 @@ function DetailsList({ profile }: { profile: UserProfile }) {
 function EditDetails({ profile }: { profile: UserProfile }) {
   const update = useUpdateOwnProfile();
   const [saved, setSaved] = useState<string | null>(null);
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  function submit(form: FormData) {
     const changes = profileChanges(profile, {
       username: String(form.get("username") ?? ""),
       email: String(form.get("email") ?? ""),
@@ -110,10 +108,7 @@ function EditDetails({ profile }: { profile: UserProfile }) {
 function ChangePassword() {
   const me = useCurrentUser();
   const change = useChangePassword();
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const form = new FormData(formElement);
+  function onSubmit(form: FormData, formElement: HTMLFormElement) {
     change.mutate(
       {
         current_password: String(form.get("current_password") ?? ""),
@@ -167,10 +162,7 @@ function ApiKeys() {
   // The new key lives only in this component's state: shown once, gone on navigation.
   const created = create.data;
 
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const form = new FormData(formElement);
+  function onSubmit(form: FormData, formElement: HTMLFormElement) {
     const days = Number(form.get("expires_in_days"));
     setCopied(false);
     create.mutate(
@@ -302,9 +294,7 @@ function Sessions() {
 function DeleteAccount() {
   const remove = useDeleteAccount();
   const navigate = useNavigate();
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  function onSubmit(form: FormData) {
     remove.mutate(
       {
         password: String(form.get("password") ?? ""),
