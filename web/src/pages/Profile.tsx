@@ -2,6 +2,7 @@ import { useState } from "react";
 import { useNavigate } from "react-router";
 import { isUnauthorized } from "../api/errors";
 import { useCurrentUser, useLogout } from "../auth/session";
+import { DescriptionList } from "../components/DescriptionList";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { PasswordField, TextField } from "../components/Field";
 import { Form, PanelForm } from "../components/Form";
@@ -44,26 +45,16 @@ function Details() {
   if (!profile) return null;
   return (
     <>
-      <DetailsList profile={profile} />
+      <DescriptionList
+        items={{
+          Username: profile.username,
+          "E-mail": `${profile.email} ${profile.email_verified ? "(verified)" : "(not verified)"}`,
+          Role: profile.role,
+          "Member since": new Date(profile.created_at).toLocaleDateString(),
+        }}
+      />
       <EditDetails profile={profile} />
     </>
-  );
-}
-
-function DetailsList({ profile }: { profile: UserProfile }) {
-  return (
-    <dl className="details">
-      <dt>Username</dt>
-      <dd>{profile.username}</dd>
-      <dt>E-mail</dt>
-      <dd>
-        {profile.email} {profile.email_verified ? "(verified)" : "(not verified)"}
-      </dd>
-      <dt>Role</dt>
-      <dd>{profile.role}</dd>
-      <dt>Member since</dt>
-      <dd>{new Date(profile.created_at).toLocaleDateString()}</dd>
-    </dl>
   );
 }
 

@@ -1,8 +1,9 @@
 import { useMemo, useState } from "react";
-import { Link, useNavigate } from "react-router";
+import { useNavigate } from "react-router";
 import { isApiError } from "../api/errors";
 import { hasRole, roleNamed } from "../auth/roles";
 import { useCurrentUser } from "../auth/session";
+import { BackLink } from "../components/BackLink";
 import { SelectField, TextField } from "../components/Field";
 import { Form } from "../components/Form";
 import { PageHeading } from "../components/PageHeading";
@@ -100,9 +101,7 @@ export default function TaskCreate() {
 
   return (
     <section>
-      <p>
-        <Link to="/tasks">← All tasks</Link>
-      </p>
+      <BackLink to="/tasks">All tasks</BackLink>
       <PageHeading>Create a task</PageHeading>
       <Form onSubmit={onSubmit} error={create.error} fieldsShown={shownFields}>
         <SelectField
