@@ -85,13 +85,14 @@ export function listQueryHook<Path extends ListPath>(
   queryKey: (filters: ListFilters<Path>) => QueryKey,
   options: PageQueryOptions<ItemOf<Path>> = {},
 ) {
-  return (filters: ListFilters<Path>) =>
-    useQuery({
+  return function usePage(filters: ListFilters<Path>) {
+    return useQuery({
       ...options,
       queryKey: queryKey(filters),
       queryFn: () => callPage((api.GET as GetList)(path, { params: { query: filters } })),
       placeholderData: keepPreviousData,
     });
+  };
 }
 
 /**
