@@ -66,30 +66,35 @@ export function FilterForm<Name extends string>({
 /**
  * A select that filters the list at once: its `name` is the address parameter it sets,
  * and its first option, `any`, removes it. (The page reads the parameter, checked, from
- * the address, and shows "any" for a value it does not know.)
+ * the address, and shows "any" for a value it does not know.) Among a `FilterForm`'s
+ * fields (`inFilterForm`), it is applied with them instead.
  */
 export function FilterSelect({
   label,
   name,
   any,
   options,
+  inFilterForm = false,
 }: {
   label: string;
   name: string;
   any: string;
   options: readonly (string | { value: string; label: string })[];
+  inFilterForm?: boolean;
 }) {
   const { params, setFilter } = useAddressFilters();
   const current = params.get(name) ?? "";
   const known = options.some(
     (option) => (typeof option === "string" ? option : option.value) === current,
   );
+  const chosen = known ? current : "";
   return (
     <SelectField
       label={label}
       name={name}
-      value={known ? current : ""}
-      onChange={(event) => setFilter(name, event.target.value)}
+      {...(inFilterForm
+        ? { defaultValue: chosen }
+        : { value: chosen, onChange: (event) => setFilter(name, event.target.value) })}
       options={[{ value: "", label: any }, ...options]}
     />
   );

@@ -1,11 +1,12 @@
-import { useState, type FormEvent, type FormEventHandler, type ReactNode } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { ErrorMessage } from "./ErrorMessage";
 import { fieldErrorOf, FieldErrorsContext } from "./Field";
 
 export interface FormProps {
   /** The form's accessible name (browser tests and screen readers find it by it). */
   label?: string;
-  onSubmit: FormEventHandler<HTMLFormElement>;
+  /** Called with the form's fields when it is submitted (the browser's own submit is stopped). */
+  onSubmit: (fields: FormData, form: HTMLFormElement) => void;
   /** The mutation's error: its message on top, each field problem under its field. */
   error: unknown;
   /** Field names the form renders as fields; problems with any other field are listed on top. */
@@ -22,8 +23,12 @@ export interface FormProps {
  * given an `error` of its own.
  */
 export function Form({ label, onSubmit, error, fieldsShown, notice, children }: FormProps) {
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    onSubmit(new FormData(event.currentTarget), event.currentTarget);
+  }
   return (
-    <form onSubmit={onSubmit} noValidate aria-label={label}>
+    <form onSubmit={submit} noValidate aria-label={label}>
       <ErrorMessage error={error} fieldsShown={fieldsShown} />
       {notice && (
         <p className="notice" role="status">
@@ -75,10 +80,8 @@ export function CreatePanel<Body, Created>({
   submitLabel: string;
 }) {
   const [notice, setNotice] = useState<ReactNode>(null);
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const body = bodyOf(new FormData(formElement));
+  function submit(fields: FormData, formElement: HTMLFormElement) {
+    const body = bodyOf(fields);
     setNotice(null);
     if (body === null) return;
     mutation.mutate(body, {
@@ -114,9 +117,8 @@ export function ChangesForm<Body>({
   onDone: () => void;
 }) {
   const [unchanged, setUnchanged] = useState(false);
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const body = changesOf(new FormData(event.currentTarget));
+  function submit(fields: FormData) {
+    const body = changesOf(fields);
     setUnchanged(body === null);
     if (body !== null) mutation.mutate(body, { onSuccess: onDone });
   }

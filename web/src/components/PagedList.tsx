@@ -4,15 +4,14 @@ import { Pagination } from "./Pagination";
 import { useAddressFilters } from "./useAddressFilters";
 
 /**
- * One page of a longer list (`callPage`'s `{items, total}`), paged through the address's
- * `offset`: a sentence when the page is empty, else the count (with `countNoun`) and the
- * items, each shown by `children`; then the pager ("Pages of alerts"). Nothing before the
- * page arrives.
+ * One page of a longer list (`callPage`'s `{items, total}`), paged through the address
+ * (`useAddressFilters`' `page`): a sentence when the page is empty, else the count (with
+ * `countNoun`) and the items, each shown by `children`; then the pager ("Pages of alerts").
+ * Nothing before the page arrives.
  */
 export function PagedList<Item>({
   label,
   page,
-  pageSize,
   empty,
   countNoun,
   children,
@@ -20,13 +19,12 @@ export function PagedList<Item>({
   /** The list's accessible name, e.g. "Alerts". */
   label: string;
   page: { items: Item[]; total: number } | undefined;
-  pageSize: number;
   empty?: ReactNode;
   countNoun?: string;
   /** One item, as a `<li>` with its `key`. */
   children: (item: Item) => ReactNode;
 }) {
-  const { offset, setOffset } = useAddressFilters();
+  const address = useAddressFilters();
   if (!page) return null;
   return (
     <>
@@ -45,9 +43,8 @@ export function PagedList<Item>({
       <Pagination
         label={`Pages of ${label.toLowerCase()}`}
         total={page.total}
-        limit={pageSize}
-        offset={offset}
-        onOffsetChange={setOffset}
+        {...address.page}
+        onOffsetChange={address.setOffset}
       />
     </>
   );

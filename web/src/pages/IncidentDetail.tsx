@@ -1,7 +1,9 @@
-import type { FormEvent } from "react";
-import { Link, useParams } from "react-router";
+import type { ReactNode } from "react";
+import { useParams } from "react-router";
 import { hasRole } from "../auth/roles";
 import { useCurrentUser } from "../auth/session";
+import { BackLink } from "../components/BackLink";
+import { DescriptionList } from "../components/DescriptionList";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { SelectField, TextAreaField } from "../components/Field";
 import { Form } from "../components/Form";
@@ -24,14 +26,11 @@ export default function IncidentDetail() {
   const { incidentId = "" } = useParams();
   const me = useCurrentUser();
   const { data: incident } = useIncident(incidentId);
-  const timeline = useIncidentTimeline(incidentId);
   if (!incident) return <Loading />;
   const mayUpdate = hasRole(me.role, "moderator") || incident.created_by === me.id;
   return (
     <section>
-      <p>
-        <Link to="/monitoring/incidents">← All incidents</Link>
-      </p>
+      <BackLink to="/monitoring/incidents">All incidents</BackLink>
       <PageHeading
         title={`Incident ${incident.title}`}
       >{`Incident: ${incident.title}`}</PageHeading>
@@ -40,30 +39,39 @@ export default function IncidentDetail() {
         <Pill value={incident.status} /> <Pill value={incident.severity} />
       </p>
       {incident.description && <p className="note-content">{incident.description}</p>}
-      <dl className="details">
-        <dt>Started</dt>
-        <dd>{when(incident.started_at)}</dd>
-        <dt>Resolved</dt>
-        <dd>{when(incident.resolved_at)}</dd>
-        <dt>Root cause</dt>
-        <dd>{incident.root_cause ?? "—"}</dd>
-        <dt>Assigned to</dt>
-        <dd>
-          {incident.assigned_to === me.id ? (
-            "you"
-          ) : incident.assigned_to ? (
-            <code>{incident.assigned_to}</code>
-          ) : (
-            "nobody"
-          )}
-        </dd>
-        <dt>Opened by</dt>
-        <dd>
-          {incident.alert_id ? "an alert" : incident.created_by === me.id ? "you" : "a person"}
-        </dd>
-      </dl>
+      <DescriptionList
+        items={{
+          Started: when(incident.started_at),
+          Resolved: when(incident.resolved_at),
+          "Root cause": incident.root_cause ?? "—",
+          "Assigned to": assigneeOf(incident, me.id),
+          "Opened by": openerOf(incident, me.id),
+        }}
+      />
       {hasRole(me.role, "moderator") && <Assignment incident={incident} myId={me.id} />}
       {mayUpdate && <UpdateIncident incident={incident} />}
+      <Timeline incidentId={incident.id} />
+    </section>
+  );
+}
+
+/** Who works on the incident, as the signed-in user (`myId`) reads it. */
+function assigneeOf(incident: Incident, myId: string): ReactNode {
+  if (incident.assigned_to === myId) return "you";
+  return incident.assigned_to ? <code>{incident.assigned_to}</code> : "nobody";
+}
+
+/** Who opened the incident: an alert, or a person (perhaps the signed-in user). */
+function openerOf(incident: Incident, myId: string): string {
+  if (incident.alert_id) return "an alert";
+  return incident.created_by === myId ? "you" : "a person";
+}
+
+/** The incident's events and its alert's, oldest first (re-read as they arrive). */
+function Timeline({ incidentId }: { incidentId: string }) {
+  const timeline = useIncidentTimeline(incidentId);
+  return (
+    <>
       <h2>Timeline</h2>
       {timeline.data === undefined ? (
         <Loading label="Loading the timeline…" />
@@ -76,7 +84,7 @@ export default function IncidentDetail() {
           ))}
         </ol>
       )}
-    </section>
+    </>
   );
 }
 
@@ -101,9 +109,7 @@ function Assignment({ incident, myId }: { incident: Incident; myId: string }) {
 
 function UpdateIncident({ incident }: { incident: Incident }) {
   const update = useUpdateIncident(incident.id);
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  function submit(form: FormData) {
     const rootCause = String(form.get("root_cause") ?? "").trim();
     update.mutate({
       status: INCIDENT_STATUSES.find((s) => s === form.get("status")) ?? incident.status,

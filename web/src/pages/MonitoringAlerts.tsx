@@ -23,15 +23,13 @@ import {
 } from "../features/monitoring/hooks";
 import { RULE_FIELDS, ruleChanges, ruleFromForm } from "../features/monitoring/alertRule";
 
-const PAGE_SIZE = 25;
-
 /** Alert rules and their state; moderators and admins create, pause and delete them. */
 export default function MonitoringAlerts() {
   const me = useCurrentUser();
   const staff = hasRole(me.role, "moderator");
-  const { params, offset } = useAddressFilters();
+  const { params, page } = useAddressFilters();
   const status = ALERT_STATUSES.find((s) => s === params.get("status"));
-  const alerts = useAlerts({ status, limit: PAGE_SIZE, offset });
+  const alerts = useAlerts({ status, ...page });
 
   return (
     <section>
@@ -49,7 +47,6 @@ export default function MonitoringAlerts() {
       <PagedList
         label="Alerts"
         page={alerts.data}
-        pageSize={PAGE_SIZE}
         empty={`No alerts${status ? ` are ${status}` : " yet"}.`}
       >
         {(alert) => <AlertItem key={alert.id} alert={alert} staff={staff} />}
@@ -156,6 +153,12 @@ function CreateAlert() {
   );
 }
 
+/** A rule's times, in whole seconds up to a day (the server's limit); `initial`: a new rule's. */
+const TIME_FIELDS = [
+  { label: "Window (seconds)", name: "window_seconds", min: 1, initial: 300 },
+  { label: "Holds for (seconds)", name: "for_seconds", min: 0, initial: 0 },
+] as const;
+
 /** The rule's inputs, empty for a new rule or filled from `alert` to edit it. */
 function AlertRuleInputs({ alert }: { alert?: Alert }) {
   return (
@@ -197,22 +200,17 @@ function AlertRuleInputs({ alert }: { alert?: Alert }) {
         />
       </div>
       <div className="filters">
-        <TextField
-          label="Window (seconds)"
-          name="window_seconds"
-          type="number"
-          min={1}
-          max={86400}
-          defaultValue={alert?.window_seconds ?? 300}
-        />
-        <TextField
-          label="Holds for (seconds)"
-          name="for_seconds"
-          type="number"
-          min={0}
-          max={86400}
-          defaultValue={alert?.for_seconds ?? 0}
-        />
+        {TIME_FIELDS.map(({ label, name, min, initial }) => (
+          <TextField
+            key={name}
+            label={label}
+            name={name}
+            type="number"
+            min={min}
+            max={86400}
+            defaultValue={alert?.[name] ?? initial}
+          />
+        ))}
         <SelectField
           label="Severity"
           name="severity"

@@ -1,7 +1,7 @@
 import { hasRole } from "../auth/roles";
 import { useCurrentUser } from "../auth/session";
 import { SelectField, TextField } from "../components/Field";
-import { FilterForm } from "../components/Filters";
+import { FilterForm, FilterSelect } from "../components/Filters";
 import { CreatePanel } from "../components/Form";
 import { PageHeading } from "../components/PageHeading";
 import { PagedList } from "../components/PagedList";
@@ -9,28 +9,24 @@ import { useAddressFilters } from "../components/useAddressFilters";
 import { EventItem } from "../features/monitoring/EventItem";
 import { MonitoringNav } from "../features/monitoring/MonitoringNav";
 import { EVENT_LEVELS, EVENT_TYPES, useCreateEvent, useEvents } from "../features/monitoring/hooks";
-import { withTag } from "../features/monitoring/tagFilter";
-import { useTagFilter } from "../features/monitoring/useTagFilter";
-
-const PAGE_SIZE = 25;
+import { TagFilterField } from "../features/monitoring/TagFilterField";
+import { useAddressTagFilter, useTagFilter } from "../features/monitoring/useTagFilter";
 
 /** Monitoring events, newest first, filtered by type, level, source and tags (in the address). */
 export default function MonitoringEvents() {
   const me = useCurrentUser();
-  const { params, offset, setFilters } = useAddressFilters();
+  const { params, page } = useAddressFilters();
   const eventType = EVENT_TYPES.find((t) => t === params.get("type"));
   const level = EVENT_LEVELS.find((l) => l === params.get("level"));
   const source = params.get("source") ?? "";
-  const tags = params.get("tags") ?? "";
+  const tags = useAddressTagFilter("tags");
   const events = useEvents({
     event_type: eventType,
     level,
     source: source || undefined,
-    tags: tags || undefined,
-    limit: PAGE_SIZE,
-    offset,
+    tags: tags.text || undefined,
+    ...page,
   });
-  const tagFilter = useTagFilter();
 
   return (
     <section>
@@ -44,45 +40,22 @@ export default function MonitoringEvents() {
       <FilterForm
         label="Filter events"
         names={["type", "level", "source", "tags"]}
-        accepts={(values) => tagFilter.parse(values.tags) !== null}
+        accepts={tags.accepts}
         error={events.error}
       >
-        <SelectField
-          label="Type"
-          name="type"
-          defaultValue={eventType ?? ""}
-          options={[{ value: "", label: "Any type" }, ...EVENT_TYPES]}
-        />
-        <SelectField
+        <FilterSelect label="Type" name="type" any="Any type" options={EVENT_TYPES} inFilterForm />
+        <FilterSelect
           label="Level"
           name="level"
-          defaultValue={level ?? ""}
-          options={[{ value: "", label: "Any level" }, ...EVENT_LEVELS]}
+          any="Any level"
+          options={EVENT_LEVELS}
+          inFilterForm
         />
         <TextField label="Source" name="source" defaultValue={source} />
-        <TextField
-          label="Tags"
-          name="tags"
-          defaultValue={tags}
-          placeholder="env:prod,team:search"
-          hint="key:value pairs, separated by commas; all must match."
-          error={tagFilter.problem}
-        />
+        <TagFilterField label="Tags" placeholder="env:prod,team:search" filter={tags} />
       </FilterForm>
-      <PagedList
-        label="Events"
-        page={events.data}
-        pageSize={PAGE_SIZE}
-        empty="No events match."
-        countNoun="event"
-      >
-        {(event) => (
-          <EventItem
-            key={event.id}
-            event={event}
-            onTag={(k, v) => setFilters({ tags: withTag(tags, k, v) })}
-          />
-        )}
+      <PagedList label="Events" page={events.data} empty="No events match." countNoun="event">
+        {(event) => <EventItem key={event.id} event={event} onTag={tags.add} />}
       </PagedList>
     </section>
   );

@@ -14,13 +14,11 @@ import {
   useIncidents,
 } from "../features/monitoring/hooks";
 
-const PAGE_SIZE = 25;
-
 /** Incidents (opened by alerts or by people), newest first; anyone may open one. */
 export default function MonitoringIncidents() {
-  const { params, offset } = useAddressFilters();
+  const { params, page } = useAddressFilters();
   const status = INCIDENT_STATUSES.find((s) => s === params.get("status"));
-  const incidents = useIncidents({ status, limit: PAGE_SIZE, offset });
+  const incidents = useIncidents({ status, ...page });
 
   return (
     <section>
@@ -38,7 +36,6 @@ export default function MonitoringIncidents() {
       <PagedList
         label="Incidents"
         page={incidents.data}
-        pageSize={PAGE_SIZE}
         empty={`No incidents${status ? ` are ${status}` : ""}.`}
       >
         {(incident) => (

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { useCurrentUser } from "../auth/session";
 import { SelectField, TextField } from "../components/Field";
-import { FilterForm } from "../components/Filters";
+import { FilterForm, FilterSelect } from "../components/Filters";
 import { CreatePanel } from "../components/Form";
 import { when } from "../components/format";
 import { PageHeading } from "../components/PageHeading";
@@ -15,26 +15,23 @@ import {
   type Metric,
 } from "../features/monitoring/hooks";
 import { metricFromForm } from "../features/monitoring/metricForm";
-import { formatTagFilter, withTag } from "../features/monitoring/tagFilter";
-import { useTagFilter } from "../features/monitoring/useTagFilter";
-
-const PAGE_SIZE = 25;
+import { formatTagFilter } from "../features/monitoring/tagFilter";
+import { TagFilterField } from "../features/monitoring/TagFilterField";
+import { useAddressTagFilter } from "../features/monitoring/useTagFilter";
 
 /** Stored metric samples (what alert rules evaluate), newest first; anyone records one. */
 export default function MonitoringMetrics() {
   const me = useCurrentUser();
-  const { params, offset, setFilters } = useAddressFilters();
+  const { params, page } = useAddressFilters();
   const name = params.get("name") ?? "";
   const metricType = METRIC_TYPES.find((t) => t === params.get("type"));
-  const labels = params.get("labels") ?? "";
+  const labels = useAddressTagFilter("labels");
   const metrics = useMetrics({
     name: name || undefined,
     metric_type: metricType,
-    labels: labels || undefined,
-    limit: PAGE_SIZE,
-    offset,
+    labels: labels.text || undefined,
+    ...page,
   });
-  const labelFilter = useTagFilter();
 
   return (
     <section>
@@ -48,39 +45,21 @@ export default function MonitoringMetrics() {
       <FilterForm
         label="Filter metrics"
         names={["name", "type", "labels"]}
-        accepts={(values) => labelFilter.parse(values.labels) !== null}
+        accepts={labels.accepts}
         error={metrics.error}
       >
         <TextField label="Metric name" name="name" defaultValue={name} />
-        <SelectField
+        <FilterSelect
           label="Metric type"
           name="type"
-          defaultValue={metricType ?? ""}
-          options={[{ value: "", label: "Any type" }, ...METRIC_TYPES]}
+          any="Any type"
+          options={METRIC_TYPES}
+          inFilterForm
         />
-        <TextField
-          label="Labels"
-          name="labels"
-          defaultValue={labels}
-          placeholder="env:prod,page:home"
-          hint="key:value pairs, separated by commas; all must match."
-          error={labelFilter.problem}
-        />
+        <TagFilterField label="Labels" placeholder="env:prod,page:home" filter={labels} />
       </FilterForm>
-      <PagedList
-        label="Metrics"
-        page={metrics.data}
-        pageSize={PAGE_SIZE}
-        empty="No metrics match."
-        countNoun="sample"
-      >
-        {(metric) => (
-          <MetricItem
-            key={metric.id}
-            metric={metric}
-            onLabel={(k, v) => setFilters({ labels: withTag(labels, k, v) })}
-          />
-        )}
+      <PagedList label="Metrics" page={metrics.data} empty="No metrics match." countNoun="sample">
+        {(metric) => <MetricItem key={metric.id} metric={metric} onLabel={labels.add} />}
       </PagedList>
     </section>
   );

@@ -1,5 +1,6 @@
 import { useState } from "react";
-import { Link, useNavigate, useParams } from "react-router";
+import { useNavigate, useParams } from "react-router";
+import { BackLink } from "../components/BackLink";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Loading } from "../components/Loading";
 import { PageHeading } from "../components/PageHeading";
@@ -48,9 +49,7 @@ function NotePage({ note }: { note: Note }) {
 
   return (
     <section>
-      <p>
-        <Link to="/notes">← All notes</Link>
-      </p>
+      <BackLink to="/notes">All notes</BackLink>
       <PageHeading title={`Note: ${note.title}`}>{note.title}</PageHeading>
       {update.isPending && (
         <p className="muted" role="status">

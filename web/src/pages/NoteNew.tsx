@@ -1,4 +1,5 @@
-import { Link, useNavigate } from "react-router";
+import { useNavigate } from "react-router";
+import { BackLink } from "../components/BackLink";
 import { PageHeading } from "../components/PageHeading";
 import { NoteEditor } from "../features/notes/NoteEditor";
 import { useCreateNote } from "../features/notes/hooks";
@@ -8,9 +9,7 @@ export default function NoteNew() {
   const navigate = useNavigate();
   return (
     <section className="narrow-wide">
-      <p>
-        <Link to="/notes">← All notes</Link>
-      </p>
+      <BackLink to="/notes">All notes</BackLink>
       <PageHeading>New note</PageHeading>
       <NoteEditor
         initial={{ title: "", content: "", is_public: false }}

@@ -13,13 +13,11 @@ import {
   type Notification,
 } from "../features/notifications/hooks";
 
-const PAGE_SIZE = 20;
-
 /** My notifications, newest first: mark one or all read; open the note one is about. */
 export default function Notifications() {
-  const { params, offset, setFilter } = useAddressFilters();
+  const { params, page, setFilter } = useAddressFilters();
   const unreadOnly = params.get("unread") === "1";
-  const list = useNotifications({ unread_only: unreadOnly, limit: PAGE_SIZE, offset });
+  const list = useNotifications({ unread_only: unreadOnly, ...page });
   const markAll = useMarkAllRead();
   const items = list.data?.items ?? [];
   return (
@@ -45,7 +43,6 @@ export default function Notifications() {
       <PagedList
         label="Notifications"
         page={list.data}
-        pageSize={PAGE_SIZE}
         empty={unreadOnly ? "Nothing unread." : "No notifications yet."}
       >
         {(notification) => <NotificationItem key={notification.id} notification={notification} />}

@@ -1,7 +1,8 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { useNavigate } from "react-router";
 import { isUnauthorized } from "../api/errors";
 import { useCurrentUser, useLogout } from "../auth/session";
+import { DescriptionList } from "../components/DescriptionList";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { PasswordField, TextField } from "../components/Field";
 import { Form, PanelForm } from "../components/Form";
@@ -44,26 +45,16 @@ function Details() {
   if (!profile) return null;
   return (
     <>
-      <DetailsList profile={profile} />
+      <DescriptionList
+        items={{
+          Username: profile.username,
+          "E-mail": `${profile.email} ${profile.email_verified ? "(verified)" : "(not verified)"}`,
+          Role: profile.role,
+          "Member since": new Date(profile.created_at).toLocaleDateString(),
+        }}
+      />
       <EditDetails profile={profile} />
     </>
-  );
-}
-
-function DetailsList({ profile }: { profile: UserProfile }) {
-  return (
-    <dl className="details">
-      <dt>Username</dt>
-      <dd>{profile.username}</dd>
-      <dt>E-mail</dt>
-      <dd>
-        {profile.email} {profile.email_verified ? "(verified)" : "(not verified)"}
-      </dd>
-      <dt>Role</dt>
-      <dd>{profile.role}</dd>
-      <dt>Member since</dt>
-      <dd>{new Date(profile.created_at).toLocaleDateString()}</dd>
-    </dl>
   );
 }
 
@@ -71,9 +62,7 @@ function DetailsList({ profile }: { profile: UserProfile }) {
 function EditDetails({ profile }: { profile: UserProfile }) {
   const update = useUpdateOwnProfile();
   const [saved, setSaved] = useState<string | null>(null);
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  function submit(form: FormData) {
     const changes = profileChanges(profile, {
       username: String(form.get("username") ?? ""),
       email: String(form.get("email") ?? ""),
@@ -110,10 +99,7 @@ function EditDetails({ profile }: { profile: UserProfile }) {
 function ChangePassword() {
   const me = useCurrentUser();
   const change = useChangePassword();
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const form = new FormData(formElement);
+  function onSubmit(form: FormData, formElement: HTMLFormElement) {
     change.mutate(
       {
         current_password: String(form.get("current_password") ?? ""),
@@ -167,10 +153,7 @@ function ApiKeys() {
   // The new key lives only in this component's state: shown once, gone on navigation.
   const created = create.data;
 
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const form = new FormData(formElement);
+  function onSubmit(form: FormData, formElement: HTMLFormElement) {
     const days = Number(form.get("expires_in_days"));
     setCopied(false);
     create.mutate(
@@ -302,9 +285,7 @@ function Sessions() {
 function DeleteAccount() {
   const remove = useDeleteAccount();
   const navigate = useNavigate();
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  function onSubmit(form: FormData) {
     remove.mutate(
       {
         password: String(form.get("password") ?? ""),

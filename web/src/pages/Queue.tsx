@@ -9,7 +9,6 @@ import { StatusBadge } from "../features/tasks/StatusBadge";
 import { TASK_STATUSES } from "../features/tasks/hooks";
 import { useDeadLetters, useRetryDeadLetter, useTaskStats } from "../features/queue/hooks";
 
-const PAGE_SIZE = 20;
 type Task = Schema<"TaskResponse">;
 
 /** For moderators: every task counted by status and type, and the dead-letter queue. */
@@ -73,20 +72,15 @@ function Stats() {
 }
 
 function DeadLetters() {
-  const { offset } = useAddressFilters();
-  const letters = useDeadLetters({ limit: PAGE_SIZE, offset });
+  const { page } = useAddressFilters();
+  const letters = useDeadLetters(page);
   return (
     <>
       <h2>Dead letters</h2>
       <p className="muted">
         Tasks that used every attempt (or had bad input). Retrying resets their attempts.
       </p>
-      <PagedList
-        label="Dead letters"
-        page={letters.data}
-        pageSize={PAGE_SIZE}
-        empty="The dead-letter queue is empty."
-      >
+      <PagedList label="Dead letters" page={letters.data} empty="The dead-letter queue is empty.">
         {(task) => <DeadLetter key={task.id} task={task} />}
       </PagedList>
     </>

@@ -1,5 +1,4 @@
 import { useMutation } from "@tanstack/react-query";
-import { type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, call } from "../api/client";
 import { PasswordField, TextField } from "../components/Field";
@@ -20,9 +19,7 @@ export default function Register() {
   });
   const retryIn = useRetryCountdown(register.error);
 
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  function onSubmit(form: FormData) {
     const body = {
       username: String(form.get("username") ?? ""),
       email: String(form.get("email") ?? ""),

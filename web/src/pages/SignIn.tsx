@@ -1,4 +1,3 @@
-import { type FormEvent } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 import { fieldErrorOf, PasswordField, TextField } from "../components/Field";
 import { Form } from "../components/Form";
@@ -17,9 +16,7 @@ export default function SignIn() {
 
   if (me && !login.isPending) return <Navigate to={next} replace />;
 
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  function onSubmit(form: FormData) {
     login.mutate(
       { login: String(form.get("login") ?? ""), password: String(form.get("password") ?? "") },
       { onSuccess: () => navigate(next, { replace: true }) },

@@ -1,10 +1,11 @@
-import { useMemo, useState, type FormEvent } from "react";
-import { Link, useNavigate } from "react-router";
+import { useMemo, useState } from "react";
+import { useNavigate } from "react-router";
 import { isApiError } from "../api/errors";
 import { hasRole, roleNamed } from "../auth/roles";
 import { useCurrentUser } from "../auth/session";
-import { ErrorMessage } from "../components/ErrorMessage";
-import { fieldErrorOf, SelectField, TextField } from "../components/Field";
+import { BackLink } from "../components/BackLink";
+import { SelectField, TextField } from "../components/Field";
+import { Form } from "../components/Form";
 import { PageHeading } from "../components/PageHeading";
 import { PayloadFields } from "../features/tasks/PayloadFields";
 import {
@@ -71,9 +72,7 @@ export default function TaskCreate() {
     ...Object.keys(serverErrors).map((name) => `payload.${name}`),
   ];
 
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  function onSubmit(form: FormData) {
     let payload: Record<string, unknown>;
     if (shape) {
       const result = toPayload(shape, values);
@@ -102,19 +101,15 @@ export default function TaskCreate() {
 
   return (
     <section>
-      <p>
-        <Link to="/tasks">← All tasks</Link>
-      </p>
+      <BackLink to="/tasks">All tasks</BackLink>
       <PageHeading>Create a task</PageHeading>
-      <form onSubmit={onSubmit} noValidate>
-        <ErrorMessage error={create.error} fieldsShown={shownFields} />
+      <Form onSubmit={onSubmit} error={create.error} fieldsShown={shownFields}>
         <SelectField
           label="Task type (required)"
           name="task_type"
           value={typeName}
           onChange={(e) => chooseType(e.target.value)}
           hint={chosen?.description}
-          error={fieldErrorOf(create.error, "task_type")}
           options={[
             { value: "", label: types.isPending ? "Loading types…" : "Choose a type" },
             ...allowed.map((t) => t.task_type),
@@ -158,7 +153,6 @@ export default function TaskCreate() {
           name="priority"
           defaultValue="normal"
           options={TASK_PRIORITIES}
-          error={fieldErrorOf(create.error, "priority")}
         />
         <TextField
           label="Attempts at most"
@@ -167,12 +161,11 @@ export default function TaskCreate() {
           min={1}
           max={100}
           defaultValue={5}
-          error={fieldErrorOf(create.error, "max_attempts")}
         />
         <button type="submit" disabled={!chosen || create.isPending}>
           {create.isPending ? "Creating…" : "Create task"}
         </button>
-      </form>
+      </Form>
     </section>
   );
 }

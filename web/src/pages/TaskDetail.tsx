@@ -1,4 +1,6 @@
-import { Link, useNavigate, useParams } from "react-router";
+import { useNavigate, useParams } from "react-router";
+import { BackLink } from "../components/BackLink";
+import { DescriptionList } from "../components/DescriptionList";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { when } from "../components/format";
 import { JsonBlock } from "../components/JsonBlock";
@@ -45,9 +47,7 @@ export default function TaskDetail() {
   const history = task.error_history as HistoryEntry[];
   return (
     <section>
-      <p>
-        <Link to="/tasks">← All tasks</Link>
-      </p>
+      <BackLink to="/tasks">All tasks</BackLink>
       <PageHeading title={`Task ${task.task_type}`}>{`Task: ${task.task_type}`}</PageHeading>
       <p aria-live="polite">
         Status: <StatusBadge status={task.status} />
@@ -68,28 +68,18 @@ export default function TaskDetail() {
         ))}
       </div>
       <ErrorMessage error={action.error} />
-      <dl className="details">
-        <dt>Id</dt>
-        <dd>
-          <code>{task.id}</code>
-        </dd>
-        <dt>Priority</dt>
-        <dd>{task.priority}</dd>
-        <dt>Attempts</dt>
-        <dd>
-          {task.current_attempt} of {task.max_attempts}
-        </dd>
-        <dt>Created</dt>
-        <dd>{when(task.created_at)}</dd>
-        <dt>Scheduled</dt>
-        <dd>{when(task.scheduled_at)}</dd>
-        <dt>Started</dt>
-        <dd>{when(task.started_at)}</dd>
-        <dt>Finished</dt>
-        <dd>{when(task.completed_at)}</dd>
-        <dt>Last error</dt>
-        <dd>{task.last_error ?? "—"}</dd>
-      </dl>
+      <DescriptionList
+        items={{
+          Id: <code>{task.id}</code>,
+          Priority: task.priority,
+          Attempts: `${task.current_attempt} of ${task.max_attempts}`,
+          Created: when(task.created_at),
+          Scheduled: when(task.scheduled_at),
+          Started: when(task.started_at),
+          Finished: when(task.completed_at),
+          "Last error": task.last_error ?? "—",
+        }}
+      />
 
       <h2>Error history</h2>
       {history.length === 0 ? (

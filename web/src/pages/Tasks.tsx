@@ -8,16 +8,15 @@ import { useAddressFilters } from "../components/useAddressFilters";
 import { StatusBadge } from "../features/tasks/StatusBadge";
 import { TASK_STATUSES, TASKS_REFRESH_MS, useTasks, useTaskTypes } from "../features/tasks/hooks";
 
-const PAGE_SIZE = 20;
 type Task = Schema<"TaskResponse">;
 
 /** My tasks (moderators and admins: everyone's), filtered by status and type, paged. */
 export default function Tasks() {
   // The filters live in the address, so a filtered page can be bookmarked and reloaded.
-  const { params, offset, setOffset } = useAddressFilters();
+  const { params, page, setOffset } = useAddressFilters();
   const status = TASK_STATUSES.find((s) => s === params.get("status"));
   const taskType = params.get("type") || undefined;
-  const tasks = useTasks({ status, task_type: taskType, limit: PAGE_SIZE, offset });
+  const tasks = useTasks({ status, task_type: taskType, ...page });
   const types = useTaskTypes();
 
   return (
@@ -49,8 +48,7 @@ export default function Tasks() {
         <Pagination
           label="Pages of tasks"
           total={tasks.data.total}
-          limit={PAGE_SIZE}
-          offset={offset}
+          {...page}
           onOffsetChange={setOffset}
         />
       )}

@@ -14,7 +14,6 @@ import { userActions } from "../features/admin/permissions";
 import { UserRow } from "../features/admin/UserRow";
 import { UserStats } from "../features/admin/UserStats";
 
-const PAGE_SIZE = 20;
 const ROLES: readonly Role[] = ["user", "moderator", "admin"];
 
 /**
@@ -25,7 +24,7 @@ const ROLES: readonly Role[] = ["user", "moderator", "admin"];
 export default function Users() {
   const me = useCurrentUser();
   const isAdmin = me.role === "admin";
-  const { params, offset, setFilters } = useAddressFilters();
+  const { params, page, setFilters } = useAddressFilters();
   const role = ROLES.find((r) => r === params.get("role"));
   const active = params.get("active");
   const [typed, setTyped] = useState(params.get("search") ?? "");
@@ -41,8 +40,7 @@ export default function Users() {
     search: params.get("search") || undefined,
     role,
     is_active: active === "yes" ? true : active === "no" ? false : undefined,
-    limit: PAGE_SIZE,
-    offset,
+    ...page,
   });
   const admins = useActiveAdminCount(isAdmin);
 
@@ -80,7 +78,7 @@ export default function Users() {
         {users.data ? plural(users.data.total, "user") : "Loading users…"}
         {!isAdmin && " (admins are not listed for moderators)"}
       </p>
-      <PagedList label="Users" page={users.data} pageSize={PAGE_SIZE}>
+      <PagedList label="Users" page={users.data}>
         {(user) => (
           <UserRow
             key={user.id}

@@ -142,9 +142,7 @@ function StatusButton({ user }: { user: UserProfile }) {
 /** Soft delete by default; removing the row for good is a choice made on purpose. */
 function DeleteForm({ user }: { user: UserProfile }) {
   const remove = useDeleteUser(user.id);
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  function submit(form: FormData) {
     const hard = form.get("hard_delete") === "on";
     const reason = String(form.get("reason") ?? "").trim();
     const what = hard
@@ -205,9 +203,7 @@ function EditProfileForm({ user, onDone }: { user: UserProfile; onDone: () => vo
 
 function ResetPasswordForm({ user, onDone }: { user: UserProfile; onDone: () => void }) {
   const reset = useResetPassword(user.id);
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  function submit(form: FormData) {
     const reason = String(form.get("reason") ?? "").trim();
     reset.mutate(
       {

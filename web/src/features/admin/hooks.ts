@@ -1,16 +1,12 @@
 /** Staff views of the users: the list, and the actions on one user. */
 import { useQuery } from "@tanstack/react-query";
 import { api, call, callPage, callVoid, type Schema } from "../../api/client";
-import { useInvalidatingMutation, usePageQuery, type ListFilters } from "../../api/queries";
+import { listQueryHook, useInvalidatingMutation } from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
 
 export type UserProfile = Schema<"UserProfile">;
 
-export function useUsers(filters: ListFilters<"/api/v1/users">) {
-  return usePageQuery(queryKeys.users.list(filters), () =>
-    api.GET("/api/v1/users", { params: { query: filters } }),
-  );
-}
+export const useUsers = listQueryHook("/api/v1/users", queryKeys.users.list);
 
 /** How many active admins there are (admins only; the last one may not be demoted). */
 export function useActiveAdminCount(enabled: boolean) {

@@ -9,12 +9,7 @@
  */
 import { useQuery } from "@tanstack/react-query";
 import { api, call, callVoid, type Schema } from "../../api/client";
-import {
-  refreshEvery,
-  useInvalidatingMutation,
-  usePageQuery,
-  type ListFilters,
-} from "../../api/queries";
+import { listQueryHook, refreshEvery, useInvalidatingMutation } from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
 
 export type MonitoringEvent = Schema<"EventOut">;
@@ -54,13 +49,11 @@ function useMonitoringMutation<Input, Output>(run: (input: Input) => Promise<Out
 }
 
 /** Events, newest first. A refused filter is shown by its field, not thrown to the page. */
-export function useEvents(filters: ListFilters<"/api/v1/monitoring/events">) {
-  return usePageQuery(
-    queryKeys.monitoring.events(filters),
-    () => api.GET("/api/v1/monitoring/events", { params: { query: filters } }),
-    FILTERED_LIVE,
-  );
-}
+export const useEvents = listQueryHook(
+  "/api/v1/monitoring/events",
+  queryKeys.monitoring.events,
+  FILTERED_LIVE,
+);
 
 /** Record an event (users: under their own source, `user:<username>`, or a generic one). */
 export function useCreateEvent() {
@@ -69,13 +62,11 @@ export function useCreateEvent() {
   );
 }
 
-export function useAlerts(filters: ListFilters<"/api/v1/monitoring/alerts">) {
-  return usePageQuery(
-    queryKeys.monitoring.alerts(filters),
-    () => api.GET("/api/v1/monitoring/alerts", { params: { query: filters } }),
-    LIVE,
-  );
-}
+export const useAlerts = listQueryHook(
+  "/api/v1/monitoring/alerts",
+  queryKeys.monitoring.alerts,
+  LIVE,
+);
 
 /** A rule in studypath's fields (the guide's `query` form is the API's other shape). */
 export type AlertRuleFields = Extract<Schema<"AlertRule">, { metric_name: string }>;
@@ -107,13 +98,11 @@ export function useDeleteAlert(alertId: string) {
   );
 }
 
-export function useIncidents(filters: ListFilters<"/api/v1/monitoring/incidents">) {
-  return usePageQuery(
-    queryKeys.monitoring.incidents(filters),
-    () => api.GET("/api/v1/monitoring/incidents", { params: { query: filters } }),
-    LIVE,
-  );
-}
+export const useIncidents = listQueryHook(
+  "/api/v1/monitoring/incidents",
+  queryKeys.monitoring.incidents,
+  LIVE,
+);
 
 export function useIncident(incidentId: string) {
   return useQuery({
@@ -159,13 +148,11 @@ export function useUpdateIncident(incidentId: string) {
 }
 
 /** Stored metric samples, newest first. A refused filter is shown by its field. */
-export function useMetrics(filters: ListFilters<"/api/v1/monitoring/metrics">) {
-  return usePageQuery(
-    queryKeys.monitoring.metrics(filters),
-    () => api.GET("/api/v1/monitoring/metrics", { params: { query: filters } }),
-    FILTERED_LIVE,
-  );
-}
+export const useMetrics = listQueryHook(
+  "/api/v1/monitoring/metrics",
+  queryKeys.monitoring.metrics,
+  FILTERED_LIVE,
+);
 
 /** Store one sample (users: under `<username>_…` or a generic name; others are 403). */
 export function useRecordMetric() {

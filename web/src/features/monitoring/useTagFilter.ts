@@ -1,5 +1,6 @@
 import { useState } from "react";
-import { parseTagFilter } from "./tagFilter";
+import { useAddressFilters } from "../../components/useAddressFilters";
+import { parseTagFilter, withTag } from "./tagFilter";
 
 /**
  * A typed tag filter (`key:value,…`) checked before the server is asked: `parse` gives
@@ -14,3 +15,24 @@ export function useTagFilter() {
   }
   return { problem, parse };
 }
+
+/**
+ * A tag filter kept in the address under `name` (the events' `tags`, the metrics' `labels`):
+ * its `text`, `accepts` for the `FilterForm` (a typo is shown by the field, the server is not
+ * asked) and `add`, which narrows the filter by one more `key:value` (a tag clicked in the
+ * list). `TagFilterField` is its field.
+ */
+export function useAddressTagFilter<Name extends string>(name: Name) {
+  const { params, setFilters } = useAddressFilters();
+  const { problem, parse } = useTagFilter();
+  const text = params.get(name) ?? "";
+  return {
+    name,
+    text,
+    problem,
+    accepts: (values: Readonly<Record<Name, string>>) => parse(values[name]) !== null,
+    add: (key: string, value: string) => setFilters({ [name]: withTag(text, key, value) }),
+  };
+}
+
+export type AddressTagFilter = ReturnType<typeof useAddressTagFilter>;

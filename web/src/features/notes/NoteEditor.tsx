@@ -1,6 +1,5 @@
-import type { FormEvent } from "react";
-import { ErrorMessage } from "../../components/ErrorMessage";
-import { CheckboxField, fieldErrorOf, TextAreaField, TextField } from "../../components/Field";
+import { CheckboxField, TextAreaField, TextField } from "../../components/Field";
+import { Form } from "../../components/Form";
 
 export interface NoteDraft {
   title: string;
@@ -10,7 +9,7 @@ export interface NoteDraft {
 
 /**
  * The form for a new note or a change: title, text and — for the owner — public or not.
- * Field problems from the server appear next to their fields.
+ * Field problems from the server appear next to their fields (`Form`).
  */
 export function NoteEditor({
   initial,
@@ -29,9 +28,7 @@ export function NoteEditor({
   onSubmit: (draft: NoteDraft) => void;
   onCancel?: () => void;
 }) {
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  function submit(form: FormData) {
     onSubmit({
       title: String(form.get("title") ?? ""),
       content: String(form.get("content") ?? ""),
@@ -39,29 +36,19 @@ export function NoteEditor({
     });
   }
   return (
-    <form onSubmit={submit} noValidate aria-label={submitLabel}>
-      <ErrorMessage error={error} fieldsShown={["title", "content", "is_public"]} />
-      <TextField
-        label="Title"
-        name="title"
-        defaultValue={initial.title}
-        required
-        maxLength={200}
-        error={fieldErrorOf(error, "title")}
-      />
-      <TextAreaField
-        label="Text"
-        name="content"
-        defaultValue={initial.content}
-        rows={10}
-        error={fieldErrorOf(error, "content")}
-      />
+    <Form
+      label={submitLabel}
+      onSubmit={submit}
+      error={error}
+      fieldsShown={["title", "content", "is_public"]}
+    >
+      <TextField label="Title" name="title" defaultValue={initial.title} required maxLength={200} />
+      <TextAreaField label="Text" name="content" defaultValue={initial.content} rows={10} />
       {canPublish && (
         <CheckboxField
           label="Public: anyone signed in may read it"
           name="is_public"
           defaultChecked={initial.is_public}
-          error={fieldErrorOf(error, "is_public")}
         />
       )}
       <div className="actions">
@@ -74,6 +61,6 @@ export function NoteEditor({
           </button>
         )}
       </div>
-    </form>
+    </Form>
   );
 }

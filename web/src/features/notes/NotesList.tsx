@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router";
+import { PAGE_SIZE } from "../../api/queries";
 import { CheckboxField } from "../../components/Field";
 import { plural, when } from "../../components/format";
 import { Pagination } from "../../components/Pagination";
@@ -7,8 +8,6 @@ import { useDebounced } from "../../components/useDebounced";
 import { AccessBadge } from "./NoteViewer";
 import { useNotes } from "./hooks";
 import { SEARCH_DEBOUNCE_MS, visibleNotes } from "./search";
-
-export const NOTES_PAGE_SIZE = 20;
 
 export interface NotesListState {
   q: string;
@@ -41,7 +40,7 @@ export function NotesList({
   const notes = useNotes({
     q: state.q || undefined,
     include_public: state.includePublic,
-    limit: NOTES_PAGE_SIZE,
+    limit: PAGE_SIZE,
     offset: state.offset,
   });
   const items = notes.data?.items ?? [];
@@ -98,7 +97,7 @@ export function NotesList({
         <Pagination
           label="Pages of notes"
           total={notes.data.total}
-          limit={NOTES_PAGE_SIZE}
+          limit={PAGE_SIZE}
           offset={state.offset}
           onOffsetChange={(offset) => onChange({ ...state, offset })}
         />

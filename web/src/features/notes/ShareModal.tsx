@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { SelectField, TextField } from "../../components/Field";
 import { Form } from "../../components/Form";
@@ -69,10 +69,7 @@ export function ShareModal({
 function ShareForm({ noteId }: { noteId: string }) {
   const share = useShareNote(noteId);
   const [done, setDone] = useState<string | null>(null);
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const form = new FormData(formElement);
+  function submit(form: FormData, formElement: HTMLFormElement) {
     const username = String(form.get("username") ?? "").trim();
     const permission = form.get("permission") === "edit" ? "edit" : "read";
     setDone(null);

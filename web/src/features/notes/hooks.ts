@@ -5,7 +5,7 @@
  */
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { api, call, callVoid, type Page, type Schema } from "../../api/client";
-import { useInvalidatingMutation, usePageQuery, type ListFilters } from "../../api/queries";
+import { listQueryHook, useInvalidatingMutation } from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
 
 export type Note = Schema<"NoteOut">;
@@ -31,11 +31,7 @@ export function notePermissions(access: string) {
  * One page of my notes, notes shared with me and (if asked) public ones; `q` searches.
  * While a new search runs, the previous answer stays on screen (filtered as typed).
  */
-export function useNotes(filters: ListFilters<"/api/v1/notes">) {
-  return usePageQuery(queryKeys.notes.list(filters), () =>
-    api.GET("/api/v1/notes", { params: { query: filters } }),
-  );
-}
+export const useNotes = listQueryHook("/api/v1/notes", queryKeys.notes.list);
 
 export function useNote(noteId: string) {
   return useQuery({

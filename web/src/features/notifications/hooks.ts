@@ -1,12 +1,7 @@
 /** The caller's notifications: the list, the unread count (the navigation's badge), marking read. */
 import { useQuery } from "@tanstack/react-query";
 import { api, call, callPage, callVoid, type Schema } from "../../api/client";
-import {
-  refreshEvery,
-  useInvalidatingMutation,
-  usePageQuery,
-  type ListFilters,
-} from "../../api/queries";
+import { listQueryHook, refreshEvery, useInvalidatingMutation } from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
 
 export type Notification = Schema<"NotificationOut">;
@@ -32,13 +27,11 @@ export function useUnreadCount() {
   });
 }
 
-export function useNotifications(filters: ListFilters<"/api/v1/notifications">) {
-  return usePageQuery(
-    queryKeys.notifications.list(filters),
-    () => api.GET("/api/v1/notifications", { params: { query: filters } }),
-    refreshEvery(UNREAD_REFRESH_MS),
-  );
-}
+export const useNotifications = listQueryHook(
+  "/api/v1/notifications",
+  queryKeys.notifications.list,
+  refreshEvery(UNREAD_REFRESH_MS),
+);
 
 /** Marking read changes the list and the unread count: both are read again. */
 export function useMarkRead() {

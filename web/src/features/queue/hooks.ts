@@ -1,7 +1,7 @@
 /** For moderators: the task queue's counts and its dead letters (failed tasks), retried from here. */
 import { useQuery } from "@tanstack/react-query";
 import { api, call } from "../../api/client";
-import { refreshEvery, usePageQuery, type ListFilters } from "../../api/queries";
+import { listQueryHook, refreshEvery } from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
 import { useTaskMutation } from "../tasks/hooks";
 
@@ -15,13 +15,11 @@ export function useTaskStats() {
   });
 }
 
-export function useDeadLetters(page: ListFilters<"/api/v1/tasks/dead-letter">) {
-  return usePageQuery(
-    queryKeys.tasks.deadLetter(page),
-    () => api.GET("/api/v1/tasks/dead-letter", { params: { query: page } }),
-    LIVE,
-  );
-}
+export const useDeadLetters = listQueryHook(
+  "/api/v1/tasks/dead-letter",
+  queryKeys.tasks.deadLetter,
+  LIVE,
+);
 
 /** Send a dead letter back to the queue (attempts reset); every task view is read again. */
 export function useRetryDeadLetter() {

@@ -1,7 +1,7 @@
 /** Reading and changing tasks; every key comes from `queryKeys.tasks`. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, call, callPage, callVoid, type Schema } from "../../api/client";
-import { refreshEvery, usePageQuery, type ListFilters } from "../../api/queries";
+import { listQueryHook, refreshEvery } from "../../api/queries";
 import { queryKeys } from "../../api/queryKeys";
 
 export type Task = Schema<"TaskResponse">;
@@ -32,13 +32,11 @@ export const TASKS_REFRESH_MS = 30_000;
  * (`refetchIntervalInBackground: false`); the previous page stays on screen while the next
  * one loads.
  */
-export function useTasks(filters: ListFilters<"/api/v1/tasks">) {
-  return usePageQuery(
-    queryKeys.tasks.list(filters),
-    () => api.GET("/api/v1/tasks", { params: { query: filters } }),
-    refreshEvery(TASKS_REFRESH_MS),
-  );
-}
+export const useTasks = listQueryHook(
+  "/api/v1/tasks",
+  queryKeys.tasks.list,
+  refreshEvery(TASKS_REFRESH_MS),
+);
 
 /** How many of my tasks have `status` (one row fetched; the total is the header). */
 export function useTaskCount(status: TaskStatus) {

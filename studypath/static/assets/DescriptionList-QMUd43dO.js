@@ -1,0 +1,1 @@
+import{j as s,r as i}from"./vendor-dKd0x1-A.js";function c({items:t}){return s.jsx("dl",{className:"details",children:Object.entries(t).map(([r,e])=>s.jsxs(i.Fragment,{children:[s.jsx("dt",{children:r}),s.jsx("dd",{children:e})]},r))})}export{c as D};
