@@ -20,7 +20,7 @@ from studypath.core.responses import Envelope, ok
 from studypath.core.state import State, app_state
 from studypath.identity.roles import Role
 from studypath.monitoring import prometheus, service
-from studypath.monitoring.filters import EventFilter, MetricFilter
+from studypath.monitoring.filters import EventsWanted, MetricsWanted
 from studypath.monitoring.models import (
     AlertStatus,
     IncidentStatus,
@@ -42,10 +42,6 @@ from studypath.rbac.dependencies import Moderator
 from studypath.telemetry.tracing import traced_router
 
 router = traced_router("monitoring")
-
-# The listings' query parameters, each read into one filter (`filters.py`).
-EventsWanted = Annotated[EventFilter, Depends()]
-MetricsWanted = Annotated[MetricFilter, Depends()]
 
 
 # --- events ---------------------------------------------------------------------------------

@@ -27,15 +27,13 @@ from studypath.tasks.schemas import (
     TaskFilter,
     TaskResponse,
     TaskStats,
+    TasksWanted,
     TaskTypeInfo,
 )
 from studypath.tasks.states import TaskStatus
 from studypath.telemetry.tracing import traced_router
 
 router = traced_router("tasks")
-
-# `task_type`, `status`, `priority`: the list's query parameters, read into one `TaskFilter`.
-TasksWanted = Annotated[TaskFilter, Depends()]
 
 
 def task_out(task: Task) -> TaskResponse:
