@@ -388,6 +388,15 @@ def database(server_url: str, peer: Peer, suffix: str = "") -> Iterator[str]:
         drop_database(server_url, name)
 
 
+def each_database(server_url: str, peers: Sequence[Peer]) -> Iterator[tuple[Peer, str]]:
+    """Each peer in turn with a fresh database of its own, dropped once its runs are done.
+    Iterate it with a `for` statement: a run that fails ends the loop, which closes the
+    generator and drops the database there and then."""
+    for peer in peers:
+        with database(server_url, peer) as url:
+            yield peer, url
+
+
 # --------------------------------------------------------------------------- latency
 @dataclass
 class LatencyRun:
@@ -454,14 +463,9 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 def latency_mode(args: argparse.Namespace, peers: Sequence[Peer], server_url: str) -> None:
-    print(
-        f"latency: {args.rate:g} single jobs/s for {args.seconds:g} s, each its own "
-        f"transaction; {args.workers} worker process(es) × {args.concurrency} slots; {load()}"
-    )
     runs: list[LatencyRun] = []
-    for peer in peers:
-        with database(server_url, peer) as url:
-            runs.append(latency_run(peer, url, args))
+    for peer, url in each_database(server_url, peers):
+        runs.append(latency_run(peer, url, args))
     print(f"{'':<16} {'commit → handler start, ms':^31} {'call → start, ms':^15}")
     print(
         f"{'system':<10} {'jobs':>5} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7} "
@@ -575,28 +579,23 @@ def explain_complete(url: str, when: str, batch: int) -> None:
 
 
 def backlog_mode(args: argparse.Namespace, peers: Sequence[Peer], server_url: str) -> None:
-    print(
-        f"backlog: {args.jobs:,} jobs from the top of {args.small:,} and of {args.large:,} "
-        f"waiting; {args.workers} worker process(es) × {args.concurrency} slots; {load()}"
-    )
     runs: list[BacklogRun] = []
-    for peer in peers:
-        with database(server_url, peer) as url:
-            for attempt in range(1, args.repeat + 1):
-                for waiting in (args.small, args.large):  # alternating: drift hits both
-                    explain = (
-                        args.explain
-                        and isinstance(peer, StudypathPeer)
-                        and waiting == args.large
-                        and attempt == 1
-                    )
-                    run = backlog_run(peer, url, waiting, args, explain=explain)
-                    runs.append(run)
-                    print(
-                        f"  run {attempt}: {run.system:<10} {waiting:>9,} waiting, seeded in "
-                        f"{run.seed_seconds:.1f} s: {rate(run.jobs, run.wall):6.0f} jobs/s",
-                        flush=True,
-                    )
+    for peer, url in each_database(server_url, peers):
+        for attempt in range(1, args.repeat + 1):
+            for waiting in (args.small, args.large):  # alternating: drift hits both
+                explain = (
+                    args.explain
+                    and isinstance(peer, StudypathPeer)
+                    and waiting == args.large
+                    and attempt == 1
+                )
+                run = backlog_run(peer, url, waiting, args, explain=explain)
+                runs.append(run)
+                print(
+                    f"  run {attempt}: {run.system:<10} {waiting:>9,} waiting, seeded in "
+                    f"{run.seed_seconds:.1f} s: {rate(run.jobs, run.wall):6.0f} jobs/s",
+                    flush=True,
+                )
     runs = [
         median_run([r for r in runs if (r.system, r.waiting) == key])
         for key in dict.fromkeys((r.system, r.waiting) for r in runs)
@@ -724,11 +723,6 @@ def growth_run(peer: Peer, url: str, *, kept: bool, args: argparse.Namespace) ->
 
 
 def growth_mode(args: argparse.Namespace, peers: Sequence[Peer], server_url: str) -> None:
-    print(
-        f"growth: {args.rounds} rounds of {args.jobs:,} jobs (batch enqueue → done) after "
-        f"{args.kept_rows:,} finished jobs' rows; {args.workers} worker process(es) × "
-        f"{args.concurrency} slots; {load()}"
-    )
     rounds: list[GrowthRound] = []
     variants = {"both": (True, False), "kept": (True,), "cleared": (False,)}[args.finished]
     for peer in peers:
@@ -772,10 +766,33 @@ def cpu_total(run: BacklogRun | GrowthRound) -> float:
 
 
 # --------------------------------------------------------------------------- main
-MODES: dict[str, Callable[[argparse.Namespace, Sequence[Peer], str], None]] = {
-    "latency": latency_mode,
-    "backlog": backlog_mode,
-    "growth": growth_mode,
+@dataclass(frozen=True)
+class Mode:
+    """A measurement: the function that runs it, and what it is, as a template over the
+    command line's options (printed first with the workers and the machine's load, so a
+    result read later says what it was measured with)."""
+
+    run: Callable[[argparse.Namespace, Sequence[Peer], str], None]
+    setup: str
+
+    def print_setup(self, args: argparse.Namespace) -> None:
+        what = self.setup.format_map(vars(args))
+        print(f"{what}; {args.workers} worker process(es) × {args.concurrency} slots; {load()}")
+
+
+MODES = {
+    "latency": Mode(
+        latency_mode,
+        "latency: {rate:g} single jobs/s for {seconds:g} s, each its own transaction",
+    ),
+    "backlog": Mode(
+        backlog_mode, "backlog: {jobs:,} jobs from the top of {small:,} and of {large:,} waiting"
+    ),
+    "growth": Mode(
+        growth_mode,
+        "growth: {rounds} rounds of {jobs:,} jobs (batch enqueue → done) after "
+        "{kept_rows:,} finished jobs' rows",
+    ),
 }
 
 
@@ -832,7 +849,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             print()
         with postgres(durable) as (server_url, where):
             print(f"{versions(server_url)} ({where})")
-            MODES[args.mode](args, peers, server_url)
+            mode = MODES[args.mode]
+            mode.print_setup(args)
+            mode.run(args, peers, server_url)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from studypath.auth import keys, service, sessions
 from studypath.auth.cookies import SESSION_COOKIE, clear_session_cookie, set_session_cookie
@@ -30,13 +30,12 @@ from studypath.core.clock import utcnow
 from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.responses import Envelope, ok
-from studypath.core.routing import API_PREFIX
 from studypath.core.state import app_state
 from studypath.identity.schemas import UserProfile
-from studypath.telemetry.tracing import TracedRoute
+from studypath.telemetry.tracing import traced_router
 
-router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"], route_class=TracedRoute)
-keys_router = APIRouter(prefix=f"{API_PREFIX}/api-keys", tags=["api-keys"], route_class=TracedRoute)
+router = traced_router("auth")
+keys_router = traced_router("api-keys")
 
 
 def client_address(request: Request) -> str | None:

@@ -221,6 +221,25 @@ class Cluster:
             self.database.stop()
             self.database = None
 
+    # ------------------------------------------------------------------ the parts faults hurt
+    # `attach` uses a system it did not start: no server or database of its own to hurt.
+    def own_server(self) -> Node:
+        """The API server this cluster started (read again on each call: a restart replaces
+        it)."""
+        if self.server is None:
+            raise RuntimeError("this cluster runs no API server of its own")
+        return self.server
+
+    def own_database(self) -> EmbeddedPostgres:
+        """The PostgreSQL server this cluster started."""
+        if self.database is None:
+            raise RuntimeError("this cluster does not own its database")
+        return self.database
+
+    def proxy(self, on: str) -> FaultProxy | None:
+        """The proxy in front of the database (`on="database"`) or of the webhook target."""
+        return self.db_proxy if on == "database" else self.hook_proxy
+
     # ------------------------------------------------------------------ processes
     def settings(self) -> Settings:
         return Settings(

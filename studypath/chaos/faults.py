@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import psycopg
 
 from studypath.chaos.cluster import Cluster, Node
-from studypath.chaos.proxy import HEALTHY, NetworkFault
+from studypath.chaos.proxy import HEALTHY, FaultProxy, NetworkFault
 from studypath.chaos.target import TargetBehaviour
 
 # The observer's own connections are spared by `TerminateBackends` (by application name).
@@ -109,16 +109,12 @@ class RestartServer:
         return "api server"
 
     async def inject(self, cluster: Cluster, rng: random.Random) -> None:
-        if cluster.server is None:
-            raise RuntimeError("this cluster runs no API server of its own")
         for _ in range(200):  # an earlier restart may still be starting its server
-            if cluster.server.alive:
+            if cluster.own_server().alive:
                 break
             await asyncio.sleep(0.1)
-        if self.graceful:
-            await asyncio.to_thread(cluster.terminate, cluster.server)
-        else:
-            await asyncio.to_thread(cluster.kill, cluster.server)
+        stop = cluster.terminate if self.graceful else cluster.kill
+        await asyncio.to_thread(stop, cluster.own_server())
 
     async def undo(self, cluster: Cluster) -> None:
         if cluster.server is not None and not cluster.server.alive:
@@ -162,9 +158,7 @@ class DatabaseOutage:
         return "postgresql"
 
     async def inject(self, cluster: Cluster, rng: random.Random) -> None:
-        if cluster.database is None:
-            raise RuntimeError("this cluster does not own its database")
-        await asyncio.to_thread(cluster.database.stop_server)
+        await asyncio.to_thread(cluster.own_database().stop_server)
 
     async def undo(self, cluster: Cluster) -> None:
         if cluster.database is not None:
@@ -213,8 +207,8 @@ class Network:
     def target(self) -> str:
         return f"{self.on} network: {self.fault.describe()}"
 
-    def _proxy(self, cluster: Cluster) -> Any:
-        proxy = cluster.db_proxy if self.on == "database" else cluster.hook_proxy
+    def _proxy(self, cluster: Cluster) -> FaultProxy:
+        proxy = cluster.proxy(self.on)
         if proxy is None:
             raise RuntimeError(f"this cluster has no {self.on} proxy")
         return proxy
@@ -236,7 +230,7 @@ class ResetConnections:
         return f"{self.on} connections"
 
     async def inject(self, cluster: Cluster, rng: random.Random) -> None:
-        proxy = cluster.db_proxy if self.on == "database" else cluster.hook_proxy
+        proxy = cluster.proxy(self.on)
         if proxy is not None:
             self.cut = proxy.reset_connections()
 

@@ -1,5 +1,5 @@
-"""Where the API lives. Domain routers carry the full prefix themselves, so the route
-template a request matched (`/api/v1/tasks/{task_id}`) is known exactly — logs, metrics and
-traces label requests by it."""
+"""Where the API lives. Domain routers carry the full prefix themselves (each is made by
+`telemetry.tracing.traced_router`), so the route template a request matched
+(`/api/v1/tasks/{task_id}`) is known exactly — logs, metrics and traces label requests by it."""
 
 API_PREFIX = "/api/v1"

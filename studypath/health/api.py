@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from studypath.core.clock import utcnow
 from studypath.core.errors import AppError
 from studypath.core.responses import Envelope, json_answer, ok
-from studypath.core.routing import API_PREFIX
 from studypath.core.state import AppState, State, app_state
 from studypath.health import service
 from studypath.health.errors import HealthErrorCode
@@ -34,11 +33,11 @@ from studypath.health.schemas import (
     Startup,
 )
 from studypath.rbac.dependencies import Admin
-from studypath.telemetry.tracing import TracedRoute
+from studypath.telemetry.tracing import traced_router
 from studypath.version import __version__
 
-router = APIRouter(prefix=f"{API_PREFIX}/health", tags=["health"], route_class=TracedRoute)
-admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], route_class=TracedRoute)
+router = traced_router("health")
+admin_router = traced_router("admin")
 
 UNHEALTHY: dict[int | str, dict[str, Any]] = {
     503: {"description": "Unhealthy: the error envelope, with the checks in `details`"}

@@ -6,7 +6,7 @@ import hmac
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from studypath.auth.dependencies import (
     CurrentUser,
@@ -17,11 +17,10 @@ from studypath.auth.dependencies import (
 from studypath.core.db import DbSession
 from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
-from studypath.core.routing import API_PREFIX
 from studypath.core.state import State, app_state
 from studypath.identity.roles import Role
 from studypath.monitoring import prometheus, service
-from studypath.monitoring.filters import EventFilter, MetricFilter
+from studypath.monitoring.filters import EventsWanted, MetricsWanted
 from studypath.monitoring.models import (
     AlertStatus,
     IncidentStatus,
@@ -40,13 +39,9 @@ from studypath.monitoring.schemas import (
     UpdateIncident,
 )
 from studypath.rbac.dependencies import Moderator
-from studypath.telemetry.tracing import TracedRoute
+from studypath.telemetry.tracing import traced_router
 
-router = APIRouter(prefix=f"{API_PREFIX}/monitoring", tags=["monitoring"], route_class=TracedRoute)
-
-# The listings' query parameters, each read into one filter (`filters.py`).
-EventsWanted = Annotated[EventFilter, Depends()]
-MetricsWanted = Annotated[MetricFilter, Depends()]
+router = traced_router("monitoring")
 
 
 # --- events ---------------------------------------------------------------------------------

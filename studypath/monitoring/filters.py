@@ -2,8 +2,9 @@
 and one filter per listing (`GET /monitoring/events`, `GET /monitoring/metrics`).
 
 Each filter is a frozen dataclass whose fields are the listing's query parameters: the
-endpoint takes it as `Depends()`, the service reads it. Both listings share the window
-(`start_time`, `end_time`) and the tag filter's grammar; each names its own columns.
+endpoint takes it as `Depends()` (`EventsWanted`, `MetricsWanted`), the service reads it.
+Both listings share the window (`start_time`, `end_time`) and the tag filter's grammar; each
+names its own columns.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.validation import Text, ZonedDateTime
@@ -92,11 +93,18 @@ class MetricFilter(RecordedFilter):
     labels: TagFilter = None
 
 
+# Each filter as its endpoint takes it: the query parameters, read into one filter.
+EventsWanted = Annotated[EventFilter, Depends()]
+MetricsWanted = Annotated[MetricFilter, Depends()]
+
+
 __all__ = [
     "MAX_TAG_FILTERS",
     "TAG_FILTER_PATTERN",
     "EventFilter",
+    "EventsWanted",
     "MetricFilter",
+    "MetricsWanted",
     "RecordedFilter",
     "TagFilter",
     "TimeBound",

@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from studypath.auth.dependencies import CurrentUser
 from studypath.core.db import DbSession
 from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
-from studypath.core.routing import API_PREFIX
 from studypath.notes import service
 from studypath.notes.models import Note, NoteShare
 from studypath.notes.schemas import (
@@ -22,9 +21,9 @@ from studypath.notes.schemas import (
     ShareOut,
     UpdateNote,
 )
-from studypath.telemetry.tracing import TracedRoute
+from studypath.telemetry.tracing import traced_router
 
-router = APIRouter(prefix=f"{API_PREFIX}/notes", tags=["notes"], route_class=TracedRoute)
+router = traced_router("notes")
 
 
 def note_out(note: Note, access: str) -> NoteOut:

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from studypath.auth.dependencies import CurrentUser
 from studypath.core.db import DbSession
 from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
-from studypath.core.routing import API_PREFIX
 from studypath.notifications import service
 from studypath.notifications.schemas import NotificationOut
-from studypath.telemetry.tracing import TracedRoute
+from studypath.telemetry.tracing import traced_router
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/notifications", tags=["notifications"], route_class=TracedRoute
-)
+router = traced_router("notifications")
 
 
 @router.get("", response_model=Envelope[list[NotificationOut]])

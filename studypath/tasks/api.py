@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import Depends, Header, Response
 
 from studypath.auth.dependencies import CurrentUser, Principal, optional_principal
 from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode
 from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
-from studypath.core.routing import API_PREFIX
 from studypath.core.state import State
 from studypath.identity.roles import Role
 from studypath.rbac.dependencies import Moderator, RoleRequirement
@@ -28,15 +27,13 @@ from studypath.tasks.schemas import (
     TaskFilter,
     TaskResponse,
     TaskStats,
+    TasksWanted,
     TaskTypeInfo,
 )
 from studypath.tasks.states import TaskStatus
-from studypath.telemetry.tracing import TracedRoute
+from studypath.telemetry.tracing import traced_router
 
-router = APIRouter(prefix=f"{API_PREFIX}/tasks", tags=["tasks"], route_class=TracedRoute)
-
-# `task_type`, `status`, `priority`: the list's query parameters, read into one `TaskFilter`.
-TasksWanted = Annotated[TaskFilter, Depends()]
+router = traced_router("tasks")
 
 
 def task_out(task: Task) -> TaskResponse:

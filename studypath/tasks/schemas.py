@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+from fastapi import Depends
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from studypath.core.responses import RowOut
@@ -64,6 +65,10 @@ class TaskFilter:
     task_type: TaskTypeFilter | None = None
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
+
+
+# The filter as `GET /tasks` takes it: its query parameters, read into one `TaskFilter`.
+TasksWanted = Annotated[TaskFilter, Depends()]
 
 
 class TaskResponse(RowOut):

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, ParamSpec, TypeVar
 
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -47,6 +48,7 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.trace import Span, SpanKind
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from studypath.core.routing import API_PREFIX
 from studypath.version import __version__
 
 P = ParamSpec("P")
@@ -321,6 +323,12 @@ class TracedRoute(APIRoute):
         super().__init__(path, traced_endpoint, **kwargs)
 
 
+def traced_router(name: str) -> APIRouter:
+    """The router of one part of the API: its routes under `/api/v1/<name>`, grouped under
+    the tag `name` in the OpenAPI document, each endpoint run in a `handler` span."""
+    return APIRouter(prefix=f"{API_PREFIX}/{name}", tags=[name], route_class=TracedRoute)
+
+
 def current_context_carrier() -> dict[str, str]:
     """The current trace context as W3C headers (stored with a task, to continue its trace);
     empty when nothing is being recorded (no request started a sampled trace), so the task
@@ -352,5 +360,6 @@ __all__ = [
     "setup_tracing",
     "span_if_recording",
     "traced",
+    "traced_router",
     "tracer",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import Body, Depends, Request, Response
 
 from studypath.auth.cookies import clear_session_cookie
 from studypath.auth.dependencies import (
@@ -17,14 +17,13 @@ from studypath.core.db import DbSession
 from studypath.core.errors import AppError, ErrorCode, not_found
 from studypath.core.pagination import Page, paged
 from studypath.core.responses import Envelope, ok
-from studypath.core.routing import API_PREFIX
 from studypath.identity import service as identity_service
 from studypath.identity.errors import UserErrorCode
 from studypath.identity.models import User
 from studypath.identity.roles import Role
 from studypath.identity.schemas import UserProfile
 from studypath.rbac.dependencies import Admin, Moderator
-from studypath.telemetry.tracing import TracedRoute
+from studypath.telemetry.tracing import traced_router
 from studypath.users import service
 from studypath.users.schemas import (
     AdminUpdateProfile,
@@ -40,8 +39,8 @@ from studypath.users.schemas import (
     UserStats,
 )
 
-router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"], route_class=TracedRoute)
-admin_router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], route_class=TracedRoute)
+router = traced_router("users")
+admin_router = traced_router("admin")
 
 # `role`, `is_active`, `search`: the list's query parameters, read into one `UserFilter`.
 UsersWanted = Annotated[UserFilter, Depends()]
