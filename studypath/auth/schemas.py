@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from studypath.core.responses import RowOut
-from studypath.core.validation import INTEGER_ONLY, Text, exactly_one_of
+from studypath.core.validation import INTEGER_ONLY, Text, exactly_one_of, require_exactly_one
 from studypath.identity.roles import Role
 from studypath.identity.schemas import Email, NewPassword, Password, Username, UserProfile
 
@@ -34,11 +34,7 @@ class LoginRequest(BaseModel):
     password: Password
     user_agent: Annotated[Text, Field(max_length=512)] | None = None
 
-    @model_validator(mode="after")
-    def _exactly_one_identifier(self) -> Self:
-        if (self.username is None) == (self.email is None):
-            raise ValueError("give exactly one of username or email")
-        return self
+    _one_identifier = require_exactly_one("username", "email")
 
     @property
     def identifier(self) -> str:

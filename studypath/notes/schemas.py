@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -12,11 +12,17 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    model_validator,
 )
 
 from studypath.core.responses import RowOut
-from studypath.core.validation import StrictBool, Text, absent, check_text, exactly_one_of
+from studypath.core.validation import (
+    StrictBool,
+    Text,
+    absent,
+    check_text,
+    exactly_one_of,
+    require_exactly_one,
+)
 from studypath.notes.models import SharePermission
 
 MAX_CONTENT = 100 * 1024  # characters; the guide's "content ≤ 100 KB"
@@ -78,11 +84,7 @@ class ShareNote(BaseModel):
     user_id: uuid.UUID | None = None
     permission: SharePermission = SharePermission.READ
 
-    @model_validator(mode="after")
-    def _one_recipient(self) -> Self:
-        if (self.username is None) == (self.user_id is None):
-            raise ValueError("give exactly one of username or user_id")
-        return self
+    _one_recipient = require_exactly_one("username", "user_id")
 
 
 class ShareOut(RowOut):
