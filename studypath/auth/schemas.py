@@ -9,25 +9,29 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from studypath.core.responses import RowOut
-from studypath.core.validation import INTEGER_ONLY, Text, exactly_one_of, require_exactly_one
+from studypath.core.validation import (
+    INTEGER_ONLY,
+    InputModel,
+    Text,
+    exactly_one_of,
+    require_exactly_one,
+)
 from studypath.identity.roles import Role
 from studypath.identity.schemas import Email, NewPassword, Password, Username, UserProfile
 
 LoginName = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=254)]
 
 
-class RegisterRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RegisterRequest(InputModel):
     username: Username
     email: Email
     password: NewPassword
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(InputModel):
     """Exactly one of `username` and `email`, and the password."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=exactly_one_of("username", "email"))
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("username", "email"))
 
     username: LoginName | None = None
     email: LoginName | None = None
@@ -60,9 +64,7 @@ class RefreshResponse(BaseModel):
     refreshed_at: datetime
 
 
-class CreateApiKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateApiKey(InputModel):
     name: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     expires_in_days: Annotated[int, Field(ge=1, le=3650), INTEGER_ONLY] | None = Field(
         default=None, description="Omit for a key that does not expire."

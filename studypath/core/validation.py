@@ -21,7 +21,9 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     GetJsonSchemaHandler,
     Strict,
@@ -218,6 +220,15 @@ class SchemaSays:
         schema = handler(core_schema)
         schema.update(self.keywords)
         return schema
+
+
+class InputModel(BaseModel):
+    """The base of a model for what a client sends (a request body, a task's payload): a
+    field it does not declare is an error naming it, never silently dropped — a typo such
+    as `"priorty"` is a 400, not a task at the default priority. The JSON schema says so
+    (`additionalProperties: false`). A subclass adds to `model_config`; this key stays."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 # --- rules across fields, in the JSON schema ----------------------------------------------------

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -16,6 +15,7 @@ from pydantic import (
 
 from studypath.core.responses import RowOut
 from studypath.core.validation import (
+    InputModel,
     StrictBool,
     Text,
     absent,
@@ -40,18 +40,14 @@ Content = Annotated[Text, StringConstraints(max_length=MAX_CONTENT)]
 SearchText = Annotated[Text, StringConstraints(max_length=200)]
 
 
-class CreateNote(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateNote(InputModel):
     title: Title
     content: Content = ""
     is_public: StrictBool = False
 
 
-class UpdateNote(BaseModel):
+class UpdateNote(InputModel):
     """The fields sent are changed; `null` is refused (no field of a note is nullable)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     title: Title = absent()
     content: Content = absent()
@@ -68,12 +64,10 @@ class NoteOut(RowOut):
     access: str = Field(description="owner, edit, read or public: what you may do with it")
 
 
-class ShareNote(BaseModel):
+class ShareNote(InputModel):
     """Share with a user, named by username or by id (exactly one)."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra=exactly_one_of("username", "user_id")
-    )
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("username", "user_id"))
 
     username: (
         Annotated[

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     RootModel,
@@ -41,7 +40,7 @@ from sqlalchemy import text
 
 from studypath.core.clock import utcnow
 from studypath.core.db import Database
-from studypath.core.validation import Text
+from studypath.core.validation import InputModel, Text
 from studypath.tasks.handlers.common import (
     DayOrMoment,
     EitherShape,
@@ -91,10 +90,10 @@ def _window(start: date | datetime, end: date | datetime) -> tuple[datetime, dat
     return window
 
 
-class ReportPayload(BaseModel):
+class ReportPayload(InputModel):
     """studypath's shape, and the form the handler works with."""
 
-    model_config = ConfigDict(extra="forbid", title="ReportPayload")
+    model_config = ConfigDict(title="ReportPayload")
 
     start: DayOrMoment
     end: DayOrMoment
@@ -111,10 +110,10 @@ class ReportPayload(BaseModel):
         return _window(self.start, self.end)
 
 
-class ReferenceReportPayload(BaseModel):
+class ReferenceReportPayload(InputModel):
     """The reference system's shape."""
 
-    model_config = ConfigDict(extra="forbid", title="ReferenceReportPayload")
+    model_config = ConfigDict(title="ReferenceReportPayload")
 
     report_type: Annotated[Text, StringConstraints(min_length=1, max_length=64)] = Field(
         description="What the report is about. studypath has one: 'tasks' (its task queue); "
