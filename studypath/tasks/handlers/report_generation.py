@@ -90,6 +90,17 @@ def _window(start: date | datetime, end: date | datetime) -> tuple[datetime, dat
     return window
 
 
+def _window_between(start: str, end: str) -> Any:
+    """A model validator (assign it in the class body) refusing a payload whose window, from
+    its field `start` to its field `end`, is empty: both shapes name the same rule."""
+
+    def check(payload: Any) -> Any:
+        _window(getattr(payload, start), getattr(payload, end))
+        return payload
+
+    return model_validator(mode="after")(check)
+
+
 class ReportPayload(InputModel):
     """studypath's shape, and the form the handler works with."""
 
@@ -99,10 +110,7 @@ class ReportPayload(InputModel):
     end: DayOrMoment
     format: ReportFormat = Field(default="csv", description=FORMAT_HELP)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> ReportPayload:
-        _window(self.start, self.end)
-        return self
+    _ordered = _window_between("start", "end")
 
     @property
     def window(self) -> tuple[datetime, datetime]:
@@ -123,10 +131,7 @@ class ReferenceReportPayload(InputModel):
     end_date: DayOrMoment
     format: ReportFormat = Field(default="pdf", description=FORMAT_HELP)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> ReferenceReportPayload:
-        _window(self.start_date, self.end_date)
-        return self
+    _ordered = _window_between("start_date", "end_date")
 
 
 ReportShapes = Annotated[
