@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from fastapi import Depends, Request
 
@@ -69,6 +69,20 @@ def reads_credentials(dependency: Any) -> bool:
     return bool(getattr(dependency, _READS_CREDENTIALS_ATTRIBUTE, False))
 
 
+class Account(Protocol):
+    """What a principal takes from its user's row: an API key's `User`, or the
+    `LiveSession` a session token resolves to."""
+
+    @property
+    def username(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def password_change_required(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Principal:
     """The authenticated caller, as handlers see it."""
@@ -82,6 +96,32 @@ class Principal:
     api_key_id: uuid.UUID | None = None
     password_change_required: bool = False
     from_cookie: bool = False  # the session came in the cookie, not a header
+
+    @classmethod
+    def signed_in(
+        cls,
+        user_id: uuid.UUID,
+        user: Account,
+        *,
+        session_id: uuid.UUID | None = None,
+        api_key_id: uuid.UUID | None = None,
+        from_cookie: bool = False,
+    ) -> Principal:
+        """`user`, signed in with one credential: a session or an API key, whichever id is
+        given — `via` follows from it, so the two cannot disagree."""
+        if (session_id is None) == (api_key_id is None):
+            raise TypeError("Principal.signed_in: give exactly one of session_id or api_key_id")
+        return cls(
+            user_id,
+            user.username,
+            user.email,
+            user.role,
+            "session" if session_id is not None else "api_key",
+            session_id=session_id,
+            api_key_id=api_key_id,
+            password_change_required=user.password_change_required,
+            from_cookie=from_cookie,
+        )
 
 
 @dataclass(frozen=True)
@@ -156,15 +196,7 @@ async def _key_principal(db: DbSession, key_text: str) -> Principal:
     if found_key is None:
         raise unauthorized("Invalid, expired or revoked API key")
     key, user = found_key
-    return Principal(
-        user.id,
-        user.username,
-        user.email,
-        user.role,
-        "api_key",
-        api_key_id=key.id,
-        password_change_required=user.password_change_required,
-    )
+    return Principal.signed_in(user.id, user, api_key_id=key.id)
 
 
 async def _session_principal(request: Request, credential: Credential) -> Principal:
@@ -182,15 +214,8 @@ async def _session_principal(request: Request, credential: Credential) -> Princi
     if found is None:
         clear = {"Set-Cookie": clearing_header(request)} if credential.from_cookie else None
         raise unauthorized("Invalid or expired session", clear)
-    return Principal(
-        found.user_id,
-        found.username,
-        found.email,
-        found.role,
-        "session",
-        session_id=found.session_id,
-        password_change_required=found.password_change_required,
-        from_cookie=credential.from_cookie,
+    return Principal.signed_in(
+        found.user_id, found, session_id=found.session_id, from_cookie=credential.from_cookie
     )
 
 

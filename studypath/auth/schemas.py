@@ -4,41 +4,41 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from studypath.core.responses import RowOut
-from studypath.core.validation import INTEGER_ONLY, Text, exactly_one_of
+from studypath.core.validation import (
+    INTEGER_ONLY,
+    InputModel,
+    Text,
+    exactly_one_of,
+    require_exactly_one,
+)
 from studypath.identity.roles import Role
 from studypath.identity.schemas import Email, NewPassword, Password, Username, UserProfile
 
 LoginName = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=254)]
 
 
-class RegisterRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RegisterRequest(InputModel):
     username: Username
     email: Email
     password: NewPassword
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(InputModel):
     """Exactly one of `username` and `email`, and the password."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=exactly_one_of("username", "email"))
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("username", "email"))
 
     username: LoginName | None = None
     email: LoginName | None = None
     password: Password
     user_agent: Annotated[Text, Field(max_length=512)] | None = None
 
-    @model_validator(mode="after")
-    def _exactly_one_identifier(self) -> Self:
-        if (self.username is None) == (self.email is None):
-            raise ValueError("give exactly one of username or email")
-        return self
+    _one_identifier = require_exactly_one("username", "email")
 
     @property
     def identifier(self) -> str:
@@ -64,9 +64,7 @@ class RefreshResponse(BaseModel):
     refreshed_at: datetime
 
 
-class CreateApiKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateApiKey(InputModel):
     name: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     expires_in_days: Annotated[int, Field(ge=1, le=3650), INTEGER_ONLY] | None = Field(
         default=None, description="Omit for a key that does not expire."

@@ -21,11 +21,14 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     GetJsonSchemaHandler,
     Strict,
     StringConstraints,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
@@ -219,6 +222,15 @@ class SchemaSays:
         return schema
 
 
+class InputModel(BaseModel):
+    """The base of a model for what a client sends (a request body, a task's payload): a
+    field it does not declare is an error naming it, never silently dropped — a typo such
+    as `"priorty"` is a 400, not a task at the default priority. The JSON schema says so
+    (`additionalProperties: false`). A subclass adds to `model_config`; this key stays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 # --- rules across fields, in the JSON schema ----------------------------------------------------
 def exactly_one_of(*fields: str) -> Callable[[dict[str, Any]], None]:
     """`json_schema_extra` for a model that takes exactly one of `fields` (each optional and
@@ -234,6 +246,20 @@ def exactly_one_of(*fields: str) -> Callable[[dict[str, Any]], None]:
         ]
 
     return extra
+
+
+def require_exactly_one(*fields: str) -> Any:
+    """A model validator that takes exactly one of `fields` (each optional, None when
+    absent): assign it in the class body, `_one_age = require_exactly_one("a", "b")`. 400
+    "give exactly one of a or b" otherwise. In a request body, pair it with `exactly_one_of`
+    in `json_schema_extra`, so the schema shows the rule too."""
+
+    def check(model: Any) -> Any:
+        if sum(getattr(model, name) is not None for name in fields) != 1:
+            raise ValueError(f"give exactly one of {' or '.join(fields)}")
+        return model
+
+    return model_validator(mode="after")(check)
 
 
 def non_null_schema(property_schema: dict[str, Any]) -> dict[str, Any]:

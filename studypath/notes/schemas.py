@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    model_validator,
 )
 
 from studypath.core.responses import RowOut
-from studypath.core.validation import StrictBool, Text, absent, check_text, exactly_one_of
+from studypath.core.validation import (
+    InputModel,
+    StrictBool,
+    Text,
+    absent,
+    check_text,
+    exactly_one_of,
+    require_exactly_one,
+)
 from studypath.notes.models import SharePermission
 
 MAX_CONTENT = 100 * 1024  # characters; the guide's "content ≤ 100 KB"
@@ -34,18 +40,14 @@ Content = Annotated[Text, StringConstraints(max_length=MAX_CONTENT)]
 SearchText = Annotated[Text, StringConstraints(max_length=200)]
 
 
-class CreateNote(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateNote(InputModel):
     title: Title
     content: Content = ""
     is_public: StrictBool = False
 
 
-class UpdateNote(BaseModel):
+class UpdateNote(InputModel):
     """The fields sent are changed; `null` is refused (no field of a note is nullable)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     title: Title = absent()
     content: Content = absent()
@@ -62,12 +64,10 @@ class NoteOut(RowOut):
     access: str = Field(description="owner, edit, read or public: what you may do with it")
 
 
-class ShareNote(BaseModel):
+class ShareNote(InputModel):
     """Share with a user, named by username or by id (exactly one)."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra=exactly_one_of("username", "user_id")
-    )
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("username", "user_id"))
 
     username: (
         Annotated[
@@ -78,11 +78,7 @@ class ShareNote(BaseModel):
     user_id: uuid.UUID | None = None
     permission: SharePermission = SharePermission.READ
 
-    @model_validator(mode="after")
-    def _one_recipient(self) -> Self:
-        if (self.username is None) == (self.user_id is None):
-            raise ValueError("give exactly one of username or user_id")
-        return self
+    _one_recipient = require_exactly_one("username", "user_id")
 
 
 class ShareOut(RowOut):

@@ -11,9 +11,9 @@ import random
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from studypath.core.validation import FiniteFloat, StrictBool
+from studypath.core.validation import FiniteFloat, InputModel, StrictBool
 
 
 class Backoff(StrEnum):
@@ -23,11 +23,11 @@ class Backoff(StrEnum):
     NONE = "none"
 
 
-class RetryStrategy(BaseModel):
+class RetryStrategy(InputModel):
     """Stored with each task (`tasks.retry_strategy`), so a task keeps the policy it was
     created with even if defaults change later."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
     type: Backoff = Backoff.EXPONENTIAL
     base_delay_seconds: FiniteFloat = Field(default=1.0, ge=0.0, le=86400)

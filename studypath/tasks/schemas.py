@@ -11,7 +11,14 @@ from fastapi import Depends
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from studypath.core.responses import RowOut
-from studypath.core.validation import IsoDateTime, JsonInt, Text, bounded_json, check_text
+from studypath.core.validation import (
+    InputModel,
+    IsoDateTime,
+    JsonInt,
+    Text,
+    bounded_json,
+    check_text,
+)
 from studypath.tasks.retry import RetryStrategy
 from studypath.tasks.states import TaskPriority, TaskStatus
 
@@ -32,9 +39,7 @@ Payload = Annotated[dict[str, Any], bounded_json(MAX_PAYLOAD_BYTES)]
 Metadata = Annotated[dict[str, Any], bounded_json(MAX_METADATA_BYTES)]
 
 
-class CreateTask(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateTask(InputModel):
     task_type: TaskTypeName
     payload: Payload = Field(
         default_factory=dict,
@@ -106,9 +111,7 @@ class TaskTypeInfo(BaseModel):
     breaker_state: str | None = None
 
 
-class RegisterTaskType(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RegisterTaskType(InputModel):
     task_type: TaskTypeName
     description: Text = Field(default="", max_length=1000)
 

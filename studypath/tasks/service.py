@@ -12,10 +12,11 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import fastjsonschema
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import Select, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studypath.core.clock import utcnow
@@ -120,6 +121,52 @@ def _invalid(message: str, field: str) -> AppError:
     )
 
 
+class TaskOptions(TypedDict, total=False):
+    """How new tasks run: the keyword options `create_task` and `enqueue_many` share, each
+    one optional. `_columns` fills in the defaults — priority normal, scheduled_at now,
+    metadata {}, max_attempts 5, retry_strategy DEFAULT_STRATEGY — and checks the limits."""
+
+    priority: TaskPriority
+    scheduled_at: datetime | None  # from 1 hour ago to 365 days ahead
+    metadata: dict[str, Any]  # at most 64 KiB as JSON
+    max_attempts: int  # 1 to 100
+    retry_strategy: RetryStrategy | None
+
+
+def _columns(options: TaskOptions, created_by: uuid.UUID | None) -> dict[str, Any]:
+    """The columns every task of one call shares (by `Task` attribute), from the options:
+    the defaults filled in, the limits checked (400 naming the option)."""
+    metadata = options.get("metadata") or {}
+    if _json_size(metadata) > MAX_METADATA_BYTES:
+        raise _invalid("metadata is larger than 64 KiB", "metadata")
+    max_attempts = options.get("max_attempts", 5)
+    if not 1 <= max_attempts <= 100:
+        raise _invalid("max_attempts must be between 1 and 100", "max_attempts")
+    retry_strategy = options.get("retry_strategy") or DEFAULT_STRATEGY
+    return {
+        "priority": options.get("priority", TaskPriority.NORMAL),
+        "scheduled_at": _checked_schedule(options.get("scheduled_at"), utcnow()),
+        "metadata_": metadata,
+        "max_attempts": max_attempts,
+        "retry_strategy": retry_strategy.model_dump(mode="json"),
+        "created_by": created_by,
+        "trace_context": current_context_carrier() or None,  # the request's trace, continued
+    }
+
+
+def _checked_payload(task_type: str, schema: dict[str, Any] | None, payload: Any) -> str:
+    """The payload as JSON text, once it is an object within 1 MiB that fits the schema
+    the type's worker registered; 400 naming the bad field otherwise."""
+    if not isinstance(payload, dict):
+        raise _invalid("a payload must be a JSON object", "payload")
+    encoded = json.dumps(payload, separators=(",", ":"), default=str)
+    if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
+        raise _invalid("payload is larger than 1 MiB", "payload")
+    if schema:
+        check_payload(task_type, schema, payload)
+    return encoded
+
+
 @traced
 async def create_task(
     session: AsyncSession,
@@ -127,13 +174,9 @@ async def create_task(
     task_type: str,
     payload: dict[str, Any],
     created_by: uuid.UUID | None,
-    priority: TaskPriority = TaskPriority.NORMAL,
-    scheduled_at: datetime | None = None,
-    metadata: dict[str, Any] | None = None,
-    max_attempts: int = 5,
-    retry_strategy: RetryStrategy | None = None,
     creator: Creator | None = None,
     registry: TaskRegistry | None = None,
+    **options: Unpack[TaskOptions],
 ) -> Task:
     """Validate and enqueue a task in the caller's transaction; workers hear about it when
     the caller commits (NOTIFY is transactional), and nothing is queued if it rolls back.
@@ -144,32 +187,14 @@ async def create_task(
     share's notification, the CLI) passes neither."""
     if creator is not None and registry is None:
         raise TypeError("create_task: a creator's task is checked against a registry; pass one")
-    metadata = metadata or {}
     registered = await _registered_type(session, task_type)
     spec = registry.get(task_type) if registry is not None else None
     if creator is not None:
         _check_role(task_type, spec, registered.payload_schema, creator)
-    if _json_size(payload) > MAX_PAYLOAD_BYTES:
-        raise _invalid("payload is larger than 1 MiB", "payload")
-    if _json_size(metadata) > MAX_METADATA_BYTES:
-        raise _invalid("metadata is larger than 64 KiB", "metadata")
-    if registered.payload_schema:  # the schema the type's worker registered: check it now
-        check_payload(task_type, registered.payload_schema, payload)
+    _checked_payload(task_type, registered.payload_schema, payload)
     if creator is not None:
         _check_creation_rule(spec, payload, creator)
-    now = utcnow()
-    scheduled_at = _checked_schedule(scheduled_at, now)
-    task = Task(
-        task_type=task_type,
-        payload=payload,
-        priority=priority,
-        scheduled_at=scheduled_at or now,
-        metadata_=metadata,
-        max_attempts=max_attempts,
-        retry_strategy=(retry_strategy or DEFAULT_STRATEGY).model_dump(mode="json"),
-        created_by=created_by,
-        trace_context=current_context_carrier() or None,
-    )
+    task = Task(task_type=task_type, payload=payload, **_columns(options, created_by))
     session.add(task)
     await session.flush()
     await session.refresh(task)  # the row as created (a worker may claim it right after commit)
@@ -241,9 +266,10 @@ def _checked_schedule(scheduled_at: datetime | None, now: datetime) -> datetime:
 
 MAX_BATCH = 100_000
 
-# Many tasks of one type in one statement: the payloads travel as one array of JSON texts.
-# The database generates the ids (in a CTE, materialized because it is used twice), and the
-# statement returns them in the payloads' order.
+# Many tasks of one type in one statement: the payloads travel as one array of JSON texts,
+# the columns they share (`_columns`) once. The database generates the ids (in a CTE,
+# materialized because it is used twice), and the statement returns them in the payloads'
+# order.
 ENQUEUE_MANY = text(
     """
     WITH new AS MATERIALIZED (
@@ -253,12 +279,16 @@ ENQUEUE_MANY = text(
         INSERT INTO tasks (id, task_type, payload, priority, scheduled_at, metadata,
                            max_attempts, retry_strategy, created_by, trace_context)
         SELECT new.id, :task_type, CAST(new.payload AS jsonb), :priority, :scheduled_at,
-               CAST(:metadata AS jsonb), :max_attempts, CAST(:retry_strategy AS jsonb),
-               :created_by, CAST(:trace_context AS jsonb)
+               :metadata_, :max_attempts, :retry_strategy, :created_by, :trace_context
         FROM new
     )
     SELECT id FROM new ORDER BY n
     """
+).bindparams(  # typed as the columns are, so the same Python values go in as `Task(...)`'s
+    bindparam("priority", type_=Task.__table__.c.priority.type),
+    bindparam("metadata_", type_=JSONB),
+    bindparam("retry_strategy", type_=JSONB),
+    bindparam("trace_context", type_=JSONB(none_as_null=True)),
 )
 
 
@@ -269,11 +299,7 @@ async def enqueue_many(
     task_type: str,
     payloads: list[dict[str, Any]],
     created_by: uuid.UUID | None,
-    priority: TaskPriority = TaskPriority.NORMAL,
-    scheduled_at: datetime | None = None,
-    metadata: dict[str, Any] | None = None,
-    max_attempts: int = 5,
-    retry_strategy: RetryStrategy | None = None,
+    **options: Unpack[TaskOptions],
 ) -> list[uuid.UUID]:
     """Enqueue many tasks of one type at once: each payload is checked as `create_task`
     checks it (a bad one refuses the whole batch, naming its index), then one INSERT and one
@@ -282,40 +308,17 @@ async def enqueue_many(
         return []
     if len(payloads) > MAX_BATCH:
         raise _invalid(f"at most {MAX_BATCH} tasks per batch", "payloads")
-    metadata = metadata or {}
-    if _json_size(metadata) > MAX_METADATA_BYTES:
-        raise _invalid("metadata is larger than 64 KiB", "metadata")
-    if not 1 <= max_attempts <= 100:
-        raise _invalid("max_attempts must be between 1 and 100", "max_attempts")
-    registered = await _registered_type(session, task_type)
+    columns = _columns(options, created_by)
+    schema = (await _registered_type(session, task_type)).payload_schema
     texts = []
     for index, payload in enumerate(payloads):
-        field = f"payloads[{index}]"
-        if not isinstance(payload, dict):
-            raise _invalid(f"{field}: a payload must be a JSON object", field)
-        encoded = json.dumps(payload, separators=(",", ":"), default=str)
-        if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
-            raise _invalid(f"{field}: payload is larger than 1 MiB", field)
-        if registered.payload_schema:
-            try:
-                check_payload(task_type, registered.payload_schema, payload)
-            except AppError as exc:
-                raise _invalid(f"{field}: {exc.message}", field) from None
-        texts.append(encoded)
-    carrier = current_context_carrier()
+        try:
+            texts.append(_checked_payload(task_type, schema, payload))
+        except AppError as exc:
+            field = f"payloads[{index}]"
+            raise _invalid(f"{field}: {exc.message}", field) from None
     new_ids = await session.scalars(
-        ENQUEUE_MANY,
-        {
-            "task_type": task_type,
-            "payloads": texts,
-            "priority": priority.value,
-            "scheduled_at": _checked_schedule(scheduled_at, utcnow()),
-            "metadata": json.dumps(metadata),
-            "max_attempts": max_attempts,
-            "retry_strategy": (retry_strategy or DEFAULT_STRATEGY).model_dump_json(),
-            "created_by": created_by,
-            "trace_context": json.dumps(carrier) if carrier else None,
-        },
+        ENQUEUE_MANY, {"task_type": task_type, "payloads": texts, **columns}
     )
     ids: list[uuid.UUID] = list(new_ids)
     await notify_workers(session, task_type)

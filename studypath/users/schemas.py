@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from studypath.core.validation import StrictBool, Text
+from studypath.core.validation import InputModel, StrictBool, Text
 from studypath.identity.roles import Role
 from studypath.identity.schemas import Email, NewPassword, Password, Username
 
@@ -24,9 +24,7 @@ Reason = Annotated[
 ]
 
 
-class UpdateOwnProfile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UpdateOwnProfile(InputModel):
     username: Username | None = None
     email: Email | None = None
 
@@ -35,30 +33,22 @@ class AdminUpdateProfile(UpdateOwnProfile):
     email_verified: StrictBool | None = None
 
 
-class ChangePassword(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ChangePassword(InputModel):
     current_password: Password
     new_password: NewPassword
 
 
-class DeleteOwnAccount(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DeleteOwnAccount(InputModel):
     password: Password
     confirmation: Literal["DELETE"] = Field(description='Type "DELETE" to confirm.')
 
 
-class SetStatus(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SetStatus(InputModel):
     is_active: StrictBool
     reason: Reason | None = None
 
 
-class ResetPassword(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ResetPassword(InputModel):
     new_password: NewPassword
     require_change: StrictBool | None = Field(
         default=None,
@@ -68,25 +58,19 @@ class ResetPassword(BaseModel):
     reason: Reason | None = None
 
 
-class CreateUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateUser(InputModel):
     username: Username
     email: Email
     password: NewPassword
     role: Role | None = Field(default=None, description="Default: user.")
 
 
-class SetRole(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SetRole(InputModel):
     role: Role
     reason: Reason | None = None
 
 
-class DeleteUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DeleteUser(InputModel):
     reason: Reason | None = None
     hard_delete: StrictBool | None = Field(
         default=None, description="Remove the row (default: soft delete, the row stays)."

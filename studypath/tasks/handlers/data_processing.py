@@ -18,8 +18,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field, RootModel
 
+from studypath.core.validation import InputModel
 from studypath.tasks.handlers.common import EitherShape, TwoShapes, shape_by_key
 from studypath.tasks.registry import (
     PermanentError,
@@ -39,10 +40,10 @@ Numbers = Annotated[
 ]
 
 
-class StatisticsPayload(BaseModel):
+class StatisticsPayload(InputModel):
     """studypath's shape: any of the statistics at once."""
 
-    model_config = ConfigDict(extra="forbid", title="StatisticsPayload")
+    model_config = ConfigDict(title="StatisticsPayload")
 
     data: Numbers
     operations: list[Operation] = Field(
@@ -53,10 +54,10 @@ class StatisticsPayload(BaseModel):
     )
 
 
-class SingleOperationPayload(BaseModel):
+class SingleOperationPayload(InputModel):
     """The reference system's shape: one operation."""
 
-    model_config = ConfigDict(extra="forbid", title="SingleOperationPayload")
+    model_config = ConfigDict(title="SingleOperationPayload")
 
     operation: SingleOperation = Field(
         description="count, sum, mean, min or max; process = all of them."

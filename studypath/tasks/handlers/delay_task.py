@@ -20,9 +20,10 @@ import time
 from datetime import timedelta
 from typing import Annotated, NotRequired, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from studypath.core.clock import utcnow
+from studypath.core.validation import InputModel
 from studypath.tasks.handlers.common import Instant, as_utc
 from studypath.tasks.registry import PermanentError, TaskContext, builtin_task
 
@@ -30,9 +31,7 @@ MAX_DELAY_SECONDS = 3600.0
 Label = Annotated[str, StringConstraints(max_length=200)]
 
 
-class DelayPayload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DelayPayload(InputModel):
     delay_seconds: float = Field(
         ge=0,
         le=MAX_DELAY_SECONDS,

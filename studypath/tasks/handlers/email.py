@@ -27,9 +27,7 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 import aiosmtplib
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
@@ -38,6 +36,7 @@ from pydantic import (
 
 from studypath.config import Settings
 from studypath.core.clock import utcnow
+from studypath.core.validation import InputModel
 from studypath.identity.roles import Role
 from studypath.tasks.handlers.common import ensure_folder, file_stamp, write_atomically
 from studypath.tasks.registry import (
@@ -82,11 +81,9 @@ Recipients = Annotated[
 HeaderText = Annotated[str, StringConstraints(min_length=1, max_length=998, pattern=r"^[^\r\n]*$")]
 
 
-class EmailPayload(BaseModel):
+class EmailPayload(InputModel):
     """Moderators and admins: up to 100 recipients, any `from`. Users: at most 10
     recipients, and `from` left out (the system's sender) or their own address."""
-
-    model_config = ConfigDict(extra="forbid")
 
     to: Recipients
     subject: HeaderText

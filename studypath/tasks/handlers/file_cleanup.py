@@ -35,9 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic import ConfigDict, Field, RootModel
 
 from studypath.config import Settings
+from studypath.core.validation import InputModel, require_exactly_one
 from studypath.identity.roles import Role
 from studypath.tasks.handlers.common import EitherShape, TwoShapes, inside_data_dir, shape_by_key
 from studypath.tasks.registry import (
@@ -49,10 +50,10 @@ from studypath.tasks.registry import (
 CENTURY_DAYS = 36_525
 
 
-class FileCleanupPayload(BaseModel):
+class FileCleanupPayload(InputModel):
     """studypath's shape, and the form the handler works with."""
 
-    model_config = ConfigDict(extra="forbid", title="FileCleanupPayload")
+    model_config = ConfigDict(title="FileCleanupPayload")
 
     path: str = Field(
         min_length=1, max_length=1024, description="Folder, relative to the data directory."
@@ -69,11 +70,7 @@ class FileCleanupPayload(BaseModel):
     recursive: bool = Field(default=False, strict=True)
     dry_run: bool = Field(default=False, strict=True)
 
-    @model_validator(mode="after")
-    def _one_age(self) -> FileCleanupPayload:
-        if (self.max_age_seconds is None) == (self.max_age_days is None):
-            raise ValueError("give exactly one of max_age_seconds or max_age_days")
-        return self
+    _one_age = require_exactly_one("max_age_seconds", "max_age_days")
 
     @property
     def max_age(self) -> float:
@@ -84,10 +81,10 @@ class FileCleanupPayload(BaseModel):
         return self.max_age_days * 86400
 
 
-class ReferenceCleanupPayload(BaseModel):
+class ReferenceCleanupPayload(InputModel):
     """The reference system's shape: a folder and an age in hours."""
 
-    model_config = ConfigDict(extra="forbid", title="ReferenceCleanupPayload")
+    model_config = ConfigDict(title="ReferenceCleanupPayload")
 
     file_path: str = Field(
         min_length=1,

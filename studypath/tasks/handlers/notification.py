@@ -10,16 +10,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from studypath.core.validation import InputModel
 from studypath.identity.roles import Role
 from studypath.notifications import service as notifications
 from studypath.tasks.registry import TaskContext, builtin_task
 
 
-class NotificationPayload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NotificationPayload(InputModel):
     share_id: uuid.UUID
     note_id: uuid.UUID
     recipient_id: uuid.UUID

@@ -29,12 +29,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, RootModel, StringConstraints, model_validator
 from sqlalchemy import text
 
 from studypath.core.clock import utcnow
 from studypath.core.db import Database
-from studypath.core.validation import Text
+from studypath.core.validation import InputModel, Text
 from studypath.tasks.handlers.common import (
     DayOrMoment,
     EitherShape,
@@ -84,19 +84,27 @@ def _window(start: date | datetime, end: date | datetime) -> tuple[datetime, dat
     return window
 
 
-class ReportPayload(BaseModel):
+def _window_between(start: str, end: str) -> Any:
+    """A model validator (assign it in the class body) refusing a payload whose window, from
+    its field `start` to its field `end`, is empty: both shapes name the same rule."""
+
+    def check(payload: Any) -> Any:
+        _window(getattr(payload, start), getattr(payload, end))
+        return payload
+
+    return model_validator(mode="after")(check)
+
+
+class ReportPayload(InputModel):
     """studypath's shape, and the form the handler works with."""
 
-    model_config = ConfigDict(extra="forbid", title="ReportPayload")
+    model_config = ConfigDict(title="ReportPayload")
 
     start: DayOrMoment
     end: DayOrMoment
     format: ReportFormat = Field(default="csv", description=FORMAT_HELP)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> ReportPayload:
-        _window(self.start, self.end)
-        return self
+    _ordered = _window_between("start", "end")
 
     @property
     def window(self) -> tuple[datetime, datetime]:
@@ -104,10 +112,10 @@ class ReportPayload(BaseModel):
         return _window(self.start, self.end)
 
 
-class ReferenceReportPayload(BaseModel):
+class ReferenceReportPayload(InputModel):
     """The reference system's shape."""
 
-    model_config = ConfigDict(extra="forbid", title="ReferenceReportPayload")
+    model_config = ConfigDict(title="ReferenceReportPayload")
 
     report_type: Annotated[Text, StringConstraints(min_length=1, max_length=64)] = Field(
         description="What the report is about. studypath has one: 'tasks' (its task queue); "
@@ -117,10 +125,7 @@ class ReferenceReportPayload(BaseModel):
     end_date: DayOrMoment
     format: ReportFormat = Field(default="pdf", description=FORMAT_HELP)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> ReferenceReportPayload:
-        _window(self.start_date, self.end_date)
-        return self
+    _ordered = _window_between("start_date", "end_date")
 
 
 ReportShapes = Annotated[
