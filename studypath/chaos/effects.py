@@ -22,10 +22,11 @@ import os
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from studypath.core.validation import InputModel
 from studypath.identity.roles import Role
 from studypath.tasks.registry import BreakerConfig, TaskContext, TaskRegistry
 
@@ -71,9 +72,7 @@ LEDGER_SUMMARY = text(
 LEDGER_KEYS = text("SELECT effect_key FROM chaos.effects WHERE run_id = :run_id")
 
 
-class EffectPayload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EffectPayload(InputModel):
     run_id: str = Field(min_length=1, max_length=64)
     key: str = Field(min_length=1, max_length=128)
     work_ms: float = Field(default=20.0, ge=0, le=60_000)

@@ -29,6 +29,7 @@ from studypath.core.responses import RowOut
 from studypath.core.validation import (
     INTEGER_ONLY,
     FiniteFloat,
+    InputModel,
     IsoDateTime,
     JSONObject,
     SchemaSays,
@@ -160,9 +161,7 @@ RECORDED_AT = (
 
 
 # --- events -----------------------------------------------------------------------------------
-class CreateEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateEvent(InputModel):
     event_type: EventType
     source: Source
     message: Message | None = None
@@ -187,9 +186,7 @@ class EventOut(RowOut):
 
 
 # --- stored metrics ---------------------------------------------------------------------------
-class CreateMetric(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateMetric(InputModel):
     name: StoredMetricName = Field(
         description="A Prometheus name, not ending with _total, _count, _sum, _bucket, "
         "_created or _info."
@@ -294,13 +291,13 @@ def _two_shapes(schema: dict[str, Any]) -> None:
     ]
 
 
-class AlertRule(BaseModel):
+class AlertRule(InputModel):
     """What an alert watches: aggregate a metric over a window, compare, hold for a while.
 
     Either studypath's fields (`metric_name`, `comparator`, `threshold`) or the guide's
     `query` (`"cpu_usage > 80"`, with an optional `threshold_value` that must agree)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_two_shapes)
+    model_config = ConfigDict(json_schema_extra=_two_shapes)
 
     name: AlertName
     description: Description | None = None
@@ -356,11 +353,11 @@ def _query_or_rule_fields(schema: dict[str, Any]) -> None:
     schema["not"] = {"anyOf": [{"required": ["query", name]} for name in RULE_FIELDS]}
 
 
-class UpdateAlert(BaseModel):
+class UpdateAlert(InputModel):
     """Change some of a rule's fields (or its condition with the guide's `query`, which
     cannot come with `metric_name`, `comparator` or `threshold`)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_query_or_rule_fields)
+    model_config = ConfigDict(json_schema_extra=_query_or_rule_fields)
 
     name: AlertName = absent()
     description: Description | None = None
@@ -436,17 +433,13 @@ IncidentTitle = Annotated[
 IncidentText = Annotated[Text, StringConstraints(max_length=10_000)]
 
 
-class CreateIncident(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateIncident(InputModel):
     title: IncidentTitle
     description: IncidentText | None = None
     severity: IncidentSeverity = IncidentSeverity.MEDIUM
 
 
-class UpdateIncident(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UpdateIncident(InputModel):
     title: IncidentTitle = absent()
     description: IncidentText | None = None
     severity: IncidentSeverity = absent()

@@ -35,15 +35,12 @@ from studypath.users.schemas import (
     SetRole,
     SetStatus,
     UpdateOwnProfile,
-    UserFilter,
     UserStats,
+    UsersWanted,
 )
 
 router = traced_router("users")
 admin_router = traced_router("admin")
-
-# `role`, `is_active`, `search`: the list's query parameters, read into one `UserFilter`.
-UsersWanted = Annotated[UserFilter, Depends()]
 
 
 async def own_account(principal: CurrentUser, db: DbSession) -> User:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
 from studypath.core.validation import InputModel, StrictBool, Text
@@ -85,6 +85,10 @@ class UserFilter:
     role: Role | None = None
     is_active: bool | None = None
     search: Annotated[Text | None, Query(max_length=100)] = None
+
+
+# The filter as `GET /users` takes it: its query parameters, read into one `UserFilter`.
+UsersWanted = Annotated[UserFilter, Depends()]
 
 
 class RegistrationCounts(BaseModel):

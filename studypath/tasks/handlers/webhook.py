@@ -40,7 +40,6 @@ from typing import Annotated, Any, Literal, TypedDict
 import httpx
 from pydantic import (
     AnyHttpUrl,
-    BaseModel,
     ConfigDict,
     Field,
     RootModel,
@@ -48,6 +47,7 @@ from pydantic import (
     model_validator,
 )
 
+from studypath.core.validation import InputModel
 from studypath.tasks.handlers.common import EitherShape, TwoShapes, shape_by_key
 from studypath.tasks.registry import (
     BreakerConfig,
@@ -68,10 +68,10 @@ HeaderValue = Annotated[str, StringConstraints(max_length=8192, pattern=r"^[^\r\
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-class WebhookPayload(BaseModel):
+class WebhookPayload(InputModel):
     """studypath's shape, and the form the handler works with."""
 
-    model_config = ConfigDict(extra="forbid", title="WebhookPayload")
+    model_config = ConfigDict(title="WebhookPayload")
 
     url: AnyHttpUrl = Field(description="http:// or https:// URL.")
     method: Method = "POST"
@@ -87,10 +87,10 @@ class WebhookPayload(BaseModel):
         return self
 
 
-class ReferenceWebhookPayload(BaseModel):
+class ReferenceWebhookPayload(InputModel):
     """The reference system's shape: `payload` is the JSON body."""
 
-    model_config = ConfigDict(extra="forbid", title="ReferenceWebhookPayload")
+    model_config = ConfigDict(title="ReferenceWebhookPayload")
 
     url: AnyHttpUrl = Field(description="http:// or https:// URL.")
     method: Method = "POST"
