@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, select, text
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from studypath.core.db import Base
 from studypath.core.types import CreatedAt, JSONDict, Timestamp, UpdatedAt, UUIDPk, str_enum
+from studypath.identity.models import User
 
 
 class EventType(StrEnum):
@@ -162,6 +163,15 @@ class Incident(Base):
     resolved_at: Mapped[Timestamp | None]
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
+
+    # Who, by name: read with the row (a correlated subquery of each SELECT and refresh), so
+    # the API can say whom without a second query — a plain user cannot look ids up.
+    assigned_to_username: Mapped[str | None] = column_property(
+        select(User.username).where(User.id == assigned_to).scalar_subquery()
+    )
+    created_by_username: Mapped[str | None] = column_property(
+        select(User.username).where(User.id == created_by).scalar_subquery()
+    )
 
 
 __all__ = [

@@ -465,6 +465,11 @@ class IncidentOut(RowOut):
     resolved_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # Additive: the same people by name (null when nobody, or their account is gone).
+    assigned_to_username: str | None = Field(default=None, description="The assignee's username.")
+    created_by_username: str | None = Field(
+        default=None, description="The username of who opened it (an alert's creator)."
+    )
 
 
 class CountWindow(BaseModel):

@@ -610,6 +610,29 @@ async def test_incident_lifecycle_and_timeline(
     assert "status → resolved" in messages[2] and "root_cause" in messages[2]
 
 
+async def test_an_incident_names_its_creator_and_assignee(
+    client: httpx.AsyncClient, people: dict[str, Headers], session: AsyncSession
+) -> None:
+    """Opened, assigned, read and listed, an incident says who by username as well as id."""
+    opened = (await post(client, "incidents", people["alice"], {"title": "slow search"})).json()[
+        "data"
+    ]
+    assert (opened["created_by_username"], opened["assigned_to_username"]) == ("alice", None)
+
+    mod_id = await session.scalar(text("SELECT id FROM users WHERE username = 'mod'"))
+    url = f"/api/v1/monitoring/incidents/{opened['id']}"
+    assigned = await client.put(url, headers=people["mod"], json={"assigned_to": str(mod_id)})
+    read = await client.get(url, headers=people["bob"])
+    listed = await client.get("/api/v1/monitoring/incidents", headers=people["bob"])
+
+    for incident in (assigned.json()["data"], read.json()["data"], listed.json()["data"][0]):
+        assert incident["assigned_to"] == str(mod_id)
+        assert (incident["created_by_username"], incident["assigned_to_username"]) == (
+            "alice",
+            "mod",
+        )
+
+
 # --- retention and stats ----------------------------------------------------------------------
 async def test_retention_deletes_only_old_rows(db: Database, session: AsyncSession) -> None:
     old, new = utcnow() - timedelta(days=40), utcnow() - timedelta(days=1)

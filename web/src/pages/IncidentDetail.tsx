@@ -58,13 +58,15 @@ export default function IncidentDetail() {
 /** Who works on the incident, as the signed-in user (`myId`) reads it. */
 function assigneeOf(incident: Incident, myId: string): ReactNode {
   if (incident.assigned_to === myId) return "you";
-  return incident.assigned_to ? <code>{incident.assigned_to}</code> : "nobody";
+  if (!incident.assigned_to) return "nobody";
+  return incident.assigned_to_username ?? <code>{incident.assigned_to}</code>;
 }
 
-/** Who opened the incident: an alert, or a person (perhaps the signed-in user). */
+/** Who opened the incident: an alert, or a person (perhaps the signed-in user), by name. */
 function openerOf(incident: Incident, myId: string): string {
   if (incident.alert_id) return "an alert";
-  return incident.created_by === myId ? "you" : "a person";
+  if (incident.created_by === myId) return "you";
+  return incident.created_by_username ?? "a person";
 }
 
 /** The incident's events and its alert's, oldest first (re-read as they arrive). */
