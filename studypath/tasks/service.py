@@ -196,8 +196,9 @@ async def create_task(
         _check_creation_rule(spec, payload, creator)
     task = Task(task_type=task_type, payload=payload, **_columns(options, created_by))
     session.add(task)
+    # The INSERT returns the id and the server defaults (status, timestamps, …) with it
+    # (SQLAlchemy's eager defaults on PostgreSQL): the task is complete without a re-read.
     await session.flush()
-    await session.refresh(task)  # the row as created (a worker may claim it right after commit)
     await notify_workers(session, task_type)
     after_commit(session, TASKS_CREATED.labels(task_type=task_type).inc)
     return task

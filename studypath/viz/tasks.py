@@ -229,8 +229,6 @@ def _role(statement: str) -> str:
         return "validation"
     if flat.startswith("insert into tasks"):
         return "enqueue"
-    if flat.startswith("select") and " from tasks" in flat:
-        return "read back"
     if "pg_notify" in flat:
         return "notify"
     return "sql"

@@ -236,7 +236,6 @@ def test_journey_follows_the_request_then_every_attempt() -> None:
         "SELECT sessions.id FROM sessions WHERE token_hash = %(h)s",
         "SELECT task_types.is_active, task_types.payload_schema FROM task_types",
         "INSERT INTO tasks (task_type, payload) VALUES (%(a)s, %(b)s) RETURNING tasks.id",
-        "SELECT tasks.id, tasks.status FROM tasks WHERE tasks.id = %(pk_1)s::UUID",
         "SELECT pg_notify(%(channel)s, %(message)s)",
     ]
     entries = [sql_entry(s) for s in statements]
@@ -266,7 +265,6 @@ def test_journey_follows_the_request_then_every_attempt() -> None:
         "auth",
         "validation",
         "enqueue",
-        "read back",
         "notify",
     ]
     assert "API-->>Client: 200 in 4.2 ms" in source
